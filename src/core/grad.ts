@@ -1,0 +1,79 @@
+/**
+ * The functional gradient API over named parameters: `valueAndGrad(f)` and `grad(f)`.
+ */
+import { activeTape, fmt, type Params, setActiveTape, Tape, Tensor } from "./tensor.ts";
+
+export interface ValueAndGrad {
+  value: number;
+  /** One flat Float64Array per parameter name, same size as the parameter's data. Freshly allocated. */
+  grads: Record<string, Float64Array>;
+}
+
+/**
+ * Turns a scalar function of named parameters into one returning its value and gradients
+ * (reverse mode: the ops record a tape, replayed backward in an iterative loop).
+ *
+ * Buffers: tensors created by ops inside `f` live in a buffer arena owned by the returned function
+ * and are reused by its next call. Read them (e.g. a metric stashed from inside `f`) before calling
+ * the same function again; copy them if you need them longer. Parameters and the returned grads are
+ * never reused.
+ *
+ * Calls do not nest: `f` must not call another `valueAndGrad` function.
+ *
+ * @example
+ * const vg = valueAndGrad((p) => mean(mul(p.w, p.w)));
+ * const { value, grads } = vg({ w: tensor([1, 2, 3]) }); // grads.w = [2/3, 4/3, 2]
+ */
+export function valueAndGrad(f: (p: Params) => Tensor): (p: Params) => ValueAndGrad {
+  const tape = new Tape();
+  return (params: Params): ValueAndGrad => {
+    if (activeTape !== null) {
+      throw new Error(
+        "valueAndGrad: nested calls are not supported (f called another gradient function)",
+      );
+    }
+    const names = Object.keys(params);
+    const grads: Record<string, Float64Array> = {};
+    for (const name of names) {
+      const p = params[name];
+      if (!(p instanceof Tensor))
+        throw new TypeError(`valueAndGrad: params["${name}"] is not a Tensor`);
+      if (p.grad === null) p.grad = new Float64Array(p.size);
+      p.tracked = true;
+      grads[name] = p.grad;
+    }
+    tape.reset();
+    setActiveTape(tape);
+    try {
+      const out = f(params);
+      if (!(out instanceof Tensor) || out.size !== 1) {
+        const got = out instanceof Tensor ? `shape ${fmt(out.shape)}` : String(out);
+        throw new Error(`valueAndGrad: f must return a scalar Tensor (size 1), got ${got}`);
+      }
+      const value = out.data[0];
+      if (out.tracked) tape.backward(out);
+      return { value, grads };
+    } finally {
+      setActiveTape(null);
+      tape.release();
+      for (const name of names) {
+        const p = params[name];
+        p.tracked = false;
+        p.grad = null;
+      }
+      // If one tensor appears under two names, both names must see the full gradient: they do,
+      // because they share the one buffer; copy so the caller gets independent arrays.
+      const seen = new Set<Float64Array>();
+      for (const name of names) {
+        if (seen.has(grads[name])) grads[name] = grads[name].slice();
+        seen.add(grads[name]);
+      }
+    }
+  };
+}
+
+/** Like {@link valueAndGrad}, returning only the gradients. */
+export function grad(f: (p: Params) => Tensor): (p: Params) => Record<string, Float64Array> {
+  const vg = valueAndGrad(f);
+  return (p) => vg(p).grads;
+}

@@ -1,0 +1,43 @@
+/**
+ * policygrad's autodiff core: float64 tensors, a closed set of primitive ops with one derivative
+ * table, fused dense and log-softmax kernels, and `valueAndGrad` over named parameters.
+ */
+
+export * from "./config.ts";
+export { grad, type ValueAndGrad, valueAndGrad } from "./grad.ts";
+export type { DenseActivation } from "./kernels.ts";
+export {
+  abs,
+  add,
+  broadcastShapes,
+  clip,
+  concat,
+  cos,
+  dense,
+  div,
+  exp,
+  gather,
+  log,
+  logSoftmax,
+  logSoftmaxGather,
+  matmul,
+  max,
+  maximum,
+  mean,
+  minimum,
+  mul,
+  neg,
+  pow,
+  reshape,
+  sigmoid,
+  sin,
+  slice,
+  sqrt,
+  stopGradient,
+  sub,
+  sum,
+  tanh,
+  where,
+} from "./ops.ts";
+export { Rng, type RngState } from "./rng.ts";
+export { full, ones, type Params, Tensor, tensor, zeros } from "./tensor.ts";
