@@ -1,0 +1,430 @@
+/**
+ * The stochastic policy: an MLP body plus the action distribution chosen by the action space.
+ *
+ * | action space         | head                                  | MLP outputs                      |
+ * |----------------------|---------------------------------------|----------------------------------|
+ * | Discrete(n)          | Categorical                           | n logits                         |
+ * | MultiDiscrete(nvec)  | independent Categoricals              | sum(nvec) logits                 |
+ * | MultiBinary(n)       | independent Categoricals over {0, 1}  | 2n logits                        |
+ * | Box, state-independent log-std | DiagGaussian, `policy.logStd` [D] | D means                 |
+ * | Box, state-dependent log-std   | DiagGaussian                | D means, then D log-stds         |
+ *
+ * Box actions meet their bounds by clipping or tanh squashing (`spec.squash`, see src/dist/gaussian.ts).
+ *
+ * Parameter names are stable (they become tensor names in checkpoints): `policy.<i>.weight` [in, out]
+ * and `policy.<i>.bias` [out] for layer i of the MLP, and `policy.logStd` [D] for a
+ * state-independent log-std.
+ */
+import type { Params } from "../core/index.ts";
+import { full, slice, Tensor } from "../core/index.ts";
+import type { Rng } from "../core/rng.ts";
+import {
+  categoricalEntropy,
+  categoricalLogProb,
+  categoricalModeRow,
+  categoricalSampleRow,
+  clipToBox,
+  diagGaussianEntropy,
+  diagGaussianLogProb,
+  multiDiscreteEntropy,
+  multiDiscreteLogProb,
+  multiDiscreteMode,
+  multiDiscreteSample,
+  squashedGaussianEntropy,
+  squashedGaussianLogProb,
+  squashToBox,
+} from "../dist/index.ts";
+import { describe, flatSize, type Space } from "../envs/spaces.ts";
+import { type Activation, createMlpInference, initMlp, type MlpSpec, mlp } from "../nn/index.ts";
+
+/** Everything that fixes a policy's architecture (with the parameters, everything needed to act). */
+export interface PolicySpec {
+  /** Length of a flat observation. */
+  obsDim: number;
+  actionSpace: Space;
+  /** Hidden layer widths of the MLP body; `[]` is a linear policy. */
+  hiddenSizes: readonly number[];
+  activation: Activation;
+  /** Box only: one learned log-std per action dimension, or extra MLP outputs. */
+  logStd: "state-independent" | "state-dependent";
+  /** Box only: how samples are brought inside the bounds. */
+  squash: "clip" | "tanh";
+  /** Box only: initial log-std (the `policy.logStd` value, or the bias of the log-std outputs). */
+  initLogStd: number;
+}
+
+/** The distribution head implied by a spec: a discriminated union on `kind`. */
+export type PolicyHead =
+  | { readonly kind: "categorical"; readonly n: number; readonly start: number }
+  | { readonly kind: "multi-categorical"; readonly nvec: readonly number[] }
+  | {
+      readonly kind: "gaussian";
+      readonly dim: number;
+      readonly logStd: "state-independent" | "state-dependent";
+      readonly squash: "clip" | "tanh";
+      readonly low: Float64Array;
+      readonly high: Float64Array;
+    };
+
+/**
+ * A policy pi(a | s). Actions exist in two forms:
+ *
+ * - **env actions** (`outActions` of {@link Policy.act}): what the environment accepts. Discrete:
+ *   `start + k`; MultiDiscrete/MultiBinary: the class of each component; Box: the sample clipped to
+ *   the bounds (`squash: "clip"`) or squashed by tanh and rescaled to them (`squash: "tanh"`).
+ * - **raw actions** (`outRaw` of {@link Policy.act}): what {@link Policy.logProbAndEntropy} scores.
+ *   Discrete: the class index k in [0, n) (= env action - start); MultiDiscrete/MultiBinary: the
+ *   same as the env action; Box (both variants): the pre-clip / pre-squash Gaussian sample u. The
+ *   log-prob of u is exact: for "clip" it is the Gaussian density of the unclipped sample (the
+ *   standard choice), for "tanh" the density of the squashed env action by change of variables.
+ *   Neither clipping (not invertible) nor atanh of a squashed action (infinite at the bounds) could
+ *   recover u, so the trainer must keep the raw actions.
+ *
+ * A trainer therefore passes `outRaw` to `act` and stores it for the update; `rawDiffers` says when
+ * the two forms can differ (Box always; Discrete when start != 0).
+ */
+export interface Policy {
+  readonly spec: PolicySpec;
+  /** The parameters `act` reads (shared, not copied: an optimizer updating them in place is seen). */
+  readonly params: Params;
+  /** Numbers per action: 1 for Discrete, the component count for MultiDiscrete, D for Box. */
+  readonly actDim: number;
+  readonly head: PolicyHead;
+  /** Whether raw and env actions can differ, i.e. whether a trainer needs `outRaw`. */
+  readonly rawDiffers: boolean;
+  /**
+   * The rollout hot path: no tape, and no allocation once a batch of this size has been seen.
+   * obs [batch, obsDim] -> outActions [batch, actDim] (env-ready) and, if given, outRaw
+   * [batch, actDim] (what `logProbAndEntropy` scores; see {@link Policy}). `deterministic` takes the
+   * mode instead of sampling (argmax; the Gaussian mean, clipped or squashed) and draws nothing from
+   * `rng`.
+   */
+  act(
+    obs: Float64Array,
+    batch: number,
+    rng: Rng,
+    outActions: Float64Array,
+    deterministic?: boolean,
+    outRaw?: Float64Array,
+  ): void;
+  /**
+   * Differentiable in `params` (use inside `valueAndGrad`): per-sample log pi(a | s) [B] and
+   * entropy [B] for obs [B, obsDim] and raw actions [B * actDim] (the `outRaw` of `act`).
+   * For a tanh-squashed Gaussian, `entropy` is that of the pre-squash Gaussian (the squashed one has
+   * no closed form; see `squashedGaussianEntropy` in src/dist/gaussian.ts).
+   */
+  logProbAndEntropy(
+    params: Params,
+    obs: Tensor,
+    actions: Float64Array,
+  ): { logProb: Tensor; entropy: Tensor };
+}
+
+const PREFIX = "policy";
+/** Name of the state-independent log-std parameter. */
+export const LOG_STD_NAME = `${PREFIX}.logStd`;
+/** Gain of the output layer: small, so the initial policy is near uniform / zero-mean. */
+const OUTPUT_GAIN = 0.01;
+
+/** The head for `spec`, after checking it; the error names the field and value at fault. */
+export function policyHead(spec: PolicySpec): PolicyHead {
+  const space = spec.actionSpace;
+  switch (space?.kind) {
+    case "discrete":
+      return { kind: "categorical", n: space.n, start: space.start };
+    case "multi-discrete":
+      return { kind: "multi-categorical", nvec: [...space.nvec] };
+    case "multi-binary":
+      return { kind: "multi-categorical", nvec: new Array<number>(space.n).fill(2) };
+    case "box": {
+      if (spec.logStd !== "state-independent" && spec.logStd !== "state-dependent") {
+        throw new Error(
+          `policy: spec.logStd must be "state-independent" | "state-dependent", got ${String(spec.logStd)}`,
+        );
+      }
+      if (spec.squash !== "clip" && spec.squash !== "tanh") {
+        throw new Error(`policy: spec.squash must be "clip" | "tanh", got ${String(spec.squash)}`);
+      }
+      if (!Number.isFinite(spec.initLogStd)) {
+        throw new Error(`policy: spec.initLogStd must be a finite number, got ${spec.initLogStd}`);
+      }
+      if (spec.squash === "tanh") {
+        for (let d = 0; d < space.size; d++) {
+          if (!(Number.isFinite(space.low[d]) && Number.isFinite(space.high[d]))) {
+            throw new Error(
+              `policy: squash "tanh" needs finite bounds, but ${describe(space)} has low ${space.low[d]}, high ${space.high[d]} at element ${d}; use squash "clip"`,
+            );
+          }
+          if (!(space.low[d] < space.high[d])) {
+            throw new Error(
+              `policy: squash "tanh" needs low < high, got low ${space.low[d]} = high at element ${d} of ${describe(space)}`,
+            );
+          }
+        }
+      }
+      return {
+        kind: "gaussian",
+        dim: space.size,
+        logStd: spec.logStd,
+        squash: spec.squash,
+        low: space.low,
+        high: space.high,
+      };
+    }
+    default:
+      throw new Error(
+        `policy: spec.actionSpace must be a Discrete, Box, MultiDiscrete or MultiBinary space, got ${JSON.stringify(space)}`,
+      );
+  }
+}
+
+function headOutputs(head: PolicyHead): number {
+  switch (head.kind) {
+    case "categorical":
+      return head.n;
+    case "multi-categorical":
+      return head.nvec.reduce((a, b) => a + b, 0);
+    case "gaussian":
+      return head.logStd === "state-dependent" ? 2 * head.dim : head.dim;
+  }
+}
+
+/** The MLP body of a policy: prefix "policy", obsDim inputs, as many outputs as the head needs. */
+export function policyMlpSpec(spec: PolicySpec): MlpSpec {
+  if (!Number.isInteger(spec.obsDim) || spec.obsDim < 1) {
+    throw new Error(`policy: spec.obsDim must be an integer >= 1, got ${spec.obsDim}`);
+  }
+  return {
+    inputSize: spec.obsDim,
+    hiddenSizes: spec.hiddenSizes,
+    outputSize: headOutputs(policyHead(spec)),
+    activation: spec.activation,
+    prefix: PREFIX,
+  };
+}
+
+/**
+ * A fresh policy: orthogonal init (hidden gain sqrt 2, output gain 0.01, so the initial policy is
+ * near uniform or zero-mean), log-std at `spec.initLogStd`.
+ * @example
+ * const policy = createPolicy({ obsDim: 4, actionSpace: discrete(2), hiddenSizes: [64, 64],
+ *   activation: "tanh", logStd: "state-independent", squash: "clip", initLogStd: 0 }, new Rng(0));
+ * policy.act(env.observations, env.numEnvs, rng, actions, false, rawActions);
+ */
+export function createPolicy(spec: PolicySpec, rng: Rng): Policy {
+  const mlpSpec = policyMlpSpec(spec);
+  const head = policyHead(spec);
+  const params = initMlp(mlpSpec, rng, { init: "orthogonal", outputGain: OUTPUT_GAIN });
+  if (head.kind === "gaussian") {
+    if (head.logStd === "state-independent") {
+      params[LOG_STD_NAME] = full([head.dim], spec.initLogStd);
+    } else {
+      // The log-std outputs start at initLogStd: their bias carries it, their small weights vary it.
+      const bias = params[`${PREFIX}.${spec.hiddenSizes.length}.bias`].data;
+      for (let d = 0; d < head.dim; d++) bias[head.dim + d] = spec.initLogStd;
+    }
+  }
+  return buildPolicy(spec, mlpSpec, head, params);
+}
+
+/** Names and shapes of every parameter of a policy with this spec, in creation order. */
+export function policyParamShapes(spec: PolicySpec): Record<string, number[]> {
+  const mlpSpec = policyMlpSpec(spec);
+  const head = policyHead(spec);
+  const sizes = [mlpSpec.inputSize, ...mlpSpec.hiddenSizes, mlpSpec.outputSize];
+  const shapes: Record<string, number[]> = {};
+  for (let i = 0; i + 1 < sizes.length; i++) {
+    shapes[`${PREFIX}.${i}.weight`] = [sizes[i], sizes[i + 1]];
+    shapes[`${PREFIX}.${i}.bias`] = [sizes[i + 1]];
+  }
+  if (head.kind === "gaussian" && head.logStd === "state-independent") {
+    shapes[LOG_STD_NAME] = [head.dim];
+  }
+  return shapes;
+}
+
+/**
+ * A policy over existing parameters (e.g. loaded from a checkpoint). The tensors are used as they
+ * are, not copied. Every parameter the spec needs must be present with its shape, and no other
+ * `policy.*` name may appear (that would mean the spec and the parameters disagree); names outside
+ * `policy.*` (a value function's, say) are ignored.
+ */
+export function policyFromParams(spec: PolicySpec, params: Params): Policy {
+  const mlpSpec = policyMlpSpec(spec);
+  const head = policyHead(spec);
+  const expected = policyParamShapes(spec);
+  const own: Params = {};
+  for (const [name, shape] of Object.entries(expected)) {
+    const p = params[name];
+    if (!(p instanceof Tensor)) {
+      throw new Error(
+        `policyFromParams: missing parameter "${name}" (shape [${shape.join(", ")}]); got names ${Object.keys(params).join(", ")}`,
+      );
+    }
+    if (p.shape.length !== shape.length || p.shape.some((d, i) => d !== shape[i])) {
+      throw new Error(
+        `policyFromParams: "${name}" has shape [${p.shape.join(", ")}], the spec needs [${shape.join(", ")}]`,
+      );
+    }
+    own[name] = p;
+  }
+  for (const name of Object.keys(params)) {
+    if (name.startsWith(`${PREFIX}.`) && !(name in expected)) {
+      throw new Error(
+        `policyFromParams: unexpected parameter "${name}" for this spec (expected ${Object.keys(expected).join(", ")})`,
+      );
+    }
+  }
+  return buildPolicy(spec, mlpSpec, head, own);
+}
+
+function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, params: Params): Policy {
+  const actDim = flatSize(spec.actionSpace);
+  const outSize = mlpSpec.outputSize;
+  const obsDim = spec.obsDim;
+
+  // Buffers of the hot path, grown (rarely: only to a larger batch than ever seen) and then reused.
+  let capacity = 0;
+  let infer: ReturnType<typeof createMlpInference> | null = null;
+  let headOut = new Float64Array(0); // [capacity, outSize]
+  let rawScratch = new Float64Array(0); // [capacity, actDim], raw actions when outRaw is not given
+  function ensureCapacity(batch: number): void {
+    if (batch <= capacity && infer !== null) return;
+    capacity = Math.max(batch, 2 * capacity, 1);
+    infer = createMlpInference(mlpSpec, capacity);
+    headOut = new Float64Array(capacity * outSize);
+    rawScratch = new Float64Array(capacity * actDim);
+  }
+
+  function act(
+    obs: Float64Array,
+    batch: number,
+    rng: Rng,
+    outActions: Float64Array,
+    deterministic = false,
+    outRaw?: Float64Array,
+  ): void {
+    if (!Number.isInteger(batch) || batch < 0) {
+      throw new Error(`policy.act: batch must be an integer >= 0, got ${batch}`);
+    }
+    if (obs.length < batch * obsDim) {
+      throw new Error(
+        `policy.act: obs has ${obs.length} values, batch ${batch} x obsDim ${obsDim} needs ${batch * obsDim}`,
+      );
+    }
+    if (
+      outActions.length < batch * actDim ||
+      (outRaw !== undefined && outRaw.length < batch * actDim)
+    ) {
+      throw new Error(
+        `policy.act: outActions (${outActions.length}) and outRaw (${outRaw?.length ?? "none"}) need ${batch * actDim} values each (batch ${batch} x actDim ${actDim})`,
+      );
+    }
+    ensureCapacity(batch);
+    infer!(params, obs, batch, headOut);
+    const raw = outRaw ?? rawScratch;
+    switch (head.kind) {
+      case "categorical": {
+        const n = head.n;
+        for (let i = 0; i < batch; i++) {
+          const k = deterministic
+            ? categoricalModeRow(headOut, i * n, n)
+            : categoricalSampleRow(headOut, i * n, n, rng);
+          raw[i] = k;
+          outActions[i] = head.start + k;
+        }
+        return;
+      }
+      case "multi-categorical": {
+        if (deterministic) multiDiscreteMode(headOut, batch, head.nvec, raw);
+        else multiDiscreteSample(headOut, batch, head.nvec, rng, raw);
+        for (let i = 0; i < batch * actDim; i++) outActions[i] = raw[i];
+        return;
+      }
+      case "gaussian": {
+        const D = head.dim;
+        const shared = head.logStd === "state-independent";
+        const logStd = shared ? params[LOG_STD_NAME].data : headOut;
+        // Row layout of headOut: [mean_0..mean_{D-1}] or, state-dependent, [means, log-stds].
+        for (let i = 0; i < batch; i++) {
+          const o = i * outSize;
+          for (let d = 0; d < D; d++) {
+            const mu = headOut[o + d];
+            const u = deterministic
+              ? mu
+              : mu + Math.exp(shared ? logStd[d] : logStd[o + D + d]) * rng.normal();
+            if (!Number.isFinite(u)) {
+              throw new Error(
+                `policy.act: non-finite Gaussian action ${u} at row ${i}, dim ${d} (mean ${mu}); check the observations and parameters for NaN/Infinity`,
+              );
+            }
+            raw[i * D + d] = u;
+          }
+        }
+        if (head.squash === "tanh") squashToBox(raw, head.low, head.high, batch, outActions);
+        else clipToBox(raw, head.low, head.high, batch, outActions);
+        return;
+      }
+    }
+  }
+
+  function logProbAndEntropy(
+    p: Params,
+    obs: Tensor,
+    actions: Float64Array,
+  ): { logProb: Tensor; entropy: Tensor } {
+    const batch = obs.shape[0];
+    if (actions.length !== batch * actDim) {
+      throw new Error(
+        `policy.logProbAndEntropy: actions has ${actions.length} values, expected ${batch * actDim} (batch ${batch} from obs [${obs.shape.join(", ")}] x actDim ${actDim})`,
+      );
+    }
+    const out = mlp(p, mlpSpec, obs); // [B, outSize]
+    switch (head.kind) {
+      case "categorical":
+        return { logProb: categoricalLogProb(out, actions), entropy: categoricalEntropy(out) };
+      case "multi-categorical":
+        return {
+          logProb: multiDiscreteLogProb(out, head.nvec, actions),
+          entropy: multiDiscreteEntropy(out, head.nvec),
+        };
+      case "gaussian": {
+        const D = head.dim;
+        let mean = out;
+        let logStd: Tensor;
+        if (head.logStd === "state-independent") {
+          logStd = p[LOG_STD_NAME];
+          if (!(logStd instanceof Tensor) || logStd.size !== D) {
+            throw new Error(
+              `policy.logProbAndEntropy: params["${LOG_STD_NAME}"] must be a Tensor of shape [${D}], got ${logStd instanceof Tensor ? `[${logStd.shape.join(", ")}]` : String(logStd)}`,
+            );
+          }
+        } else {
+          mean = slice(out, [0, 0], [batch, D]);
+          logStd = slice(out, [0, D], [batch, D]);
+        }
+        const u = new Tensor(actions, [batch, D]);
+        if (head.squash === "tanh") {
+          return {
+            logProb: squashedGaussianLogProb(mean, logStd, u, head.low, head.high),
+            entropy: squashedGaussianEntropy(mean, logStd),
+          };
+        }
+        return {
+          logProb: diagGaussianLogProb(mean, logStd, u),
+          entropy: diagGaussianEntropy(mean, logStd),
+        };
+      }
+    }
+  }
+
+  return {
+    spec,
+    params,
+    actDim,
+    head,
+    rawDiffers: head.kind === "gaussian" || (head.kind === "categorical" && head.start !== 0),
+    act,
+    logProbAndEntropy,
+  };
+}

@@ -1,0 +1,33 @@
+/**
+ * Action distributions as stateless functions of their parameters: Categorical (Discrete),
+ * DiagGaussian with clipping or tanh squashing (Box), and independent categoricals (MultiDiscrete).
+ * Each has a differentiable log-prob and entropy (Tensor in, Tensor out) and non-taped sample/mode
+ * functions that write into caller buffers.
+ */
+export {
+  categoricalEntropy,
+  categoricalLogProb,
+  categoricalMode,
+  categoricalModeRow,
+  categoricalSample,
+  categoricalSampleRow,
+} from "./categorical.ts";
+export {
+  clipToBox,
+  diagGaussianEntropy,
+  diagGaussianLogProb,
+  diagGaussianMode,
+  diagGaussianRsample,
+  diagGaussianSample,
+  logHalfRange,
+  logTanhJacobian,
+  squashedGaussianEntropy,
+  squashedGaussianLogProb,
+  squashToBox,
+} from "./gaussian.ts";
+export {
+  multiDiscreteEntropy,
+  multiDiscreteLogProb,
+  multiDiscreteMode,
+  multiDiscreteSample,
+} from "./multi-discrete.ts";
