@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../../src/core/rng.ts";
+import { bandit } from "../../src/envs/toy/bandit.ts";
 import { type FiniteMdpSpec, finiteMdp, solveLinear } from "../../src/envs/toy/finite-mdp.ts";
 
 /** A random MDP with S states (the last `numTerminal` terminal), A actions, dense transitions. */
@@ -368,4 +369,61 @@ test("time limit: truncated at maxEpisodeSteps", () => {
   const last = env.step(0);
   assert.equal(last.truncated, true);
   assert.equal(last.terminated, false);
+});
+
+test("bandit: one-step episodes, constant observation, Gaussian rewards with the right moments", () => {
+  const env = bandit([0, 0.5, 2], [1, 0, 0.5]);
+  assert.equal(env.actionSpace.n, 3);
+  assert.deepEqual(Array.from(env.reset({ seed: 1 }).observation), [1]);
+  const n = 20000;
+  let sum = 0;
+  let sumSq = 0;
+  for (let i = 0; i < n; i++) {
+    env.reset();
+    const step = env.step(2);
+    assert.equal(step.terminated, true);
+    assert.equal(step.truncated, false);
+    sum += step.reward;
+    sumSq += step.reward * step.reward;
+  }
+  const mean = sum / n;
+  const std = Math.sqrt(sumSq / n - mean * mean);
+  // Mean within 4 standard errors (0.5 / sqrt(n)); std within 3% (its standard error is ~0.5%).
+  assert.ok(Math.abs(mean - 2) < (4 * 0.5) / Math.sqrt(n), `mean ${mean}`);
+  assert.ok(Math.abs(std - 0.5) < 0.015, `std ${std}`);
+  env.reset();
+  assert.equal(env.step(1).reward, 0.5, "std 0 pays the mean exactly");
+  assert.throws(() => env.step(1), /after the episode ended/);
+  env.reset();
+  assert.throws(() => env.step(3), /Bandit: invalid action 3 for action space Discrete\(3\)/);
+});
+
+test("bandit: seeded determinism and input validation", () => {
+  const env = bandit([1, 2]);
+  const run = (seed: number) => {
+    env.reset({ seed });
+    const out = [env.step(0).reward];
+    for (let i = 0; i < 10; i++) {
+      env.reset();
+      out.push(env.step(i % 2).reward);
+    }
+    return out;
+  };
+  assert.deepEqual(run(5), run(5));
+  assert.notDeepEqual(run(5), run(6));
+  assert.throws(() => bandit([]), /means must be a non-empty array/);
+  assert.throws(() => bandit([0, Number.NaN]), /means\[1\] is NaN/);
+  assert.throws(() => bandit([0, 1], [1]), /stds must be a number or 2 numbers/);
+  assert.throws(() => bandit([0, 1], -1), /stds\[0\] is -1, expected a finite number >= 0/);
+});
+
+test("bandit exactGradient equals finite differences and exactObjective the policy's mean reward", () => {
+  const env = bandit([0.3, -1, 2, 0.7]);
+  const theta = randomTheta(4, 12);
+  const fd = finiteDifference((x) => env.exactObjective(x), theta, 1e-5);
+  assert.ok(relErr(env.exactGradient(theta), fd, 1e-3) <= 1e-6);
+  assert.ok(
+    Math.abs(env.exactObjective(new Float64Array(4)) - 0.5) < 1e-15,
+    "uniform: mean of means",
+  );
 });
