@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../../src/core/rng.ts";
+import { listEnvs, make } from "../../src/envs/registry.ts";
 import { bandit } from "../../src/envs/toy/bandit.ts";
 import { type FiniteMdpSpec, finiteMdp, solveLinear } from "../../src/envs/toy/finite-mdp.ts";
+import { point1d } from "../../src/envs/toy/point.ts";
+import { registerToyEnvs } from "../../src/envs/toy/register.ts";
 
 /** A random MDP with S states (the last `numTerminal` terminal), A actions, dense transitions. */
 function randomSpec(S: number, A: number, numTerminal: number, seed: number): FiniteMdpSpec {
@@ -426,4 +429,65 @@ test("bandit exactGradient equals finite differences and exactObjective the poli
     Math.abs(env.exactObjective(new Float64Array(4)) - 0.5) < 1e-15,
     "uniform: mean of means",
   );
+});
+
+test("Point1D: clipped velocity, walls, reward -(x' - target)^2, time limit 30, never terminates", () => {
+  const env = point1d();
+  assert.deepEqual(Array.from(env.actionSpace.kind === "box" ? env.actionSpace.high : []), [1]);
+  env.reset({ options: { state: [0.5, -0.3] } });
+  let step = env.step([3]); // clipped to 1: x = 0.5 + 0.2
+  assert.ok(Math.abs(step.observation[0] - 0.7) < 1e-15);
+  assert.equal(step.observation[1], -0.3);
+  assert.ok(Math.abs(step.reward + 1.0 * 1.0) < 1e-12);
+  env.reset({ options: { state: [1.95, 0] } });
+  assert.equal(env.step([1]).observation[0], 2, "wall at 2");
+  env.reset({ seed: 0 });
+  for (let t = 1; t <= 30; t++) {
+    step = env.step([0]);
+    assert.equal(step.terminated, false);
+    assert.equal(step.truncated, t === 30);
+  }
+  assert.throws(() => env.step([Number.NaN]), /Point1D-v0/);
+  assert.throws(() => point1d({ speed: -1 }), /speed must be > 0/);
+  assert.throws(() => point1d({ sped: 1 }), /unknown option "sped"/);
+});
+
+test("Point1D: a proportional controller beats the reward threshold, random and idle policies do not", () => {
+  const env = point1d();
+  const evaluate = (policy: (obs: Float64Array, rng: Rng) => number) => {
+    const rng = new Rng(1);
+    let total = 0;
+    env.reset({ seed: 2 });
+    for (let e = 0; e < 300; e++) {
+      let obs = env.reset().observation;
+      for (;;) {
+        const step = env.step([policy(obs, rng)]);
+        total += step.reward;
+        obs = step.observation;
+        if (step.terminated || step.truncated) break;
+      }
+    }
+    return total / 300;
+  };
+  const threshold = env.rewardThreshold as number;
+  // Margins are several standard errors of a 300-episode mean (returns have std < 3).
+  assert.ok(evaluate((o) => 5 * (o[1] - o[0])) > -1.4);
+  assert.ok(evaluate((o, r) => 5 * (o[1] - o[0]) + r.normal()) > threshold);
+  assert.ok(evaluate((o) => 0.5 * (o[1] - o[0])) < threshold);
+  assert.ok(evaluate(() => 0) < -15);
+  assert.ok(evaluate((_o, r) => r.uniformRange(-1, 1)) < -15);
+});
+
+test("the registry makes Bandit-v0 (with options) and Point1D-v0", () => {
+  const b = make("Bandit-v0", { means: [5, 6], stds: 0 });
+  assert.equal(b.id, "Bandit-v0");
+  b.reset({ seed: 0 });
+  assert.equal(b.step(1).reward, 6);
+  assert.deepEqual(make("Bandit-v0").actionSpace, { kind: "discrete", n: 3, start: 0 });
+  assert.throws(() => make("Bandit-v0", { mean: [1] }), /Bandit-v0: unknown option "mean"/);
+  const p = make("Point1D-v0");
+  assert.equal(p.maxEpisodeSteps, 30);
+  assert.equal(p.rewardThreshold, -2);
+  registerToyEnvs(); // idempotent
+  assert.equal(listEnvs().filter((id) => id === "Point1D-v0").length, 1);
 });
