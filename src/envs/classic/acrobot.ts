@@ -1,0 +1,156 @@
+/**
+ * Acrobot-v1 (Sutton 1996; dynamics from Sutton & Barto's book), with Gymnasium 1.x's constants
+ * and semantics: a two-link chain hanging down, torque on the middle joint only. The equations are
+ * the "book" variant (it includes the `-m2 l1 lc2 dtheta1^2 sin(theta2)` term that the NIPS paper
+ * omitted), integrated with one classical RK4 step over dt = 0.2 on the state with the torque
+ * appended as a fifth component whose derivative is 0 (Gymnasium's `rk4(_dsdt, s_augmented,
+ * [0, dt])`). Afterwards both angles are wrapped to [-pi, pi] and the velocities bounded to
+ * [-4 pi, 4 pi] and [-9 pi, 9 pi].
+ * Terminates when the tip is above the bar: `-cos(theta1) - cos(theta1 + theta2) > 1`.
+ * Reward -1 per non-terminal step and 0 on the terminating one; time limit 500; threshold -100.
+ *
+ * State `[theta1, theta2, dtheta1, dtheta2]`; observation
+ * `[cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2]`.
+ * Action: Discrete(3) selecting torque -1, 0 or +1.
+ */
+import type { Physics, PhysicsSpec } from "../physics.ts";
+import { readOptions } from "../physics.ts";
+import { box, discrete } from "../spaces.ts";
+
+export interface AcrobotParams {
+  readonly dt: number;
+  readonly l1: number;
+  readonly m1: number;
+  readonly m2: number;
+  /** Positions of the links' centres of mass. */
+  readonly lc1: number;
+  readonly lc2: number;
+  /** Moments of inertia of both links. */
+  readonly moi: number;
+  readonly g: number;
+  readonly maxVel1: number;
+  readonly maxVel2: number;
+}
+
+const PARAMS: AcrobotParams = {
+  dt: 0.2,
+  l1: 1.0,
+  m1: 1.0,
+  m2: 1.0,
+  lc1: 0.5,
+  lc2: 0.5,
+  moi: 1.0,
+  g: 9.8,
+  maxVel1: 4 * Math.PI,
+  maxVel2: 9 * Math.PI,
+};
+
+/** Torque of each discrete action. */
+const AVAIL_TORQUE = [-1.0, 0.0, 1.0] as const;
+
+// RK4 stage derivatives, module-level scratch so stepping never allocates. The torque (the fifth
+// augmented component) has derivative 0, so it stays constant through the stages.
+const k = new Float64Array(16);
+
+/**
+ * Time derivative of `[theta1, theta2, dtheta1, dtheta2]` under torque `a`, written to
+ * `out[oo .. oo + 4)` (book dynamics).
+ */
+function dsdt(
+  p: AcrobotParams,
+  theta1: number,
+  theta2: number,
+  dtheta1: number,
+  dtheta2: number,
+  a: number,
+  out: Float64Array,
+  oo: number,
+): void {
+  const { m1, m2, l1, lc1, lc2, g } = p;
+  const i1 = p.moi;
+  const i2 = p.moi;
+  const cos2 = Math.cos(theta2);
+  const sin2 = Math.sin(theta2);
+  const d1 = m1 * lc1 ** 2 + m2 * (l1 ** 2 + lc2 ** 2 + 2 * l1 * lc2 * cos2) + i1 + i2;
+  const d2 = m2 * (lc2 ** 2 + l1 * lc2 * cos2) + i2;
+  const phi2 = m2 * lc2 * g * Math.cos(theta1 + theta2 - Math.PI / 2.0);
+  const phi1 =
+    -m2 * l1 * lc2 * dtheta2 ** 2 * sin2 -
+    2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
+    (m1 * lc1 + m2 * l1) * g * Math.cos(theta1 - Math.PI / 2) +
+    phi2;
+  const ddtheta2 =
+    (a + (d2 / d1) * phi1 - m2 * l1 * lc2 * dtheta1 ** 2 * sin2 - phi2) /
+    (m2 * lc2 ** 2 + i2 - d2 ** 2 / d1);
+  const ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
+  out[oo] = dtheta1;
+  out[oo + 1] = dtheta2;
+  out[oo + 2] = ddtheta1;
+  out[oo + 3] = ddtheta2;
+}
+
+/** Gymnasium's `wrap`: shift by whole periods into [m, M]. */
+function wrap(x: number, m: number, M: number): number {
+  const diff = M - m;
+  while (x > M) x -= diff;
+  while (x < m) x += diff;
+  return x;
+}
+
+export const acrobotPhysics: Physics<AcrobotParams> = {
+  name: "Acrobot",
+  stateDim: 4,
+  obsDim: 6,
+  actDim: 1,
+  params(options) {
+    readOptions("Acrobot", options, []);
+    return PARAMS;
+  },
+  observationSpace: (p) =>
+    box([-1, -1, -1, -1, -p.maxVel1, -p.maxVel2], [1, 1, 1, 1, p.maxVel1, p.maxVel2]),
+  actionSpace: () => discrete(3),
+  initial(_p, rng, s, so) {
+    for (let i = 0; i < 4; i++) s[so + i] = rng.uniformRange(-0.1, 0.1);
+  },
+  transition(p, s, so, a, ao, ns, no) {
+    const torque = AVAIL_TORQUE[a[ao]];
+    const y0 = s[so];
+    const y1 = s[so + 1];
+    const y2 = s[so + 2];
+    const y3 = s[so + 3];
+    const dt = p.dt;
+    const dt2 = dt / 2;
+    dsdt(p, y0, y1, y2, y3, torque, k, 0);
+    dsdt(p, y0 + dt2 * k[0], y1 + dt2 * k[1], y2 + dt2 * k[2], y3 + dt2 * k[3], torque, k, 4);
+    dsdt(p, y0 + dt2 * k[4], y1 + dt2 * k[5], y2 + dt2 * k[6], y3 + dt2 * k[7], torque, k, 8);
+    dsdt(p, y0 + dt * k[8], y1 + dt * k[9], y2 + dt * k[10], y3 + dt * k[11], torque, k, 12);
+    const c = dt / 6.0;
+    const n0 = y0 + c * (k[0] + 2 * k[4] + 2 * k[8] + k[12]);
+    const n1 = y1 + c * (k[1] + 2 * k[5] + 2 * k[9] + k[13]);
+    const n2 = y2 + c * (k[2] + 2 * k[6] + 2 * k[10] + k[14]);
+    const n3 = y3 + c * (k[3] + 2 * k[7] + 2 * k[11] + k[15]);
+    ns[no] = wrap(n0, -Math.PI, Math.PI);
+    ns[no + 1] = wrap(n1, -Math.PI, Math.PI);
+    ns[no + 2] = Math.min(Math.max(n2, -p.maxVel1), p.maxVel1);
+    ns[no + 3] = Math.min(Math.max(n3, -p.maxVel2), p.maxVel2);
+  },
+  observe(_p, s, so, out, oo) {
+    out[oo] = Math.cos(s[so]);
+    out[oo + 1] = Math.sin(s[so]);
+    out[oo + 2] = Math.cos(s[so + 1]);
+    out[oo + 3] = Math.sin(s[so + 1]);
+    out[oo + 4] = s[so + 2];
+    out[oo + 5] = s[so + 3];
+  },
+  terminal(_p, s, so) {
+    return -Math.cos(s[so]) - Math.cos(s[so + 1] + s[so]) > 1.0;
+  },
+  reward: (_p, _s, _so, _a, _ao, _ns, _no, terminated) => (terminated ? 0.0 : -1.0),
+};
+
+export const acrobotSpec: PhysicsSpec<AcrobotParams> = {
+  id: "Acrobot-v1",
+  physics: acrobotPhysics,
+  maxEpisodeSteps: 500,
+  rewardThreshold: -100,
+};

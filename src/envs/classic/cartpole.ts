@@ -1,0 +1,107 @@
+/**
+ * CartPole-v1 (Barto, Sutton & Anderson 1983), with Gymnasium 1.x's constants and semantics:
+ * explicit Euler integration at tau = 0.02 s, termination when |x| > 2.4 or |theta| > 12 degrees,
+ * reward 1 for every step including the terminating one, time limit 500, threshold 475.
+ *
+ * State `[x, x_dot, theta, theta_dot]`; the observation is the state itself.
+ * Action: Discrete(2), 0 pushes left, 1 pushes right with force 10 N.
+ */
+import type { Rng } from "../../core/rng.ts";
+import type { Physics, PhysicsSpec } from "../physics.ts";
+import { readOptions } from "../physics.ts";
+import { box, discrete } from "../spaces.ts";
+
+/** CartPole has no options; the constants are Gymnasium's. */
+export interface CartPoleParams {
+  readonly gravity: number;
+  readonly massCart: number;
+  readonly massPole: number;
+  /** Half the pole's length (Gymnasium's `length`). */
+  readonly length: number;
+  readonly forceMag: number;
+  readonly tau: number;
+  readonly thetaThreshold: number;
+  readonly xThreshold: number;
+}
+
+const PARAMS: CartPoleParams = {
+  gravity: 9.8,
+  massCart: 1.0,
+  massPole: 0.1,
+  length: 0.5,
+  forceMag: 10.0,
+  tau: 0.02,
+  thetaThreshold: (12 * 2 * Math.PI) / 360,
+  xThreshold: 2.4,
+};
+
+export const cartPolePhysics: Physics<CartPoleParams> = {
+  name: "CartPole",
+  stateDim: 4,
+  obsDim: 4,
+  actDim: 1,
+  params(options) {
+    readOptions("CartPole", options, []);
+    return PARAMS;
+  },
+  observationSpace(p) {
+    // Twice the termination bounds, as Gymnasium, so a terminal observation is still inside.
+    const hi = [p.xThreshold * 2, Infinity, p.thetaThreshold * 2, Infinity];
+    return box(
+      hi.map((v) => -v),
+      hi,
+    );
+  },
+  actionSpace: () => discrete(2),
+  initial(_p, rng: Rng, s, so) {
+    for (let i = 0; i < 4; i++) s[so + i] = rng.uniformRange(-0.05, 0.05);
+  },
+  transition(p, s, so, a, ao, ns, no) {
+    const x = s[so];
+    const xDot = s[so + 1];
+    const theta = s[so + 2];
+    const thetaDot = s[so + 3];
+    const force = a[ao] === 1 ? p.forceMag : -p.forceMag;
+    const totalMass = p.massPole + p.massCart;
+    const poleMassLength = p.massPole * p.length;
+    const cos = Math.cos(theta);
+    const sin = Math.sin(theta);
+    // Equations of Florian (2007), "Correct equations for the dynamics of the cart-pole system",
+    // as used by Gymnasium (frictionless cart and pole).
+    // Operation order follows Gymnasium's so float64 rounding matches bit for bit: the pole is
+    // unstable, and one ulp of difference grows to 1e-5 within a few hundred steps.
+    const thetaDotSq = thetaDot * thetaDot;
+    const cosSq = cos * cos;
+    const temp = (force + poleMassLength * thetaDotSq * sin) / totalMass;
+    const thetaAcc =
+      (p.gravity * sin - cos * temp) / (p.length * (4.0 / 3.0 - (p.massPole * cosSq) / totalMass));
+    const xAcc = temp - (poleMassLength * thetaAcc * cos) / totalMass;
+    // Explicit Euler: positions move with the old velocities.
+    ns[no] = x + p.tau * xDot;
+    ns[no + 1] = xDot + p.tau * xAcc;
+    ns[no + 2] = theta + p.tau * thetaDot;
+    ns[no + 3] = thetaDot + p.tau * thetaAcc;
+  },
+  observe(_p, s, so, out, oo) {
+    out[oo] = s[so];
+    out[oo + 1] = s[so + 1];
+    out[oo + 2] = s[so + 2];
+    out[oo + 3] = s[so + 3];
+  },
+  terminal(p, s, so) {
+    const x = s[so];
+    const theta = s[so + 2];
+    return (
+      x < -p.xThreshold || x > p.xThreshold || theta < -p.thetaThreshold || theta > p.thetaThreshold
+    );
+  },
+  // Gymnasium 1.x (sutton_barto_reward=False): 1 per step, the terminating step included.
+  reward: () => 1.0,
+};
+
+export const cartPoleSpec: PhysicsSpec<CartPoleParams> = {
+  id: "CartPole-v1",
+  physics: cartPolePhysics,
+  maxEpisodeSteps: 500,
+  rewardThreshold: 475,
+};

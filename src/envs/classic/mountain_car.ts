@@ -1,0 +1,187 @@
+/**
+ * MountainCar-v0 and MountainCarContinuous-v0 (Moore 1990), with Gymnasium 1.x's constants and
+ * semantics: an underpowered car in a valley `y = sin(3x)` must rock back and forth to reach the
+ * flag. Velocity is clipped to [-0.07, 0.07], position to [-1.2, 0.6], and the velocity is zeroed
+ * when the car hits the left wall moving left. The episode terminates when
+ * `position >= goal_position && velocity >= goal_velocity`.
+ *
+ * State `[position, velocity]`; the observation is the state itself.
+ */
+import type { Physics, PhysicsSpec } from "../physics.ts";
+import { readOptions } from "../physics.ts";
+import { box, discrete } from "../spaces.ts";
+
+export interface MountainCarParams {
+  readonly minPosition: number;
+  readonly maxPosition: number;
+  readonly maxSpeed: number;
+  readonly goalPosition: number;
+  /** Option `goalVelocity` (Gymnasium's `goal_velocity`), default 0. */
+  readonly goalVelocity: number;
+  /** Discrete: force per unit of (action - 1); continuous: power multiplying the clipped action. */
+  readonly force: number;
+  readonly gravity: number;
+}
+
+const MIN_POSITION = -1.2;
+const MAX_POSITION = 0.6;
+const MAX_SPEED = 0.07;
+const GRAVITY = 0.0025;
+
+function observationSpace() {
+  return box([MIN_POSITION, -MAX_SPEED], [MAX_POSITION, MAX_SPEED]);
+}
+
+/** Initial state: position ~ U(-0.6, -0.4), velocity 0. */
+function initial(
+  _p: MountainCarParams,
+  rng: { uniformRange(a: number, b: number): number },
+  s: Float64Array,
+  so: number,
+) {
+  s[so] = rng.uniformRange(-0.6, -0.4);
+  s[so + 1] = 0;
+}
+
+/**
+ * Shared position/velocity update given the velocity change `dv` (from the engine and gravity).
+ * Returns nothing; writes `ns[no ..]`.
+ */
+function integrate(
+  p: MountainCarParams,
+  position: number,
+  velocity: number,
+  ns: Float64Array,
+  no: number,
+): void {
+  velocity = Math.min(Math.max(velocity, -p.maxSpeed), p.maxSpeed);
+  position += velocity;
+  position = Math.min(Math.max(position, p.minPosition), p.maxPosition);
+  // Inelastic left wall: the car stops when it hits it moving left.
+  if (position === p.minPosition && velocity < 0) velocity = 0;
+  ns[no] = position;
+  ns[no + 1] = velocity;
+}
+
+function observe(
+  _p: MountainCarParams,
+  s: Float64Array,
+  so: number,
+  out: Float64Array,
+  oo: number,
+) {
+  out[oo] = s[so];
+  out[oo + 1] = s[so + 1];
+}
+
+function terminal(p: MountainCarParams, s: Float64Array, so: number): boolean {
+  return s[so] >= p.goalPosition && s[so + 1] >= p.goalVelocity;
+}
+
+/**
+ * MountainCar-v0: Discrete(3) actions (0 push left, 1 no push, 2 push right), force 0.001,
+ * reward -1 per step (the terminating one too), time limit 200, threshold -110.
+ */
+export const mountainCarPhysics: Physics<MountainCarParams> = {
+  name: "MountainCar",
+  stateDim: 2,
+  obsDim: 2,
+  actDim: 1,
+  params(options) {
+    const get = readOptions("MountainCar", options, ["goalVelocity"]);
+    return {
+      minPosition: MIN_POSITION,
+      maxPosition: MAX_POSITION,
+      maxSpeed: MAX_SPEED,
+      goalPosition: 0.5,
+      goalVelocity: get("goalVelocity", 0),
+      force: 0.001,
+      gravity: GRAVITY,
+    };
+  },
+  observationSpace,
+  actionSpace: () => discrete(3),
+  initial,
+  transition(p, s, so, a, ao, ns, no) {
+    const position = s[so];
+    const velocity = s[so + 1] + (a[ao] - 1) * p.force + Math.cos(3 * position) * -p.gravity;
+    integrate(p, position, velocity, ns, no);
+  },
+  observe,
+  terminal,
+  reward: () => -1.0,
+};
+
+/**
+ * MountainCarContinuous-v0: Box(-1, 1, [1]) action; the engine force is the action clipped to
+ * [-1, 1] times power 0.0015. Reward `100 * [goal reached] - 0.1 * action^2`, where, as in
+ * Gymnasium, the penalty uses the action as given (unclipped). Goal position 0.45, time limit
+ * 999, threshold 90.
+ * Like Gymnasium, this env computes in float32 (see `transition`).
+ */
+export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
+  name: "MountainCarContinuous",
+  stateDim: 2,
+  obsDim: 2,
+  actDim: 1,
+  params(options) {
+    const get = readOptions("MountainCarContinuous", options, ["goalVelocity"]);
+    return {
+      minPosition: MIN_POSITION,
+      maxPosition: MAX_POSITION,
+      maxSpeed: MAX_SPEED,
+      goalPosition: 0.45,
+      goalVelocity: get("goalVelocity", 0),
+      force: 0.0015,
+      gravity: GRAVITY,
+    };
+  },
+  observationSpace,
+  actionSpace: () => box(-1, 1, [1]),
+  initial,
+  transition(p, s, so, a, ao, ns, no) {
+    // Gymnasium runs this env in float32: its state array is float32 after every step, actions
+    // are float32, and NumPy 2 keeps float32 when a Python float meets a float32 scalar (NEP 50),
+    // while clipped values are Python floats (float64). We round at the same places with
+    // `Math.fround`; otherwise replayed trajectories drift by more than float32 rounding.
+    // A state set by reset (float64 in Gymnasium too) is used unrounded on its first step.
+    const f = Math.fround;
+    const position = s[so];
+    const velocity = s[so + 1];
+    const u = f(a[ao]);
+    const cos3 = Math.cos(position === f(position) ? f(3 * position) : 3 * position);
+    let dv: number;
+    if (u < -1 || u > 1) {
+      dv = (u < -1 ? -1 : 1) * p.force - p.gravity * cos3; // Python floats: float64
+    } else {
+      dv = f(f(u * f(p.force)) - f(p.gravity * cos3));
+    }
+    let v = velocity === f(velocity) ? f(velocity + f(dv)) : velocity + dv;
+    v = Math.min(Math.max(v, -p.maxSpeed), p.maxSpeed);
+    let x = position === f(position) ? f(position + f(v)) : position + v;
+    x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
+    if (x === p.minPosition && v < 0) v = 0;
+    ns[no] = f(x);
+    ns[no + 1] = f(v);
+  },
+  observe,
+  terminal,
+  reward(_p, _s, _so, a, ao, _ns, _no, terminated) {
+    const u = a[ao];
+    return (terminated ? 100.0 : 0) - u * u * 0.1;
+  },
+};
+
+export const mountainCarSpec: PhysicsSpec<MountainCarParams> = {
+  id: "MountainCar-v0",
+  physics: mountainCarPhysics,
+  maxEpisodeSteps: 200,
+  rewardThreshold: -110,
+};
+
+export const mountainCarContinuousSpec: PhysicsSpec<MountainCarParams> = {
+  id: "MountainCarContinuous-v0",
+  physics: mountainCarContinuousPhysics,
+  maxEpisodeSteps: 999,
+  rewardThreshold: 90,
+};

@@ -1,0 +1,89 @@
+/**
+ * Pendulum-v1, with Gymnasium 1.x's constants and semantics: swing a frictionless pendulum up and
+ * keep it upright. The torque is clipped to [-2, 2]; the angular velocity to [-8, 8] after the
+ * semi-implicit Euler update (velocity first, then angle with the new velocity), dt = 0.05.
+ * Reward -(angle_normalize(th)^2 + 0.1 thdot^2 + 0.001 u^2) of the state before the step.
+ * Never terminates; time limit 200; no reward threshold.
+ *
+ * State `[theta, theta_dot]` (theta = 0 is upright); observation `[cos theta, sin theta, theta_dot]`.
+ * Action: Box(-2, 2, [1]) torque. Option `g` (gravity, default 10.0) as Gymnasium's `g`.
+ */
+import type { Physics, PhysicsSpec } from "../physics.ts";
+import { readOptions } from "../physics.ts";
+import { box } from "../spaces.ts";
+
+export interface PendulumParams {
+  readonly g: number;
+  readonly m: number;
+  readonly l: number;
+  readonly dt: number;
+  readonly maxSpeed: number;
+  readonly maxTorque: number;
+}
+
+/** Angle wrapped to [-pi, pi) with a floored modulo (Python's `%`, unlike JavaScript's). */
+export function angleNormalize(x: number): number {
+  const twoPi = 2 * Math.PI;
+  const y = x + Math.PI;
+  return y - twoPi * Math.floor(y / twoPi) - Math.PI;
+}
+
+/**
+ * The torque: the action as float32 (the action space's dtype in Gymnasium), clipped to
+ * [-maxTorque, maxTorque]. Gymnasium then computes the torque terms in float32 (NumPy 2 keeps
+ * float32 when a Python float meets a float32 scalar, NEP 50); we round the same way with
+ * `Math.fround`, otherwise replayed trajectories drift apart by more than float32 rounding.
+ */
+function torque(p: PendulumParams, a: number): number {
+  return Math.fround(Math.min(Math.max(Math.fround(a), -p.maxTorque), p.maxTorque));
+}
+
+const F32_0_001 = Math.fround(0.001);
+
+export const pendulumPhysics: Physics<PendulumParams> = {
+  name: "Pendulum",
+  stateDim: 2,
+  obsDim: 3,
+  actDim: 1,
+  params(options) {
+    const get = readOptions("Pendulum", options, ["g"]);
+    return { g: get("g", 10.0), m: 1.0, l: 1.0, dt: 0.05, maxSpeed: 8, maxTorque: 2.0 };
+  },
+  observationSpace: (p) => box([-1, -1, -p.maxSpeed], [1, 1, p.maxSpeed]),
+  actionSpace: (p) => box(-p.maxTorque, p.maxTorque, [1]),
+  initial(_p, rng, s, so) {
+    // Gymnasium's defaults: theta ~ U(-pi, pi), theta_dot ~ U(-1, 1).
+    s[so] = rng.uniformRange(-Math.PI, Math.PI);
+    s[so + 1] = rng.uniformRange(-1, 1);
+  },
+  transition(p, s, so, a, ao, ns, no) {
+    const th = s[so];
+    const thDot = s[so + 1];
+    const u = torque(p, a[ao]);
+    // Same grouping as Gymnasium, so rounding matches too; the torque term is float32 there.
+    let newThDot =
+      thDot +
+      (((3 * p.g) / (2 * p.l)) * Math.sin(th) + Math.fround((3.0 / (p.m * p.l * p.l)) * u)) * p.dt;
+    newThDot = Math.min(Math.max(newThDot, -p.maxSpeed), p.maxSpeed);
+    ns[no] = th + newThDot * p.dt;
+    ns[no + 1] = newThDot;
+  },
+  observe(_p, s, so, out, oo) {
+    out[oo] = Math.cos(s[so]);
+    out[oo + 1] = Math.sin(s[so]);
+    out[oo + 2] = s[so + 1];
+  },
+  terminal: () => false,
+  reward(p, s, so, a, ao) {
+    const th = angleNormalize(s[so]);
+    const thDot = s[so + 1];
+    const u = torque(p, a[ao]);
+    return -(th * th + 0.1 * (thDot * thDot) + Math.fround(F32_0_001 * Math.fround(u * u)));
+  },
+};
+
+export const pendulumSpec: PhysicsSpec<PendulumParams> = {
+  id: "Pendulum-v1",
+  physics: pendulumPhysics,
+  maxEpisodeSteps: 200,
+};

@@ -1,0 +1,278 @@
+/**
+ * Environment physics written once, as pure functions over a flat state (Gymnasium's FuncEnv,
+ * Brax's `step(state, action)`), and the stateful Gymnasium-style adapter over it.
+ *
+ * A {@link Physics} never holds state: every function reads a state at an offset of a
+ * Float64Array and writes its result at an offset of another (possibly the same) array. The
+ * stateful {@link PhysicsEnv} keeps one state; the vector env (vector.ts) keeps one `[N, stateDim]`
+ * array and steps the same functions in place, so there is exactly one copy of each environment's
+ * equations (Gymnasium keeps three copies of CartPole's dynamics and they drifted apart).
+ *
+ * A later differentiable (autodiff) version reuses the same equations: `transition`, `observe`,
+ * `reward` and `terminal` are straight-line arithmetic of the state and action (plus clips, which
+ * become `clip`/`where` ops), so the autodiff adapter evaluates the same expressions over Tensors
+ * of shape `[B, stateDim]` instead of scalars. It is not built yet.
+ */
+import { Rng } from "../core/rng.ts";
+import { type BoxSpace, describe, describeValue, type Space } from "./spaces.ts";
+import type { Action, Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
+
+/** Env-specific keyword options, as passed to `make(id, options)`. */
+export type EnvOptions = Readonly<Record<string, unknown>>;
+
+/**
+ * The pure definition of an environment. `P` is its resolved parameter record (constants that
+ * options may change, e.g. Pendulum's gravity). All functions are allocation-free.
+ *
+ * Offsets: `s`/`so` the state `[stateDim]` at `s[so ..]`, `a`/`ao` the action `[actDim]` (a
+ * Discrete action is one float64 holding the integer), `out`/`oo` the observation `[obsDim]`.
+ */
+export interface Physics<P = unknown> {
+  /** Family name for messages, e.g. "CartPole". */
+  readonly name: string;
+  readonly stateDim: number;
+  readonly obsDim: number;
+  /** Scalars per action (1 for Discrete). */
+  readonly actDim: number;
+  /** Resolves options (documented per env) to parameters; rejects unknown keys. */
+  params(options?: EnvOptions): P;
+  observationSpace(p: P): Space;
+  actionSpace(p: P): Space;
+  /** Draws an initial state from `rng` into `s[so ..]`. */
+  initial(p: P, rng: Rng, s: Float64Array, so: number): void;
+  /**
+   * Writes the next state for action `a` into `ns[no ..]`. Reads every input before writing, so
+   * `ns`/`no` may alias `s`/`so` (in-place stepping). Out-of-bounds continuous actions are clipped
+   * here, as Gymnasium's envs do.
+   */
+  transition(
+    p: P,
+    s: Float64Array,
+    so: number,
+    a: Float64Array,
+    ao: number,
+    ns: Float64Array,
+    no: number,
+  ): void;
+  /** Writes the observation of state `s[so ..]` into `out[oo ..]`. */
+  observe(p: P, s: Float64Array, so: number, out: Float64Array, oo: number): void;
+  /** Whether state `s[so ..]` is terminal. */
+  terminal(p: P, s: Float64Array, so: number): boolean;
+  /**
+   * Reward of the transition `s --a--> ns`; `terminated = terminal(p, ns, no)` is passed so it is
+   * not recomputed. `s` and `ns` must not alias (the adapters double-buffer).
+   */
+  reward(
+    p: P,
+    s: Float64Array,
+    so: number,
+    a: Float64Array,
+    ao: number,
+    ns: Float64Array,
+    no: number,
+    terminated: boolean,
+  ): number;
+}
+
+/** Registration data of a built-in: physics, its registry id and limits. */
+export interface PhysicsSpec<P = unknown> {
+  readonly id: string;
+  readonly physics: Physics<P>;
+  readonly maxEpisodeSteps: number;
+  readonly rewardThreshold?: number;
+}
+
+/**
+ * Checks `options` only has `known` keys and returns a getter for finite numbers with defaults.
+ * Shared by the built-ins' `params` so bad options fail loudly.
+ */
+export function readOptions(
+  env: string,
+  options: EnvOptions | undefined,
+  known: readonly string[],
+): (key: string, fallback: number) => number {
+  const opts = options ?? {};
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) {
+      throw new TypeError(
+        `${env}: unknown option "${k}"; known options: ${known.length ? known.join(", ") : "(none)"}`,
+      );
+    }
+  }
+  return (key, fallback) => {
+    const v = opts[key];
+    if (v === undefined) return fallback;
+    if (typeof v !== "number" || !Number.isFinite(v)) {
+      throw new TypeError(`${env}: option ${key} must be a finite number, got ${describeValue(v)}`);
+    }
+    return v;
+  };
+}
+
+/**
+ * Validates a single action against `space` for env `id` and writes it into `out[0 ..]` as
+ * float64. Errors name the env, the action and the space. Box actions out of bounds are accepted
+ * (the physics clips them, as Gymnasium does); NaN, non-numbers and wrong lengths are rejected.
+ */
+export function writeAction(id: string, space: Space, action: unknown, out: Float64Array): void {
+  const bad = (why: string): never => {
+    throw new RangeError(
+      `${id}: invalid action ${describeValue(action)} for action space ${describe(space)}: ${why}`,
+    );
+  };
+  switch (space.kind) {
+    case "discrete": {
+      if (typeof action !== "number") bad("expected an integer number");
+      const a = action as number;
+      if (!Number.isInteger(a)) bad("expected an integer");
+      if (a < space.start || a >= space.start + space.n) {
+        bad(`expected an integer in [${space.start}, ${space.start + space.n - 1}]`);
+      }
+      out[0] = a;
+      return;
+    }
+    case "box":
+    case "multi-discrete":
+    case "multi-binary": {
+      const n = space.kind === "box" ? space.size : flatLen(space);
+      const isArr =
+        Array.isArray(action) || (ArrayBuffer.isView(action) && !(action instanceof DataView));
+      if (!isArr) bad(`expected an array of ${n} numbers`);
+      const arr = action as ArrayLike<unknown>;
+      if (arr.length !== n) bad(`expected length ${n}, got ${arr.length}`);
+      for (let i = 0; i < n; i++) {
+        const v = arr[i];
+        if (typeof v !== "number") bad(`element ${i} is not a number`);
+        if (Number.isNaN(v)) bad(`element ${i} is NaN`);
+        if (space.kind !== "box" && !Number.isInteger(v)) bad(`element ${i} is not an integer`);
+        out[i] = v as number;
+      }
+      return;
+    }
+  }
+}
+
+function flatLen(space: Exclude<Space, BoxSpace | { kind: "discrete" }>): number {
+  return space.kind === "multi-discrete" ? space.nvec.length : space.n;
+}
+
+/**
+ * The stateful, Gymnasium-style adapter over a {@link Physics}: `reset`/`step` with seeding,
+ * explicit state setting, the time limit (truncation at `maxEpisodeSteps`) and input checks.
+ *
+ * `reset({ seed })` creates the env's Rng from the seed; `reset()` continues the current stream
+ * (an env never seeded starts from seed 0, so runs are reproducible by default).
+ * `reset({ options: { state } })` sets the physics state explicitly (layouts per env).
+ * The returned observation array is reused by the next call (copy it to keep it).
+ */
+export class PhysicsEnv<P = unknown> implements Env {
+  readonly id: string;
+  readonly observationSpace: Space;
+  readonly actionSpace: Space;
+  readonly rewardThreshold?: number;
+  readonly maxEpisodeSteps?: number;
+  readonly physics: Physics<P>;
+  readonly params: P;
+  private state: Float64Array;
+  private next: Float64Array;
+  private readonly obs: Float64Array;
+  private readonly act: Float64Array;
+  private rng: Rng | null = null;
+  private elapsed = 0;
+  private phase: "new" | "running" | "done" = "new";
+
+  /**
+   * @param maxEpisodeSteps time limit; `undefined` for none (then `truncated` is always false).
+   */
+  constructor(
+    id: string,
+    physics: Physics<P>,
+    params: P,
+    limits: { maxEpisodeSteps?: number; rewardThreshold?: number } = {},
+  ) {
+    this.id = id;
+    this.physics = physics;
+    this.params = params;
+    this.observationSpace = physics.observationSpace(params);
+    this.actionSpace = physics.actionSpace(params);
+    if (limits.maxEpisodeSteps !== undefined) this.maxEpisodeSteps = limits.maxEpisodeSteps;
+    if (limits.rewardThreshold !== undefined) this.rewardThreshold = limits.rewardThreshold;
+    this.state = new Float64Array(physics.stateDim);
+    this.next = new Float64Array(physics.stateDim);
+    this.obs = new Float64Array(physics.obsDim);
+    this.act = new Float64Array(physics.actDim);
+  }
+
+  reset(options: ResetOptions = {}): ResetResult {
+    if (options.seed !== undefined) {
+      if (!Number.isInteger(options.seed)) {
+        throw new TypeError(
+          `${this.id}: reset seed must be an integer, got ${describeValue(options.seed)}`,
+        );
+      }
+      this.rng = new Rng(options.seed);
+    } else if (this.rng === null) {
+      this.rng = new Rng(0);
+    }
+    const given = options.options?.state;
+    if (given !== undefined) this.setState(given);
+    else this.physics.initial(this.params, this.rng, this.state, 0);
+    this.elapsed = 0;
+    this.phase = "running";
+    this.physics.observe(this.params, this.state, 0, this.obs, 0);
+    return { observation: this.obs, info: {} };
+  }
+
+  step(action: Action): StepResult {
+    if (this.phase !== "running") {
+      const what =
+        this.phase === "new"
+          ? "step() called before reset()"
+          : "step() called after the episode ended (terminated or truncated) without reset()";
+      throw new Error(
+        `${this.id}: ${what}; call env.reset() first (action ${describeValue(action)}, action space ${describe(this.actionSpace)})`,
+      );
+    }
+    writeAction(this.id, this.actionSpace, action, this.act);
+    const ph = this.physics;
+    const p = this.params;
+    ph.transition(p, this.state, 0, this.act, 0, this.next, 0);
+    const terminated = ph.terminal(p, this.next, 0);
+    const reward = ph.reward(p, this.state, 0, this.act, 0, this.next, 0, terminated);
+    const tmp = this.state;
+    this.state = this.next;
+    this.next = tmp;
+    this.elapsed++;
+    // Gymnasium's TimeLimit sets truncated at the limit whether or not the step also terminated.
+    const truncated = this.maxEpisodeSteps !== undefined && this.elapsed >= this.maxEpisodeSteps;
+    if (terminated || truncated) this.phase = "done";
+    ph.observe(p, this.state, 0, this.obs, 0);
+    return { observation: this.obs, reward, terminated, truncated, info: {} };
+  }
+
+  /** A copy of the current physics state `[stateDim]` (layout per env). */
+  getPhysicsState(): Float64Array {
+    return this.state.slice();
+  }
+
+  /** Steps taken in the current episode. */
+  get elapsedSteps(): number {
+    return this.elapsed;
+  }
+
+  close(): void {}
+
+  private setState(given: ArrayLike<number>): void {
+    const n = this.physics.stateDim;
+    const ok =
+      (Array.isArray(given) || ArrayBuffer.isView(given)) &&
+      given.length === n &&
+      Array.from(given).every((v) => typeof v === "number" && Number.isFinite(v));
+    if (!ok) {
+      throw new RangeError(
+        `${this.id}: reset options.state must be ${n} finite numbers (${this.physics.name} state layout), got ${describeValue(given)}`,
+      );
+    }
+    for (let i = 0; i < n; i++) this.state[i] = given[i];
+  }
+}

@@ -1,0 +1,220 @@
+/**
+ * The environment registry: `make(id, options)` as `gymnasium.make`, `register` for users' own
+ * environments, and `envSpecs()` listing every id with its spaces and limits (the CLI's
+ * `policygrad envs` prints it).
+ *
+ * @example
+ * const env = make("CartPole-v1");
+ * let { observation } = env.reset({ seed: 0 });
+ * const { reward, terminated, truncated } = env.step(1);
+ */
+import { acrobotSpec } from "./classic/acrobot.ts";
+import { cartPoleSpec } from "./classic/cartpole.ts";
+import { mountainCarContinuousSpec, mountainCarSpec } from "./classic/mountain_car.ts";
+import { pendulumSpec } from "./classic/pendulum.ts";
+import { type EnvOptions, PhysicsEnv, type PhysicsSpec } from "./physics.ts";
+import { describeValue, type Space } from "./spaces.ts";
+import type { Action, Env, EnvFactory, ResetOptions, ResetResult, StepResult } from "./types.ts";
+
+/** Optional facts about a registered env, used by `make` and listed by `envSpecs`. */
+export interface EnvMeta {
+  /** Time limit `make` applies (truncated = true at this step), unless the env sets its own. */
+  readonly maxEpisodeSteps?: number;
+  /** Return at which the task counts as solved. */
+  readonly rewardThreshold?: number;
+  /** One line for listings. */
+  readonly description?: string;
+}
+
+/** What `envSpecs()` reports per id. */
+export interface EnvSpecInfo {
+  readonly id: string;
+  readonly observationSpace: Space;
+  readonly actionSpace: Space;
+  readonly maxEpisodeSteps?: number;
+  readonly rewardThreshold?: number;
+  readonly description?: string;
+  /** True for built-ins with pure physics (vectorized without per-env objects). */
+  readonly builtin: boolean;
+}
+
+interface Entry {
+  readonly factory: EnvFactory;
+  readonly meta: EnvMeta;
+  readonly physics?: PhysicsSpec;
+}
+
+const registry = new Map<string, Entry>();
+
+/** Options `make` itself consumes; the rest go to the env. */
+export interface MakeOptions {
+  /** Overrides the registered time limit (Gymnasium's `max_episode_steps`). */
+  readonly maxEpisodeSteps?: number;
+  readonly [option: string]: unknown;
+}
+
+/**
+ * Registers `id`. The factory receives the env-specific options given to `make`. If `meta`
+ * has `maxEpisodeSteps` and the created env does not declare a `maxEpisodeSteps` of its own,
+ * `make` wraps it in a time limit. Re-registering an id is an error.
+ */
+export function register(id: string, factory: EnvFactory, meta: EnvMeta = {}): void {
+  if (typeof id !== "string" || id.length === 0) {
+    throw new TypeError(`register: id must be a non-empty string, got ${describeValue(id)}`);
+  }
+  if (typeof factory !== "function") {
+    throw new TypeError(
+      `register(${id}): factory must be a function, got ${describeValue(factory)}`,
+    );
+  }
+  if (registry.has(id)) throw new Error(`register: env id "${id}" is already registered`);
+  checkLimit(`register(${id})`, meta.maxEpisodeSteps);
+  registry.set(id, { factory, meta });
+}
+
+/** Registers a built-in from its physics spec. */
+function registerPhysics(spec: PhysicsSpec, description: string): void {
+  const meta: EnvMeta = {
+    maxEpisodeSteps: spec.maxEpisodeSteps,
+    description,
+    ...(spec.rewardThreshold !== undefined ? { rewardThreshold: spec.rewardThreshold } : {}),
+  };
+  const factory: EnvFactory = (options) =>
+    new PhysicsEnv(spec.id, spec.physics, spec.physics.params(options), meta);
+  registry.set(spec.id, { factory, meta, physics: spec });
+}
+
+function checkLimit(where: string, n: unknown): void {
+  if (n !== undefined && !(typeof n === "number" && Number.isInteger(n) && n >= 1)) {
+    throw new RangeError(
+      `${where}: maxEpisodeSteps must be a positive integer, got ${describeValue(n)}`,
+    );
+  }
+}
+
+function entry(id: string): Entry {
+  const e = registry.get(id);
+  if (e === undefined) {
+    throw new Error(
+      `make: unknown env id ${describeValue(id)}; known ids: ${listEnvs().join(", ")}`,
+    );
+  }
+  return e;
+}
+
+/**
+ * Creates the env registered as `id`, with the time limit applied (`options.maxEpisodeSteps`
+ * overrides the registered one). Other options go to the env (documented per env, e.g.
+ * `{ g: 9.81 }` for Pendulum-v1, `{ goalVelocity: 0.01 }` for MountainCar).
+ */
+export function make(id: string, options: MakeOptions = {}): Env {
+  const e = entry(id);
+  const { maxEpisodeSteps, ...envOptions } = options;
+  checkLimit(`make(${id})`, maxEpisodeSteps);
+  if (e.physics !== undefined) {
+    const spec = e.physics;
+    const limit = maxEpisodeSteps ?? spec.maxEpisodeSteps;
+    return new PhysicsEnv(spec.id, spec.physics, spec.physics.params(envOptions), {
+      maxEpisodeSteps: limit,
+      ...(spec.rewardThreshold !== undefined ? { rewardThreshold: spec.rewardThreshold } : {}),
+    });
+  }
+  const env = e.factory(envOptions);
+  const limit =
+    maxEpisodeSteps ?? (env.maxEpisodeSteps === undefined ? e.meta.maxEpisodeSteps : undefined);
+  return limit === undefined ? env : new TimeLimited(env, limit, e.meta.rewardThreshold);
+}
+
+/**
+ * The physics spec and resolved params of a built-in id, or null for a user-registered env.
+ * The vector env uses it to step the pure physics directly.
+ */
+export function physicsOf(
+  id: string,
+  options: MakeOptions = {},
+): { spec: PhysicsSpec; params: unknown; maxEpisodeSteps: number } | null {
+  const e = entry(id);
+  if (e.physics === undefined) return null;
+  const { maxEpisodeSteps, ...envOptions } = options;
+  checkLimit(`makeVec(${id})`, maxEpisodeSteps);
+  return {
+    spec: e.physics,
+    params: e.physics.physics.params(envOptions),
+    maxEpisodeSteps: maxEpisodeSteps ?? e.physics.maxEpisodeSteps,
+  };
+}
+
+/** Registered ids, built-ins first, in registration order. */
+export function listEnvs(): string[] {
+  return [...registry.keys()];
+}
+
+/** Every registered id with its spaces and limits (each env is created once to read its spaces). */
+export function envSpecs(): EnvSpecInfo[] {
+  return listEnvs().map((id) => {
+    const e = registry.get(id)!;
+    const env = make(id);
+    const info: EnvSpecInfo = {
+      id,
+      observationSpace: env.observationSpace,
+      actionSpace: env.actionSpace,
+      builtin: e.physics !== undefined,
+      ...(env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: env.maxEpisodeSteps } : {}),
+      ...(env.rewardThreshold !== undefined ? { rewardThreshold: env.rewardThreshold } : {}),
+      ...(e.meta.description !== undefined ? { description: e.meta.description } : {}),
+    };
+    env.close();
+    return info;
+  });
+}
+
+/**
+ * Minimal time limit for user envs registered with `meta.maxEpisodeSteps` (Gymnasium's
+ * TimeLimit semantics: truncated = true once `limit` steps were taken, terminated or not).
+ * Built-ins count their steps themselves.
+ */
+class TimeLimited implements Env {
+  readonly id: string;
+  readonly observationSpace: Space;
+  readonly actionSpace: Space;
+  readonly maxEpisodeSteps: number;
+  readonly rewardThreshold?: number;
+  private elapsed = 0;
+
+  constructor(
+    private readonly inner: Env,
+    limit: number,
+    rewardThreshold: number | undefined,
+  ) {
+    this.id = inner.id;
+    this.observationSpace = inner.observationSpace;
+    this.actionSpace = inner.actionSpace;
+    this.maxEpisodeSteps = limit;
+    const threshold = inner.rewardThreshold ?? rewardThreshold;
+    if (threshold !== undefined) this.rewardThreshold = threshold;
+  }
+
+  reset(options?: ResetOptions): ResetResult {
+    this.elapsed = 0;
+    return this.inner.reset(options);
+  }
+
+  step(action: Action): StepResult {
+    const r = this.inner.step(action);
+    this.elapsed++;
+    return this.elapsed >= this.maxEpisodeSteps ? { ...r, truncated: true } : r;
+  }
+
+  close(): void {
+    this.inner.close();
+  }
+}
+
+registerPhysics(cartPoleSpec, "Balance a pole on a cart; Discrete(2) push left/right.");
+registerPhysics(pendulumSpec, "Swing a pendulum up and hold it; continuous torque.");
+registerPhysics(mountainCarSpec, "Drive an underpowered car up a hill; Discrete(3) push.");
+registerPhysics(mountainCarContinuousSpec, "Mountain car with a continuous engine force.");
+registerPhysics(acrobotSpec, "Swing a two-link chain's tip above the bar; Discrete(3) torque.");
+
+/** Options type accepted by `make`'s env-specific part. */
+export type { EnvOptions };

@@ -1,0 +1,446 @@
+/**
+ * Vector environments: N copies stepped together into preallocated batch buffers, with
+ * Gymnasium's next-step autoreset (contract B).
+ *
+ * The step that ends a sub-env's episode returns its final observation, reward and flags (so the
+ * final observation of a truncated episode is available for bootstrapping); the following
+ * `step()` resets that sub-env instead of stepping it (its action is ignored, reward 0, flags 0,
+ * `autoreset[i] = 1`), exactly like `gymnasium.vector` with `AutoresetMode.NEXT_STEP`.
+ *
+ * Built-ins step their pure physics (physics.ts) directly on one `[N, stateDim]` array: no
+ * per-env objects and no allocation per step. Any other `Env` goes through a generic adapter.
+ *
+ * @example
+ * const venv = makeVec("CartPole-v1", 64);
+ * venv.reset(0);                                   // sub-env i seeded with 0 + i
+ * const actions = new Float64Array(64);            // [N * actDim]
+ * venv.step(actions);                              // venv.observations: [64, 4]
+ */
+import { Rng, type RngState } from "../core/rng.ts";
+import type { Physics } from "./physics.ts";
+import { writeAction } from "./physics.ts";
+import { type MakeOptions, make, physicsOf } from "./registry.ts";
+import { describe, describeValue, flatSize, type Space } from "./spaces.ts";
+import type { Env } from "./types.ts";
+
+export interface VectorEnv {
+  readonly numEnvs: number;
+  readonly singleObservationSpace: Space;
+  readonly singleActionSpace: Space;
+  /** flatSize of the observation space. */
+  readonly obsDim: number;
+  /** flatSize of the action space (Discrete: 1). */
+  readonly actDim: number;
+  /** [N, obsDim], rewritten in place by reset/step. */
+  readonly observations: Float64Array;
+  /** [N] */
+  readonly rewards: Float64Array;
+  /** [N] */
+  readonly terminated: Uint8Array;
+  /** [N] */
+  readonly truncated: Uint8Array;
+  /** [N] 1 where this step() reset that sub-env (its action was ignored, reward 0, flags 0). */
+  readonly autoreset: Uint8Array;
+  /** Resets every sub-env; sub-env i is seeded with `seed + i` (default: continue each stream). */
+  reset(seed?: number): void;
+  /** actions [N * actDim]; Discrete actions are integers stored as float64. */
+  step(actions: Float64Array): void;
+  /** JSON-safe state for exact resume. */
+  getState(): unknown;
+  setState(s: unknown): void;
+  close(): void;
+}
+
+/** JSON-safe state of a built-in vector env (see {@link PhysicsVectorEnv}). */
+export interface PhysicsVectorState {
+  readonly kind: "physics-vector-env";
+  readonly id: string;
+  readonly numEnvs: number;
+  /** [N * stateDim] physics states. */
+  readonly states: number[];
+  /** [N] steps taken in each sub-env's current episode. */
+  readonly elapsed: number[];
+  /** [N] 1 where the next step() resets the sub-env. */
+  readonly pending: number[];
+  /** [N] each sub-env's Rng; null before the first reset. */
+  readonly rngs: (RngState | null)[];
+  /** The last step's outputs, so buffers read the same after setState. */
+  readonly rewards: number[];
+  readonly terminated: number[];
+  readonly truncated: number[];
+  readonly autoreset: number[];
+}
+
+/**
+ * Creates a vector env of `numEnvs` copies of a registered id (`options` as for `make`) or of the
+ * envs a factory returns. Registered built-ins take the fast physics path; everything else the
+ * generic adapter.
+ */
+export function makeVec(
+  env: string | (() => Env),
+  numEnvs: number,
+  options: MakeOptions = {},
+): VectorEnv {
+  if (!Number.isInteger(numEnvs) || numEnvs < 1) {
+    throw new RangeError(
+      `makeVec: numEnvs must be a positive integer, got ${describeValue(numEnvs)}`,
+    );
+  }
+  if (typeof env === "string") {
+    const ph = physicsOf(env, options);
+    if (ph !== null) {
+      return new PhysicsVectorEnv(env, ph.spec.physics, ph.params, numEnvs, ph.maxEpisodeSteps);
+    }
+    return new EnvVectorEnv(() => make(env, options), numEnvs);
+  }
+  if (typeof env !== "function") {
+    throw new TypeError(
+      `makeVec: env must be an id or a factory () => Env, got ${describeValue(env)}`,
+    );
+  }
+  return new EnvVectorEnv(env, numEnvs);
+}
+
+function checkActions(
+  id: string,
+  actions: unknown,
+  n: number,
+  actDim: number,
+  space: Space,
+): Float64Array {
+  if (!(actions instanceof Float64Array) || actions.length !== n * actDim) {
+    throw new RangeError(
+      `${id} vector env: step(actions) needs a Float64Array of ${n} envs x ${actDim} = ${n * actDim} numbers (action space ${describe(space)}), got ${describeValue(actions)}`,
+    );
+  }
+  return actions;
+}
+
+function checkState(id: string, s: unknown, n: number): Record<string, unknown> {
+  if (s === null || typeof s !== "object") {
+    throw new TypeError(
+      `${id} vector env: setState expects an object from getState(), got ${describeValue(s)}`,
+    );
+  }
+  const o = s as Record<string, unknown>;
+  if (o["id"] !== id || o["numEnvs"] !== n) {
+    throw new TypeError(
+      `${id} vector env: setState got a state of env ${describeValue(o["id"])} x ${describeValue(o["numEnvs"])}, expected ${id} x ${n}`,
+    );
+  }
+  return o;
+}
+
+function numbers(id: string, o: Record<string, unknown>, key: string, len: number): number[] {
+  const v = o[key];
+  if (!Array.isArray(v) || v.length !== len || !v.every((x) => typeof x === "number")) {
+    throw new TypeError(
+      `${id} vector env: setState field ${key} must be ${len} numbers, got ${describeValue(v)}`,
+    );
+  }
+  return v;
+}
+
+/**
+ * The fast path for built-ins: one `[N, stateDim]` Float64Array (double-buffered, since
+ * `Physics.reward` sees both the state before and after), stepped by the pure physics.
+ */
+export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
+  readonly id: string;
+  readonly numEnvs: number;
+  readonly singleObservationSpace: Space;
+  readonly singleActionSpace: Space;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly observations: Float64Array;
+  readonly rewards: Float64Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly autoreset: Uint8Array;
+  readonly maxEpisodeSteps: number;
+  private readonly physics: Physics<P>;
+  private readonly params: P;
+  private states: Float64Array;
+  private nextStates: Float64Array;
+  private readonly elapsed: Int32Array;
+  private readonly pending: Uint8Array;
+  private rngs: Rng[] | null = null;
+  private readonly discreteN: number;
+
+  constructor(
+    id: string,
+    physics: Physics<P>,
+    params: P,
+    numEnvs: number,
+    maxEpisodeSteps: number,
+  ) {
+    this.id = id;
+    this.physics = physics;
+    this.params = params;
+    this.numEnvs = numEnvs;
+    this.maxEpisodeSteps = maxEpisodeSteps;
+    this.singleObservationSpace = physics.observationSpace(params);
+    this.singleActionSpace = physics.actionSpace(params);
+    this.obsDim = physics.obsDim;
+    this.actDim = physics.actDim;
+    const sa = this.singleActionSpace;
+    // Built-in discrete spaces start at 0; -1 marks a continuous action space.
+    this.discreteN = sa.kind === "discrete" ? sa.n : -1;
+    this.observations = new Float64Array(numEnvs * physics.obsDim);
+    this.rewards = new Float64Array(numEnvs);
+    this.terminated = new Uint8Array(numEnvs);
+    this.truncated = new Uint8Array(numEnvs);
+    this.autoreset = new Uint8Array(numEnvs);
+    this.states = new Float64Array(numEnvs * physics.stateDim);
+    this.nextStates = new Float64Array(numEnvs * physics.stateDim);
+    this.elapsed = new Int32Array(numEnvs);
+    this.pending = new Uint8Array(numEnvs);
+  }
+
+  reset(seed?: number): void {
+    if (seed !== undefined && !Number.isInteger(seed)) {
+      throw new TypeError(
+        `${this.id} vector env: reset seed must be an integer, got ${describeValue(seed)}`,
+      );
+    }
+    if (seed !== undefined || this.rngs === null) {
+      const base = seed ?? 0;
+      this.rngs = Array.from({ length: this.numEnvs }, (_, i) => new Rng(base + i));
+    }
+    const { physics: ph, params: p, states } = this;
+    const sd = ph.stateDim;
+    for (let i = 0; i < this.numEnvs; i++) {
+      ph.initial(p, this.rngs[i], states, i * sd);
+      ph.observe(p, states, i * sd, this.observations, i * this.obsDim);
+    }
+    this.elapsed.fill(0);
+    this.pending.fill(0);
+    this.rewards.fill(0);
+    this.terminated.fill(0);
+    this.truncated.fill(0);
+    this.autoreset.fill(0);
+  }
+
+  step(actions: Float64Array): void {
+    const n = this.numEnvs;
+    checkActions(this.id, actions, n, this.actDim, this.singleActionSpace);
+    const rngs = this.rngs;
+    if (rngs === null) {
+      throw new Error(
+        `${this.id} vector env: step() called before reset(); call reset(seed) first`,
+      );
+    }
+    this.validate(actions);
+    const ph = this.physics;
+    const p = this.params;
+    const sd = ph.stateDim;
+    const od = this.obsDim;
+    const ad = this.actDim;
+    const s = this.states;
+    const ns = this.nextStates;
+    const obs = this.observations;
+    const limit = this.maxEpisodeSteps;
+    for (let i = 0; i < n; i++) {
+      const so = i * sd;
+      if (this.pending[i] === 1) {
+        ph.initial(p, rngs[i], ns, so);
+        this.elapsed[i] = 0;
+        this.pending[i] = 0;
+        this.rewards[i] = 0;
+        this.terminated[i] = 0;
+        this.truncated[i] = 0;
+        this.autoreset[i] = 1;
+      } else {
+        ph.transition(p, s, so, actions, i * ad, ns, so);
+        const term = ph.terminal(p, ns, so);
+        this.rewards[i] = ph.reward(p, s, so, actions, i * ad, ns, so, term);
+        const steps = this.elapsed[i] + 1;
+        this.elapsed[i] = steps;
+        const trunc = steps >= limit;
+        this.terminated[i] = term ? 1 : 0;
+        this.truncated[i] = trunc ? 1 : 0;
+        this.pending[i] = term || trunc ? 1 : 0;
+        this.autoreset[i] = 0;
+      }
+      ph.observe(p, ns, so, obs, i * od);
+    }
+    this.states = ns;
+    this.nextStates = s;
+  }
+
+  /** Checks every action (cheap: one pass over [N * actDim]); errors name the sub-env. */
+  private validate(actions: Float64Array): void {
+    const k = this.discreteN;
+    for (let j = 0; j < actions.length; j++) {
+      const a = actions[j];
+      const ok = k > 0 ? Number.isInteger(a) && a >= 0 && a < k : !Number.isNaN(a);
+      if (!ok) {
+        const i = Math.floor(j / this.actDim);
+        throw new RangeError(
+          `${this.id} vector env: invalid action ${describeValue(Array.from(actions.subarray(i * this.actDim, (i + 1) * this.actDim)))} for sub-env ${i}, action space ${describe(this.singleActionSpace)}`,
+        );
+      }
+    }
+  }
+
+  /** [N, stateDim] copy of the physics states. */
+  getPhysicsStates(): Float64Array {
+    return this.states.slice();
+  }
+
+  getState(): PhysicsVectorState {
+    return {
+      kind: "physics-vector-env",
+      id: this.id,
+      numEnvs: this.numEnvs,
+      states: Array.from(this.states),
+      elapsed: Array.from(this.elapsed),
+      pending: Array.from(this.pending),
+      rngs:
+        this.rngs === null ? Array(this.numEnvs).fill(null) : this.rngs.map((r) => r.getState()),
+      rewards: Array.from(this.rewards),
+      terminated: Array.from(this.terminated),
+      truncated: Array.from(this.truncated),
+      autoreset: Array.from(this.autoreset),
+    };
+  }
+
+  setState(state: unknown): void {
+    const n = this.numEnvs;
+    const o = checkState(this.id, state, n);
+    const sd = this.physics.stateDim;
+    const states = numbers(this.id, o, "states", n * sd);
+    const rngs = o["rngs"];
+    if (!Array.isArray(rngs) || rngs.length !== n) {
+      throw new TypeError(`${this.id} vector env: setState field rngs must have ${n} entries`);
+    }
+    this.rngs = rngs.some((r) => r === null) ? null : rngs.map((r) => Rng.fromState(r as RngState));
+    this.states.set(states);
+    this.elapsed.set(numbers(this.id, o, "elapsed", n));
+    this.pending.set(numbers(this.id, o, "pending", n));
+    this.rewards.set(numbers(this.id, o, "rewards", n));
+    this.terminated.set(numbers(this.id, o, "terminated", n));
+    this.truncated.set(numbers(this.id, o, "truncated", n));
+    this.autoreset.set(numbers(this.id, o, "autoreset", n));
+    for (let i = 0; i < n; i++) {
+      this.physics.observe(this.params, this.states, i * sd, this.observations, i * this.obsDim);
+    }
+  }
+
+  close(): void {}
+}
+
+/**
+ * The generic adapter: N `Env` objects stepped one by one into the shared buffers, with the same
+ * next-step autoreset. `getState`/`setState` throw: a custom env's internal state is its own, so
+ * exact resume needs a built-in id.
+ */
+export class EnvVectorEnv implements VectorEnv {
+  readonly numEnvs: number;
+  readonly singleObservationSpace: Space;
+  readonly singleActionSpace: Space;
+  readonly obsDim: number;
+  readonly actDim: number;
+  readonly observations: Float64Array;
+  readonly rewards: Float64Array;
+  readonly terminated: Uint8Array;
+  readonly truncated: Uint8Array;
+  readonly autoreset: Uint8Array;
+  readonly envs: readonly Env[];
+  private readonly pending: Uint8Array;
+  private readonly scratch: Float64Array;
+  private started = false;
+
+  constructor(factory: () => Env, numEnvs: number) {
+    this.envs = Array.from({ length: numEnvs }, () => factory());
+    const first = this.envs[0];
+    this.numEnvs = numEnvs;
+    this.singleObservationSpace = first.observationSpace;
+    this.singleActionSpace = first.actionSpace;
+    this.obsDim = flatSize(first.observationSpace);
+    this.actDim = flatSize(first.actionSpace);
+    this.observations = new Float64Array(numEnvs * this.obsDim);
+    this.rewards = new Float64Array(numEnvs);
+    this.terminated = new Uint8Array(numEnvs);
+    this.truncated = new Uint8Array(numEnvs);
+    this.autoreset = new Uint8Array(numEnvs);
+    this.pending = new Uint8Array(numEnvs);
+    this.scratch = new Float64Array(this.actDim);
+  }
+
+  private writeObs(i: number, o: ArrayLike<number>): void {
+    if (o.length !== this.obsDim) {
+      throw new RangeError(
+        `${this.envs[i].id} vector env: sub-env ${i} returned an observation of length ${o.length}, space ${describe(this.singleObservationSpace)} needs ${this.obsDim}`,
+      );
+    }
+    for (let j = 0; j < this.obsDim; j++) this.observations[i * this.obsDim + j] = o[j];
+  }
+
+  reset(seed?: number): void {
+    for (let i = 0; i < this.numEnvs; i++) {
+      const r = this.envs[i].reset(seed === undefined ? {} : { seed: seed + i });
+      this.writeObs(i, r.observation);
+    }
+    this.started = true;
+    this.pending.fill(0);
+    this.rewards.fill(0);
+    this.terminated.fill(0);
+    this.truncated.fill(0);
+    this.autoreset.fill(0);
+  }
+
+  step(actions: Float64Array): void {
+    const id = this.envs[0].id;
+    checkActions(id, actions, this.numEnvs, this.actDim, this.singleActionSpace);
+    if (!this.started)
+      throw new Error(`${id} vector env: step() called before reset(); call reset(seed) first`);
+    const discrete = this.singleActionSpace.kind === "discrete";
+    for (let i = 0; i < this.numEnvs; i++) {
+      const env = this.envs[i];
+      if (this.pending[i] === 1) {
+        this.writeObs(i, env.reset().observation);
+        this.pending[i] = 0;
+        this.rewards[i] = 0;
+        this.terminated[i] = 0;
+        this.truncated[i] = 0;
+        this.autoreset[i] = 1;
+        continue;
+      }
+      let action: number | Float64Array;
+      if (discrete) action = actions[i];
+      else {
+        // Validated copy, so a custom env cannot keep a view into the caller's buffer.
+        writeAction(
+          env.id,
+          this.singleActionSpace,
+          actions.subarray(i * this.actDim, (i + 1) * this.actDim),
+          this.scratch,
+        );
+        action = this.scratch;
+      }
+      const r = env.step(action);
+      this.writeObs(i, r.observation);
+      this.rewards[i] = r.reward;
+      this.terminated[i] = r.terminated ? 1 : 0;
+      this.truncated[i] = r.truncated ? 1 : 0;
+      this.pending[i] = r.terminated || r.truncated ? 1 : 0;
+      this.autoreset[i] = 0;
+    }
+  }
+
+  /** Not supported for arbitrary envs (their internal state is theirs); throws with a reason. */
+  getState(): unknown {
+    throw new Error(
+      `${this.envs[0].id} vector env: getState() is only available for built-in envs (makeVec("CartPole-v1", n), ...); a custom Env's internal state cannot be captured generically`,
+    );
+  }
+
+  setState(_s: unknown): void {
+    this.getState();
+  }
+
+  close(): void {
+    for (const e of this.envs) e.close();
+  }
+}
