@@ -491,3 +491,23 @@ test("the registry makes Bandit-v0 (with options) and Point1D-v0", () => {
   registerToyEnvs(); // idempotent
   assert.equal(listEnvs().filter((id) => id === "Point1D-v0").length, 1);
 });
+
+test("finiteMdp.makeEnv returns independent envs (one per vector-env slot)", () => {
+  const mdp = finiteMdp(randomSpec(3, 2, 1, 80));
+  const a = mdp.makeEnv();
+  const b = mdp.makeEnv();
+  assert.notEqual(a, b);
+  assert.notEqual(a, mdp.env);
+  a.reset({ seed: 1 });
+  b.reset({ seed: 1 });
+  let ended = false;
+  for (let i = 0; i < 50 && !ended; i++) {
+    const sa = a.step(0);
+    const sb = b.step(0);
+    assert.deepEqual(sa.observation, sb.observation);
+    ended = sa.terminated || sa.truncated;
+  }
+  assert.ok(ended);
+  b.reset({ seed: 2 });
+  assert.throws(() => a.step(0), /after the episode ended/, "b's reset does not touch a");
+});

@@ -60,8 +60,14 @@ export interface FiniteMdpSpec {
 }
 
 export interface FiniteMdp {
-  /** Observation: one-hot of the state, Box(0, 1, [S]); action: Discrete(A). */
+  /**
+   * One env of this MDP. Observation: one-hot of the state, Box(0, 1, [S]); action: Discrete(A).
+   * It is a single stateful object: for a vector env or a trainer's factory use
+   * {@link FiniteMdp.makeEnv}, e.g. `reinforce(() => mdp.makeEnv(), config)`.
+   */
   readonly env: FiniteMdpEnv;
+  /** A new, independent env over the same tables (each call returns a fresh object). */
+  makeEnv(): FiniteMdpEnv;
   readonly numStates: number;
   readonly numActions: number;
   readonly gamma: number;
@@ -200,8 +206,10 @@ export function finiteMdp(spec: FiniteMdpSpec): FiniteMdp {
     return { objective, gradient };
   };
 
+  const makeEnv = () => new FiniteMdpEnv(t, spec.id ?? "FiniteMdp", spec.maxEpisodeSteps);
   return {
-    env: new FiniteMdpEnv(t, spec.id ?? "FiniteMdp", spec.maxEpisodeSteps),
+    env: makeEnv(),
+    makeEnv,
     numStates: S,
     numActions: A,
     gamma,
