@@ -9,6 +9,11 @@ export interface ValueAndGrad {
   grads: Record<string, Float64Array>;
 }
 
+export interface ValueAndGradOptions {
+  /** Reuse the returned gradient arrays across calls (see {@link valueAndGrad}). Default false. */
+  reuseGrads?: boolean;
+}
+
 /**
  * Turns a scalar function of named parameters into one returning its value and gradients
  * (reverse mode: the ops record a tape, replayed backward in an iterative loop).
@@ -18,14 +23,23 @@ export interface ValueAndGrad {
  * the same function again; copy them if you need them longer. Parameters and the returned grads are
  * never reused.
  *
+ * Gradients are fresh arrays on every call unless `options.reuseGrads` is set: then each call
+ * zeroes and refills the same arrays (no allocation per step; read or copy them before the next
+ * call, as a training step does when it clips them and hands them to the optimizer).
+ *
  * Calls do not nest: `f` must not call another `valueAndGrad` function.
  *
  * @example
  * const vg = valueAndGrad((p) => mean(mul(p.w, p.w)));
  * const { value, grads } = vg({ w: tensor([1, 2, 3]) }); // grads.w = [2/3, 4/3, 2]
  */
-export function valueAndGrad(f: (p: Params) => Tensor): (p: Params) => ValueAndGrad {
+export function valueAndGrad(
+  f: (p: Params) => Tensor,
+  options: ValueAndGradOptions = {},
+): (p: Params) => ValueAndGrad {
   const tape = new Tape();
+  const reuse = options.reuseGrads === true;
+  const owned: Record<string, Float64Array> = {};
   return (params: Params): ValueAndGrad => {
     if (activeTape !== null) {
       throw new Error(
@@ -34,13 +48,23 @@ export function valueAndGrad(f: (p: Params) => Tensor): (p: Params) => ValueAndG
     }
     const names = Object.keys(params);
     const grads: Record<string, Float64Array> = {};
+    let shared = false;
     for (const name of names) {
       const p = params[name];
       if (!(p instanceof Tensor))
         throw new TypeError(`valueAndGrad: params["${name}"] is not a Tensor`);
-      if (p.grad === null) p.grad = new Float64Array(p.size);
-      p.tracked = true;
-      grads[name] = p.grad;
+      if (p.tracked)
+        shared = true; // the same tensor under a second name: it shares the buffer
+      else {
+        p.tracked = true;
+        let g = reuse ? owned[name] : undefined;
+        if (g === undefined || g.length !== p.size) {
+          g = new Float64Array(p.size);
+          if (reuse) owned[name] = g;
+        } else g.fill(0);
+        p.grad = g;
+      }
+      grads[name] = p.grad!;
     }
     tape.reset();
     setActiveTape(tape);
@@ -61,19 +85,23 @@ export function valueAndGrad(f: (p: Params) => Tensor): (p: Params) => ValueAndG
         p.tracked = false;
         p.grad = null;
       }
-      // If one tensor appears under two names, both names must see the full gradient: they do,
-      // because they share the one buffer; copy so the caller gets independent arrays.
-      const seen = new Set<Float64Array>();
-      for (const name of names) {
-        if (seen.has(grads[name])) grads[name] = grads[name].slice();
-        seen.add(grads[name]);
+      if (shared) {
+        // Every name gets the full gradient of its tensor, in an array of its own.
+        const seen = new Set<Float64Array>();
+        for (const name of names) {
+          if (seen.has(grads[name])) grads[name] = grads[name].slice();
+          seen.add(grads[name]);
+        }
       }
     }
   };
 }
 
 /** Like {@link valueAndGrad}, returning only the gradients. */
-export function grad(f: (p: Params) => Tensor): (p: Params) => Record<string, Float64Array> {
-  const vg = valueAndGrad(f);
+export function grad(
+  f: (p: Params) => Tensor,
+  options: ValueAndGradOptions = {},
+): (p: Params) => Record<string, Float64Array> {
+  const vg = valueAndGrad(f, options);
   return (p) => vg(p).grads;
 }

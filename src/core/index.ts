@@ -4,7 +4,7 @@
  */
 
 export * from "./config.ts";
-export { grad, type ValueAndGrad, valueAndGrad } from "./grad.ts";
+export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export type { DenseActivation } from "./kernels.ts";
 export {
   abs,

@@ -346,12 +346,36 @@ export function matmulABtAdd(
     }
   }
   for (; i < M; i++) {
+    // One row: four dot products at once, so four independent add chains hide the add latency.
     const r = i * N;
-    for (let k = 0; k < K; k++) {
+    const o = i * K;
+    let k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const q0 = k * N;
+      const q1 = q0 + N;
+      const q2 = q1 + N;
+      const q3 = q2 + N;
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let j = 0; j < N; j++) {
+        const gv = g[r + j];
+        s0 += gv * b[q0 + j];
+        s1 += gv * b[q1 + j];
+        s2 += gv * b[q2 + j];
+        s3 += gv * b[q3 + j];
+      }
+      out[o + k] += s0;
+      out[o + k + 1] += s1;
+      out[o + k + 2] += s2;
+      out[o + k + 3] += s3;
+    }
+    for (; k < K; k++) {
       const q = k * N;
       let s = 0;
       for (let j = 0; j < N; j++) s += g[r + j] * b[q + j];
-      out[i * K + k] += s;
+      out[o + k] += s;
     }
   }
 }
