@@ -14,6 +14,7 @@ import { mountainCarContinuousSpec, mountainCarSpec } from "./classic/mountain_c
 import { pendulumSpec } from "./classic/pendulum.ts";
 import { type EnvOptions, PhysicsEnv, type PhysicsSpec } from "./physics.ts";
 import { describeValue, type Space } from "./spaces.ts";
+import { TOY_ENVS } from "./toy/entries.ts";
 import type { Action, Env, EnvFactory, ResetOptions, ResetResult, StepResult } from "./types.ts";
 
 /** Optional facts about a registered env, used by `make` and listed by `envSpecs`. */
@@ -96,7 +97,7 @@ function entry(id: string): Entry {
   const e = registry.get(id);
   if (e === undefined) {
     throw new Error(
-      `make: unknown env id ${describeValue(id)}; known ids: ${listEnvs().join(", ")}`,
+      `make: unknown env id ${JSON.stringify(id)}; known ids: ${listEnvs().join(", ")}`,
     );
   }
   return e;
@@ -200,6 +201,11 @@ class TimeLimited implements Env {
   }
 
   step(action: Action): StepResult {
+    if (this.elapsed >= this.maxEpisodeSteps) {
+      throw new Error(
+        `${this.id}: step() called after the episode was truncated at ${this.maxEpisodeSteps} steps without reset() (action ${describeValue(action)})`,
+      );
+    }
     const r = this.inner.step(action);
     this.elapsed++;
     return this.elapsed >= this.maxEpisodeSteps ? { ...r, truncated: true } : r;
@@ -215,6 +221,8 @@ registerPhysics(pendulumSpec, "Swing a pendulum up and hold it; continuous torqu
 registerPhysics(mountainCarSpec, "Drive an underpowered car up a hill; Discrete(3) push.");
 registerPhysics(mountainCarContinuousSpec, "Mountain car with a continuous engine force.");
 registerPhysics(acrobotSpec, "Swing a two-link chain's tip above the bar; Discrete(3) torque.");
+// The toy envs (TOYS helper's entries; no import cycle: entries.ts only imports registry types).
+for (const e of TOY_ENVS) register(e.id, e.factory, e.meta);
 
 /** Options type accepted by `make`'s env-specific part. */
 export type { EnvOptions };
