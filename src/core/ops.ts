@@ -560,26 +560,37 @@ function rowsOf(op: string, x: Tensor): { rows: number; K: number } {
   return { rows: x.size / K, K };
 }
 
-/** log(sum(exp(x))) of each row, stably (shift by the row max). */
-function rowLogSumExp(X: Float64Array, rows: number, K: number, lse: Float64Array): void {
+/**
+ * Per row: the max m and ls = log(sum(exp(x - m))), so log softmax = (x - m) - ls. Shifting first
+ * keeps exp finite, and subtracting m before ls keeps full precision for large logits.
+ */
+function rowLogSumExp(
+  X: Float64Array,
+  rows: number,
+  K: number,
+  m: Float64Array,
+  ls: Float64Array,
+): void {
   for (let r = 0; r < rows; r++) {
     const o = r * K;
-    let m = X[o];
-    for (let k = 1; k < K; k++) if (X[o + k] > m) m = X[o + k];
+    let mx = X[o];
+    for (let k = 1; k < K; k++) if (X[o + k] > mx) mx = X[o + k];
     let s = 0;
-    for (let k = 0; k < K; k++) s += Math.exp(X[o + k] - m);
-    lse[r] = m + Math.log(s);
+    for (let k = 0; k < K; k++) s += Math.exp(X[o + k] - mx);
+    m[r] = mx;
+    ls[r] = Math.log(s);
   }
 }
 
 /** log softmax over the last axis: x [B, K] -> [B, K]. */
 export function logSoftmax(x: Tensor): Tensor {
   const { rows, K } = rowsOf("logSoftmax", x);
-  const lse = alloc(rows);
-  rowLogSumExp(x.data, rows, K, lse);
+  const m = alloc(rows);
+  const ls = alloc(rows);
+  rowLogSumExp(x.data, rows, K, m, ls);
   const out = alloc(x.size);
   for (let r = 0; r < rows; r++)
-    for (let k = 0; k < K; k++) out[r * K + k] = x.data[r * K + k] - lse[r];
+    for (let k = 0; k < K; k++) out[r * K + k] = x.data[r * K + k] - m[r] - ls[r];
   const t = new Tensor(out, x.shape);
   if (needsTape(x)) record("logSoftmax", t, [x], null);
   return t;
@@ -597,18 +608,19 @@ export function logSoftmaxGather(logits: Tensor, actions: ArrayLike<number>): Te
       `logSoftmaxGather: logits ${fmt(logits.shape)} needs ${B} actions, got ${actions.length}`,
     );
   }
-  const lse = alloc(B);
-  rowLogSumExp(logits.data, B, K, lse);
+  const m = alloc(B);
+  const ls = alloc(B);
+  rowLogSumExp(logits.data, B, K, m, ls);
   const out = alloc(B);
   for (let i = 0; i < B; i++) {
     const a = actions[i];
     if (!(a >= 0 && a < K && a === Math.floor(a))) {
       throw new Error(`logSoftmaxGather: actions[${i}] = ${a}, expected an integer in [0, ${K})`);
     }
-    out[i] = logits.data[i * K + a] - lse[i];
+    out[i] = logits.data[i * K + a] - m[i] - ls[i];
   }
   const t = new Tensor(out, [B]);
-  if (needsTape(logits)) record("logSoftmaxGather", t, [logits], { lse, actions });
+  if (needsTape(logits)) record("logSoftmaxGather", t, [logits], { m, ls, actions });
   return t;
 }
 
@@ -787,15 +799,20 @@ export const RULES = {
   // y_i = x[i, a_i] - lse(x_i):  dx[i, k] = g_i * ([k = a_i] - softmax(x_i)_k).
   logSoftmaxGather: ((node, g) => {
     const x = node.inputs[0];
-    const { lse, actions } = node.saved as { lse: Float64Array; actions: ArrayLike<number> };
+    const { m, ls, actions } = node.saved as {
+      m: Float64Array;
+      ls: Float64Array;
+      actions: ArrayLike<number>;
+    };
     const [B, K] = x.shape;
     const X = x.data;
     const gx = gradOf(x);
     for (let i = 0; i < B; i++) {
       const o = i * K;
       const gi = g[i];
-      const l = lse[i];
-      for (let k = 0; k < K; k++) gx[o + k] -= gi * Math.exp(X[o + k] - l);
+      const mi = m[i];
+      const li = ls[i];
+      for (let k = 0; k < K; k++) gx[o + k] -= gi * Math.exp(X[o + k] - mi - li);
       gx[o + actions[i]] += gi;
     }
   }) as Rule,
