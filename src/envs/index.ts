@@ -2,6 +2,8 @@
  * Environments: spaces, the Env contract, the registry (`make`, `register`), the five classic
  * control tasks as pure physics, and vector envs.
  */
+
+export * from "./check.ts";
 export * from "./classic/acrobot.ts";
 export * from "./classic/cartpole.ts";
 export * from "./classic/mountain_car.ts";
@@ -9,5 +11,11 @@ export * from "./classic/pendulum.ts";
 export * from "./physics.ts";
 export * from "./registry.ts";
 export * from "./spaces.ts";
+export * from "./toy/bandit.ts";
+export { TOY_ENVS, type ToyEnvEntry } from "./toy/entries.ts";
+export * from "./toy/finite-mdp.ts";
+export * from "./toy/point.ts";
+export * from "./toy/register.ts";
 export * from "./types.ts";
 export * from "./vector.ts";
+export * from "./wrappers.ts";
