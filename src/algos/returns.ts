@@ -238,23 +238,38 @@ export const NO_SIGNAL_WARNING =
   "signal (it is zero, or pure noise): the agent cannot learn. The reward needs to vary with the " +
   "agent's actions (check the environment's reward function). This warning is shown once.";
 
+/** State of a {@link createNoSignalCheck} check, JSON-safe (part of a trainer's checkpoint). */
+export interface NoSignalState {
+  /** The warning was given. */
+  warned: boolean;
+  /** Some batch had returns that differed. */
+  seenSignal: boolean;
+}
+
 /**
- * A check that calls `sink(NO_SIGNAL_WARNING)` the first time it sees a batch of returns without
- * variation, and never again (one run, one warning).
+ * A check that calls `sink(NO_SIGNAL_WARNING)` the first time it sees a batch of episode returns
+ * that are all the same, as long as no earlier batch had returns that differed, and never again.
+ *
+ * Why "no earlier signal": identical returns after learning usually mean the task is mastered
+ * (every CartPole episode reaching the 500-step limit), not that the reward is broken; identical
+ * returns from the start mean the reward does not depend on what the agent does.
  *
  * @param sink where the warning goes; default `console.warn`
- * @returns a function of the batch's episode returns R(tau_i) [N]; it returns whether the batch had
+ * @param state the state to continue from (a resumed run), else fresh; updated in place
+ * @returns a function of the batch's episode returns R(tau_i) [N] returning whether the batch had
  *   a signal (true for fewer than two returns: nothing to judge)
  */
 export function createNoSignalCheck(
   sink: (message: string) => void = (m) => console.warn(m),
+  state: NoSignalState = { warned: false, seenSignal: false },
 ): (returns: ArrayLike<number>) => boolean {
-  let warned = false;
   return (returns) => {
     // One value says nothing about variation; judge from two episodes on.
-    const ok = returns.length < 2 || hasVariation(returns);
-    if (!ok && !warned) {
-      warned = true;
+    if (returns.length < 2) return true;
+    const ok = hasVariation(returns);
+    if (ok) state.seenSignal = true;
+    else if (!state.warned && !state.seenSignal) {
+      state.warned = true;
       sink(NO_SIGNAL_WARNING);
     }
     return ok;

@@ -128,11 +128,23 @@ test("hasVariation and the once-only no-signal warning through the caller's sink
   assert.equal(hasVariation([1, 1, 2]), true);
   const seen: string[] = [];
   const check = createNoSignalCheck((m) => seen.push(m));
-  assert.equal(check([3, 4]), true);
-  assert.equal(seen.length, 0);
   assert.equal(check([1]), true); // one episode: nothing to judge
   assert.equal(check([0, 0, 0]), false);
   assert.equal(check([2, 2]), false);
   assert.deepEqual(seen, [NO_SIGNAL_WARNING]);
   assert.match(NO_SIGNAL_WARNING, /reward needs to vary/);
+});
+
+test("no warning for identical returns once a batch has shown a signal (a mastered task)", () => {
+  const seen: string[] = [];
+  const state = { warned: false, seenSignal: false };
+  const check = createNoSignalCheck((m) => seen.push(m), state);
+  assert.equal(check([100, 200]), true);
+  assert.equal(check([500, 500, 500]), false); // every episode at the time limit
+  assert.equal(seen.length, 0);
+  assert.deepEqual(state, { warned: false, seenSignal: true });
+  // A resumed check continues from the saved state: already warned, stays silent.
+  const again = createNoSignalCheck((m) => seen.push(m), { warned: true, seenSignal: false });
+  again([1, 1]);
+  assert.equal(seen.length, 0);
 });

@@ -1,0 +1,146 @@
+/**
+ * The one documented configuration of REINFORCE (CleanRL's `Args`): defaults, validation and CLI
+ * flags all derive from {@link reinforceSchema}. The defaults solve CartPole-v1 fast (see
+ * bench/cartpole.ts for the measurement).
+ */
+import {
+  booleanField,
+  type ConfigOf,
+  enumField,
+  intField,
+  intListField,
+  nullableNumberField,
+  numberField,
+  resolveConfig,
+} from "../core/config.ts";
+
+export const reinforceSchema = {
+  seed: intField(
+    0,
+    "Seed of everything random: parameter init, action sampling, env resets. Same seed, same run.",
+    { min: 0 },
+  ),
+  totalSteps: intField(
+    300_000,
+    "Training budget in env steps (transitions used for learning); training stops at the first update boundary at or past it.",
+    { min: 1 },
+  ),
+  numEnvs: intField(
+    8,
+    "Sub-environments stepped together by the vector env (one policy call per step for all of them).",
+    { min: 1 },
+  ),
+  batchMode: enumField(
+    "episodes",
+    ["episodes", "steps"] as const,
+    '"episodes": each batch is batchEpisodes complete fresh episodes (i.i.d., the textbook estimator). "steps": each batch is rolloutSteps steps of every sub-env, episodes continuing across batches.',
+  ),
+  batchEpisodes: intField(
+    8,
+    'Episodes per batch (N in (1/N) sum_i) when batchMode is "episodes"; spread evenly over the sub-envs.',
+    { min: 1 },
+  ),
+  rolloutSteps: intField(
+    128,
+    'Steps per sub-env per batch when batchMode is "steps" (batch = numEnvs * rolloutSteps transitions).',
+    { min: 1 },
+  ),
+  gamma: numberField(0.99, "Discount factor of the returns.", { min: 0, max: 1 }),
+  returnMode: enumField(
+    "reward-to-go",
+    ["reward-to-go", "full"] as const,
+    '"reward-to-go": weight each log pi(a_t|s_t) by the discounted return from t on (lower variance). "full": by the whole episode\'s discounted return R(tau) (the vanilla estimator).',
+  ),
+  baseline: enumField(
+    "batch-mean",
+    ["none", "batch-mean", "value"] as const,
+    'Subtracted from the returns: "none"; "batch-mean" (mean return of the other episodes in the batch, leave-one-out so it stays unbiased); "value" (a learned V(s), fit to the returns each batch).',
+  ),
+  gaeLambda: nullableNumberField(
+    null,
+    'With baseline "value": lambda of generalized advantage estimation (Schulman et al. 2016); null uses the returns minus V(s).',
+    { min: 0, max: 1 },
+  ),
+  normalizeAdvantages: booleanField(
+    true,
+    "Scale the batch's advantages to mean 0, std 1 (lower variance, steadier steps; biased, so off in vanilla mode).",
+  ),
+  entropyCoef: numberField(
+    0,
+    "Weight of the entropy bonus added to the objective (encourages exploration).",
+    {
+      min: 0,
+    },
+  ),
+  maxGradNorm: nullableNumberField(
+    null,
+    "Clip the policy gradient to this global L2 norm before the step; null for no clipping.",
+    { min: 0, exclusiveMin: true },
+  ),
+  optimizer: enumField("adam", ["adam", "sgd"] as const, "Optimizer of the policy."),
+  lr: numberField(0.01, "Learning rate of the policy optimizer.", { min: 0, exclusiveMin: true }),
+  lrSchedule: enumField(
+    "constant",
+    ["constant", "linear"] as const,
+    '"constant", or "linear" decay from lr toward 0 at totalSteps.',
+  ),
+  momentum: numberField(0, 'Momentum of "sgd" (ignored by Adam).', {
+    min: 0,
+    max: 1,
+    exclusiveMax: true,
+  }),
+  hiddenSizes: intListField([32], "Hidden layer widths of the policy MLP; [] is a linear policy.", {
+    min: 1,
+  }),
+  activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation of the MLPs."),
+  logStd: enumField(
+    "state-independent",
+    ["state-independent", "state-dependent"] as const,
+    "Box actions: a learned log-std per action dimension, or one output by the MLP per state.",
+  ),
+  squash: enumField(
+    "clip",
+    ["clip", "tanh"] as const,
+    "Box actions: clip Gaussian samples to the bounds, or squash them with tanh (with the log-prob correction).",
+  ),
+  initLogStd: numberField(0, "Box actions: initial log standard deviation of the Gaussian policy."),
+  valueHiddenSizes: intListField([64], 'Hidden layer widths of V(s) (baseline "value").', {
+    min: 1,
+  }),
+  valueLr: numberField(0.01, "Adam learning rate of V(s).", { min: 0, exclusiveMin: true }),
+  valueIterations: intField(
+    5,
+    "Full-batch Adam steps fitting V(s) to the batch's returns, once per batch.",
+    { min: 1 },
+  ),
+  bootstrapTruncated: booleanField(
+    true,
+    'With baseline "value": at a time-limit truncation or a batch cut, continue the return with gamma * V(next state) instead of 0.',
+  ),
+} as const;
+
+export type ReinforceConfig = ConfigOf<typeof reinforceSchema>;
+
+/**
+ * The exact textbook estimator: (1/N) sum_i sum_t grad log pi(a_t|s_t) R(tau_i) over N fresh
+ * episodes, one plain ascent step per batch. Overlay it on a config: `{ ...VANILLA, gamma: 1 }`.
+ */
+export const VANILLA: Partial<ReinforceConfig> = {
+  batchMode: "episodes",
+  returnMode: "full",
+  baseline: "none",
+  normalizeAdvantages: false,
+  entropyCoef: 0,
+  maxGradNorm: null,
+};
+
+/** Checks and completes a partial config; errors name the field, the value and the range. */
+export function resolveReinforceConfig(overrides: Partial<ReinforceConfig> = {}): ReinforceConfig {
+  const cfg = resolveConfig(reinforceSchema, overrides, "ReinforceConfig");
+  if (cfg.gaeLambda !== null && cfg.baseline !== "value") {
+    throw new Error(
+      `ReinforceConfig.gaeLambda: got ${cfg.gaeLambda}, but GAE needs baseline "value" (got "${cfg.baseline}"); set gaeLambda to null or baseline to "value"`,
+    );
+  }
+  return cfg;
+}
