@@ -186,12 +186,15 @@ export function niceTicks(lo: number, hi: number, target = 6): number[] {
   return ticks;
 }
 
-/** Tick label: 25000 -> "25k", 1500000 -> "1.5M", 0.25 -> "0.25". */
-export function formatTick(v: number): string {
-  const a = Math.abs(v);
+/**
+ * Tick label, in a unit chosen by `scale` (the largest tick of the axis, so one axis uses one
+ * unit): 25000 -> "25k", 1500000 -> "1.5M", 0.25 -> "0.25".
+ */
+export function formatTick(v: number, scale = Math.abs(v)): string {
   const trim = (x: number) => Number.parseFloat(x.toPrecision(6)).toString();
-  if (a >= 1e6) return `${trim(v / 1e6)}M`;
-  if (a >= 1e4) return `${trim(v / 1e3)}k`;
+  if (v === 0) return "0";
+  if (scale >= 1e6) return `${trim(v / 1e6)}M`;
+  if (scale >= 1e4) return `${trim(v / 1e3)}k`;
   return trim(v);
 }
 
@@ -259,15 +262,17 @@ export function renderSvg(series: readonly Series[], options: PlotOptions): stri
   for (const t of yt)
     out.push(`<line x1="${m.left}" y1="${f(sy(t))}" x2="${m.left + pw}" y2="${f(sy(t))}"/>`);
   out.push("</g>");
+  const xScale = Math.max(...xt.map(Math.abs));
+  const yScale = Math.max(...yt.map(Math.abs));
   out.push(`<g font-size="12" fill="#444">`);
   for (const t of xt) {
     out.push(
-      `<text x="${f(sx(t))}" y="${m.top + ph + 18}" text-anchor="middle">${esc(formatTick(t))}</text>`,
+      `<text x="${f(sx(t))}" y="${m.top + ph + 18}" text-anchor="middle">${esc(formatTick(t, xScale))}</text>`,
     );
   }
   for (const t of yt) {
     out.push(
-      `<text x="${m.left - 8}" y="${f(sy(t) + 4)}" text-anchor="end">${esc(formatTick(t))}</text>`,
+      `<text x="${m.left - 8}" y="${f(sy(t) + 4)}" text-anchor="end">${esc(formatTick(t, yScale))}</text>`,
     );
   }
   out.push("</g>");

@@ -59,6 +59,7 @@ test("niceTicks: round steps of 1, 2 or 5 covering the range", () => {
   assert.equal(formatTick(1_500_000), "1.5M");
   assert.equal(formatTick(0.2), "0.2");
   assert.equal(formatTick(-500), "-500");
+  assert.equal(formatTick(5000, 20_000), "5k"); // one unit per axis
 });
 
 test("renderSvg: title, axis labels, ticks, legend entries, one band per multi-seed series, escaping", () => {

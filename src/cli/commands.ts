@@ -1,0 +1,444 @@
+/**
+ * The CLI's commands as functions: train, resume, eval, plot, envs. main.ts parses the command line
+ * and calls these; each returns the process exit code (0 done, 1 failed, 130 interrupted by Ctrl-C).
+ * Usage mistakes throw {@link UsageError} (exit code 2).
+ */
+import { existsSync } from "node:fs";
+import { join, relative, resolve } from "node:path";
+import { Worker } from "node:worker_threads";
+import { ConfigError } from "../core/config.ts";
+import { envSpecs, listEnvs, make } from "../envs/registry.ts";
+import { describe, type Space } from "../envs/spaces.ts";
+import { writeFileAtomic } from "../io/atomic.ts";
+import { loadCheckpoint } from "../io/checkpoint.ts";
+import { readMetrics, writeMetrics } from "../io/metrics.ts";
+import { type Series, writePlot } from "../io/plot.ts";
+import type { Algorithm, EvalSummary } from "./algorithm.ts";
+import { getAlgorithm } from "./algorithms.ts";
+import { flagOf, formatFlagValue, UsageError } from "./flags.ts";
+import { Progress, type ProgressStream } from "./progress.ts";
+import {
+  defaultRunDir,
+  packageVersion,
+  prepareRunDir,
+  RUN_FILES,
+  type RunConfig,
+  readRunConfig,
+  writeRunConfig,
+} from "./run-dir.ts";
+import type { WorkerInput, WorkerMessage } from "./train-worker.ts";
+
+/** Where commands print. */
+export interface Io {
+  readonly stdout: ProgressStream;
+  readonly stderr: { write(s: string): boolean };
+}
+
+const INTERRUPTED = 130;
+
+/** Checks the env id against the registry; an unknown id is a usage error listing the known ones. */
+export function checkEnvId(envId: string): void {
+  const known = listEnvs();
+  if (!known.includes(envId)) {
+    throw new UsageError(`unknown environment "${envId}"; known environments: ${known.join(", ")}`);
+  }
+}
+
+/** The algorithm's config from command-line overrides; a bad value is a usage error naming the flag. */
+export function resolveCliConfig(
+  algo: Algorithm,
+  overrides: Readonly<Record<string, unknown>>,
+): Record<string, unknown> {
+  try {
+    return algo.resolveConfig(overrides);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new UsageError(
+        `invalid value ${formatFlagValue(e.value)} for ${flagOf(e.field)}: expected ${e.expected}`,
+      );
+    }
+    // Cross-field rules (e.g. GAE needs a value baseline): the message names the fields.
+    throw new UsageError((e as Error).message);
+  }
+}
+
+export interface TrainArgs {
+  readonly algo: Algorithm;
+  readonly envId: string;
+  readonly overrides: Readonly<Record<string, unknown>>;
+  readonly out?: string;
+  readonly force: boolean;
+  readonly checkpointEvery: number;
+  readonly argv: readonly string[];
+}
+
+/** `policygrad train`: a fresh run in a new run directory. */
+export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
+  checkEnvId(args.envId);
+  const config = resolveCliConfig(args.algo, args.overrides);
+  const runDir = args.out ?? defaultRunDir(args.envId, args.algo.name, config.seed);
+  prepareRunDir(runDir, args.force);
+  const rc: RunConfig = {
+    policygrad: packageVersion(),
+    algo: args.algo.name,
+    envId: args.envId,
+    config,
+    createdAt: new Date().toISOString(),
+    command: ["policygrad", ...args.argv],
+  };
+  writeRunConfig(runDir, rc);
+  io.stdout.write(
+    `Training ${args.algo.name} on ${args.envId} for ${config.totalSteps} env steps (seed ${config.seed})\nRun directory: ${runDir}\n`,
+  );
+  return runTraining(rc, runDir, null, args.checkpointEvery, io);
+}
+
+export interface ResumeArgs {
+  readonly runDir: string;
+  readonly totalSteps?: number;
+  readonly checkpointEvery: number;
+  readonly argv: readonly string[];
+}
+
+/**
+ * `policygrad resume`: continues from the run's latest checkpoint. Metrics rows written after that
+ * checkpoint (the update the interruption cut short) are dropped first, so the resumed run's
+ * metrics.jsonl equals an uninterrupted run's. `--total-steps` may extend the budget.
+ */
+export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
+  const rc0 = readRunConfig(args.runDir);
+  const algo = getAlgorithm(rc0.algo);
+  checkEnvId(rc0.envId);
+  const ckpt = loadCheckpoint(args.runDir); // validates before anything is changed
+  const config = resolveCliConfig(algo, {
+    ...rc0.config,
+    ...(args.totalSteps !== undefined ? { totalSteps: args.totalSteps } : {}),
+  });
+  const done = ckpt.info.envSteps;
+  if (done >= (config.totalSteps as number)) {
+    io.stdout.write(
+      `${args.runDir} already reached its budget (${done} of ${config.totalSteps} env steps); pass --total-steps to extend it\n`,
+    );
+    return 0;
+  }
+  const rc: RunConfig = { ...rc0, config, command: ["policygrad", ...args.argv] };
+  writeRunConfig(args.runDir, rc);
+  const metricsPath = join(args.runDir, RUN_FILES.metrics);
+  if (existsSync(metricsPath)) {
+    const { rows } = readMetrics(metricsPath);
+    writeMetrics(
+      metricsPath,
+      rows.filter((r) => typeof r.update === "number" && r.update <= ckpt.info.update),
+    );
+  }
+  io.stdout.write(
+    `Resuming ${rc.algo} on ${rc.envId} at update ${ckpt.info.update}, ${done} env steps (target ${config.totalSteps})\nRun directory: ${args.runDir}\n`,
+  );
+  return runTraining(rc, args.runDir, ckpt.path, args.checkpointEvery, io, done);
+}
+
+/** Starts the worker thread (through tsx when running from the TypeScript sources). */
+function startWorker(input: WorkerInput): Worker {
+  const here = import.meta.url;
+  if (here.endsWith(".ts")) {
+    // Node 20 does not apply the parent's --import loader to a worker's entry module: register
+    // tsx inside the worker before importing it.
+    const tsx = import.meta.resolve("tsx/esm/api");
+    const entry = new URL("./train-worker.ts", here).href;
+    const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
+    return new Worker(code, { eval: true, workerData: input, execArgv: [] });
+  }
+  return new Worker(new URL("./train-worker.js", here), { workerData: input });
+}
+
+async function runTraining(
+  rc: RunConfig,
+  runDir: string,
+  resumeFrom: string | null,
+  checkpointEvery: number,
+  io: Io,
+  startSteps = 0,
+): Promise<number> {
+  const algo = getAlgorithm(rc.algo);
+  const totalSteps = rc.config.totalSteps as number;
+  const progress = new Progress(io.stdout, totalSteps, startSteps);
+  const stopFlag = new SharedArrayBuffer(4);
+  const worker = startWorker({
+    algo: rc.algo,
+    envId: rc.envId,
+    config: rc.config,
+    runDir,
+    checkpointEvery,
+    resumeFrom,
+    stopFlag,
+  });
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (interrupts === 1) {
+      Atomics.store(new Int32Array(stopFlag), 0, 1);
+      progress.finish();
+      io.stdout.write(
+        "Stopping after this update and saving a checkpoint (Ctrl-C again to quit at once)...\n",
+      );
+    } else {
+      // The latest checkpoint on disk is complete (atomic saves), so quitting now loses only
+      // the updates since it.
+      io.stderr.write("policygrad: quit; the latest saved checkpoint is intact\n");
+      process.exit(INTERRUPTED);
+    }
+  };
+  process.on("SIGINT", onSigint);
+  let result: Extract<WorkerMessage, { type: "done" }>;
+  try {
+    result = await new Promise((resolvePromise, reject) => {
+      worker.on("message", (m: WorkerMessage) => {
+        if (m.type === "metrics") {
+          const r = m.row;
+          progress.update({
+            envSteps: Number(r.envSteps),
+            episodes: Number(r.episodes),
+            returnMean: typeof r.returnMean === "number" ? r.returnMean : null,
+          });
+        } else if (m.type === "warning") {
+          progress.finish();
+          io.stderr.write(`policygrad: warning: ${m.message.replace(/\n/g, " ")}\n`);
+        } else if (m.type === "done") resolvePromise(m);
+        else if (m.type === "error") {
+          const where = m.lastCheckpoint ? `; the last good checkpoint is ${m.lastCheckpoint}` : "";
+          const err = new Error(`training failed: ${m.message}${where}`);
+          if (m.stack) err.stack = m.stack;
+          reject(err);
+        }
+      });
+      worker.on("error", reject);
+      worker.on("exit", (code) =>
+        reject(new Error(`training thread exited unexpectedly (code ${code})`)),
+      );
+    });
+  } finally {
+    process.off("SIGINT", onSigint);
+    progress.finish();
+  }
+  const rel = display;
+  if (result.stoppedEarly) {
+    io.stdout.write(
+      `Interrupted at update ${result.update}, ${result.envSteps} env steps.\nCheckpoint: ${rel(result.path)}\nContinue with: policygrad resume ${runDir}\n`,
+    );
+    await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
+      png: join(runDir, RUN_FILES.plotPng),
+    });
+    return INTERRUPTED;
+  }
+
+  // The final evaluation reads the checkpoint back from disk, which also proves it loads.
+  const ckpt = loadCheckpoint(result.path);
+  const evalSeed = (rc.config.seed as number) + 1_000_000;
+  const episodes = 10;
+  const stochastic = algo.evaluate(rc.envId, ckpt, {
+    episodes,
+    seed: evalSeed,
+    deterministic: false,
+  });
+  const greedy = algo.evaluate(rc.envId, ckpt, { episodes, seed: evalSeed, deterministic: true });
+  const threshold = rewardThreshold(rc.envId);
+  writeFileAtomic(
+    join(runDir, RUN_FILES.eval),
+    `${JSON.stringify({ seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
+  );
+  await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
+    png: join(runDir, RUN_FILES.plotPng),
+  });
+  const verdict = (e: EvalSummary) =>
+    threshold === undefined
+      ? ""
+      : e.returnMean >= threshold
+        ? `  solved (threshold ${threshold})`
+        : `  below the threshold ${threshold}`;
+  const line = (label: string, e: EvalSummary) =>
+    `  ${label.padEnd(13)} return ${e.returnMean.toFixed(1)} ± ${e.returnStd.toFixed(1)}, length ${e.lengthMean.toFixed(1)}${verdict(e)}\n`;
+  io.stdout.write(
+    `Done: ${result.update} updates, ${result.envSteps} env steps.\n` +
+      `Evaluation (${episodes} episodes, seed ${evalSeed}):\n` +
+      line("stochastic", stochastic) +
+      line("deterministic", greedy) +
+      `Plot:       ${rel(join(runDir, RUN_FILES.plotPng))} (and .svg)\n` +
+      `Checkpoint: ${rel(result.path)}\n` +
+      `Metrics:    ${rel(join(runDir, RUN_FILES.metrics))}\n` +
+      `Evaluate again with: policygrad eval ${runDir}\n`,
+  );
+  return 0;
+}
+
+function evalJson(e: EvalSummary): Record<string, unknown> {
+  return {
+    return_mean: e.returnMean,
+    return_std: e.returnStd,
+    length_mean: e.lengthMean,
+    episodes: e.episodes,
+  };
+}
+
+function rewardThreshold(envId: string): number | undefined {
+  const env = make(envId);
+  const t = env.rewardThreshold;
+  env.close();
+  return t;
+}
+
+export interface EvalArgs {
+  readonly path: string;
+  readonly episodes: number;
+  readonly seed: number;
+  readonly deterministic: boolean;
+}
+
+/** `policygrad eval`: summary lines, then one JSON line. */
+export function evalCommand(args: EvalArgs, io: Io): number {
+  const ckpt = loadCheckpoint(args.path);
+  const algo = getAlgorithm(ckpt.info.algo);
+  checkEnvId(ckpt.info.envId);
+  const e = algo.evaluate(ckpt.info.envId, ckpt, {
+    episodes: args.episodes,
+    seed: args.seed,
+    deterministic: args.deterministic,
+  });
+  const threshold = rewardThreshold(ckpt.info.envId);
+  const min = Math.min(...e.returns);
+  const max = Math.max(...e.returns);
+  io.stdout.write(
+    `Checkpoint:  ${ckpt.path} (${ckpt.info.algo}, update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps)\n` +
+      `Environment: ${ckpt.info.envId}${threshold === undefined ? "" : ` (reward threshold ${threshold})`}\n` +
+      `Episodes:    ${e.episodes} (${args.deterministic ? "deterministic" : "stochastic"} actions, seed ${args.seed})\n` +
+      `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} (min ${min.toFixed(1)}, max ${max.toFixed(1)})\n` +
+      `Length:      ${e.lengthMean.toFixed(1)}\n` +
+      `${JSON.stringify(evalJson(e))}\n`,
+  );
+  return 0;
+}
+
+export interface PlotArgs {
+  readonly runDirs: readonly string[];
+  readonly out?: string;
+  readonly band: "minmax" | "std";
+}
+
+/** `policygrad plot`: one SVG or PNG of the given runs (default: next to a single run, else ./learning-curves.svg). */
+export async function plotCommand(args: PlotArgs, io: Io): Promise<number> {
+  if (args.out !== undefined && !/\.(svg|png)$/i.test(args.out)) {
+    throw new UsageError(
+      `invalid value ${JSON.stringify(args.out)} for --out: expected a file name ending in .svg or .png`,
+    );
+  }
+  let written: string[];
+  if (args.out !== undefined) {
+    await plotRuns(args.runDirs, args.out, { band: args.band });
+    written = [args.out];
+  } else if (args.runDirs.length === 1) {
+    const svg = join(args.runDirs[0], RUN_FILES.plotSvg);
+    const png = join(args.runDirs[0], RUN_FILES.plotPng);
+    await plotRuns(args.runDirs, svg, { band: args.band, png });
+    written = [svg, png];
+  } else {
+    await plotRuns(args.runDirs, "learning-curves.svg", {
+      band: args.band,
+      png: "learning-curves.png",
+    });
+    written = ["learning-curves.svg", "learning-curves.png"];
+  }
+  io.stdout.write(`Wrote ${written.join(" and ")}\n`);
+  return 0;
+}
+
+/**
+ * Plots runs: those with the same algorithm, env and config apart from the seed form one series
+ * (mean and band); series are labelled by the config fields that tell them apart.
+ */
+export async function plotRuns(
+  runDirs: readonly string[],
+  out: string,
+  options: { band?: "minmax" | "std"; png?: string } = {},
+): Promise<void> {
+  const runs = runDirs.map((dir) => {
+    const rc = readRunConfig(dir);
+    const path = join(dir, RUN_FILES.metrics);
+    const rows = existsSync(path) ? readMetrics(path).rows : [];
+    return { dir, rc, rows };
+  });
+  const groups = new Map<string, typeof runs>();
+  for (const r of runs) {
+    const { seed: _seed, ...rest } = r.rc.config;
+    const key = JSON.stringify([r.rc.algo, r.rc.envId, rest]);
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  const reps = [...groups.values()].map((g) => g[0].rc);
+  const envIds = [...new Set(runs.map((r) => r.rc.envId))];
+  const algos = [...new Set(runs.map((r) => r.rc.algo))];
+  const differing = Object.keys(reps[0].config).filter(
+    (k) =>
+      k !== "seed" &&
+      reps.some((rc) => JSON.stringify(rc.config[k]) !== JSON.stringify(reps[0].config[k])),
+  );
+  const series: Series[] = [...groups.values()].map((g) => {
+    const rc = g[0].rc;
+    const parts: string[] = [];
+    if (algos.length > 1 || differing.length === 0) parts.push(rc.algo);
+    if (envIds.length > 1) parts.push(rc.envId);
+    for (const k of differing) parts.push(`${k}=${formatFlagValue(rc.config[k])}`);
+    const seeds = g.length === 1 ? ` (seed ${rc.config.seed})` : "";
+    return {
+      label: `${parts.join(" ")}${seeds}`,
+      runs: g.map((r) => ({
+        steps: r.rows.map((row) => Number(row.envSteps)),
+        values: r.rows.map((row) => (typeof row.returnMean === "number" ? row.returnMean : null)),
+      })),
+    };
+  });
+  const threshold = envIds.length === 1 ? rewardThreshold(envIds[0]) : undefined;
+  const opts = {
+    title: `${envIds.join(", ")}: ${algos.join(", ")}`,
+    yLabel: "mean episode return",
+    band: options.band ?? "minmax",
+    ...(threshold !== undefined
+      ? { threshold: { value: threshold, label: `reward threshold ${threshold}` } }
+      : {}),
+  } as const;
+  await writePlot(out, series, opts);
+  if (options.png) await writePlot(options.png, series, opts);
+}
+
+/** A space for a table: Box bounds rounded to 4 significant digits, one value when all agree. */
+export function formatSpace(space: Space): string {
+  if (space.kind !== "box") return describe(space);
+  const num = (v: number) =>
+    v === Infinity ? "inf" : v === -Infinity ? "-inf" : String(Number(v.toPrecision(4)));
+  const bound = (b: Float64Array) =>
+    b.every((v) => v === b[0]) ? num(b[0]) : `[${Array.from(b, num).join(", ")}]`;
+  return `Box(${bound(space.low)}, ${bound(space.high)}, [${space.shape.join(", ")}])`;
+}
+
+/** `policygrad envs`: the registered environments. */
+export function envsCommand(io: Io): number {
+  const rows = envSpecs().map((s) => [
+    s.id,
+    formatSpace(s.observationSpace),
+    formatSpace(s.actionSpace),
+    s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
+    s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+  ]);
+  const header = ["id", "observation space", "action space", "reward threshold", "max steps"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const fmt = (r: string[]) =>
+    `${r
+      .map((c, i) => c.padEnd(widths[i]))
+      .join("  ")
+      .trimEnd()}\n`;
+  io.stdout.write(fmt(header) + fmt(widths.map((w) => "-".repeat(w))) + rows.map(fmt).join(""));
+  return 0;
+}
+
+/** Resolves a path for messages relative to the current directory. */
+export function display(p: string): string {
+  const r = relative(process.cwd(), resolve(p));
+  return r === "" ? "." : r.startsWith("..") ? resolve(p) : r;
+}

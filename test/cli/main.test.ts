@@ -1,0 +1,324 @@
+// The CLI end to end, as a user runs it: a child process per command, checking exit codes, output
+// and the files left in the run directory.
+import assert from "node:assert/strict";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { test } from "node:test";
+import { readMetrics } from "../../src/io/metrics.ts";
+
+const ROOT = join(import.meta.dirname, "..", "..");
+const MAIN = join(ROOT, "src", "cli", "main.ts");
+const tmp = mkdtempSync(join(tmpdir(), "pg-cli-"));
+// Absolute, so the children can run in `tmp` (where relative default paths land).
+const TSX = import.meta.resolve("tsx");
+
+function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ["--import", TSX, MAIN, ...args], {
+    cwd: tmp,
+    encoding: "utf8",
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** A usage error: exit 2, "policygrad: <message>" then one usage line, no stack trace. */
+function assertUsageError(r: ReturnType<typeof cli>, message: RegExp): void {
+  assert.equal(r.code, 2, `exit code; stderr: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 2, `expected error + usage, got:\n${r.stderr}`);
+  assert.match(lines[0], /^policygrad: /);
+  assert.match(lines[0], message);
+  assert.match(lines[1], /^usage: policygrad /);
+}
+
+/** A runtime error: exit 1, a single line, no stack trace. */
+function assertCleanError(r: ReturnType<typeof cli>, message: RegExp): void {
+  assert.equal(r.code, 1, `exit code; stderr: ${r.stderr}`);
+  const lines = r.stderr.trimEnd().split("\n");
+  assert.equal(lines.length, 1, `expected one line, got:\n${r.stderr}`);
+  assert.match(lines[0], /^policygrad: /);
+  assert.match(lines[0], message);
+  assert.ok(!/\n\s+at /.test(r.stderr));
+}
+
+// Metrics that depend on the clock: everything else must match exactly across resume.
+const CLOCK = new Set(["wallTimeS", "stepsPerSecond", "stepsPerS", "updateTimeS", "fps", "sps"]);
+function withoutClock(
+  rows: readonly Record<string, number | null>[],
+): Record<string, number | null>[] {
+  return rows.map((r) =>
+    Object.fromEntries(
+      Object.entries(r).filter(([k]) => !CLOCK.has(k) && !/time|persec|fps/i.test(k)),
+    ),
+  );
+}
+
+test("bad command lines: exit code 2, one line naming the problem, then the usage", () => {
+  assertUsageError(cli(["trian", "CartPole-v1"]), /unknown command 'trian'.*Did you mean train\?/);
+  assertUsageError(cli(["train", "CartPole-v1", "--bogus"]), /unknown option '--bogus'/);
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--lr", "-1"]),
+    /invalid value "-1" for --lr: expected a number > 0$/,
+  );
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--lr", "fast"]),
+    /invalid value "fast" for --lr: expected a number > 0$/,
+  );
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--gamma", "1.5"]),
+    /invalid value "1\.5" for --gamma: expected a number >= 0 and <= 1$/,
+  );
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--hidden-sizes", "64,-3"]),
+    /for --hidden-sizes: expected a list of integers >= 1/,
+  );
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--algo", "ppo"]),
+    /unknown algorithm "ppo" for --algo; known algorithms: reinforce/,
+  );
+  assertUsageError(cli(["train"]), /missing required argument 'env-id'/);
+  assertUsageError(
+    cli(["eval", "x", "--episodes", "0"]),
+    /invalid value "0" for --episodes: expected an integer >= 1/,
+  );
+  assertUsageError(
+    cli(["plot", "x", "--out", "curve.jpg"]),
+    /for --out: expected a file name ending in \.svg or \.png/,
+  );
+});
+
+test("an unknown env id lists the known ones (exit 2)", () => {
+  const r = cli(["train", "CartPole-v0", "--out", join(tmp, "never")]);
+  assertUsageError(
+    r,
+    /unknown environment "CartPole-v0"; known environments: .*CartPole-v1.*Pendulum-v1/,
+  );
+  assert.ok(!existsSync(join(tmp, "never")), "no run directory for a bad command");
+});
+
+test("cross-field config rules are usage errors too", () => {
+  assertUsageError(cli(["train", "CartPole-v1", "--gae-lambda", "0.95"]), /gaeLambda.*baseline/);
+});
+
+test("envs lists every environment with spaces and reward thresholds", () => {
+  const r = cli(["envs"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /^id\s+observation space\s+action space\s+reward threshold\s+max steps/);
+  assert.match(r.stdout, /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\n/);
+  for (const id of ["Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"])
+    assert.match(r.stdout, new RegExp(`\\n${id} `));
+});
+
+test("help for train lists the config flags with their docs", () => {
+  const r = cli(["train", "--help"]);
+  assert.equal(r.code, 0, r.stderr);
+  const help = r.stdout.replace(/\s+/g, " ");
+  assert.match(
+    help,
+    /--lr <number> Learning rate of the policy optimizer\. \[default: 0\.01\] \(a number > 0\)/,
+  );
+  assert.match(help, /--hidden-sizes <n,n,\.\.\.>/);
+  assert.match(help, /--total-steps <int>/);
+  assert.match(help, /--no-normalize-advantages to turn off/);
+});
+
+test("eval of a missing, truncated or corrupted checkpoint: one clear line, exit 1", () => {
+  assertCleanError(cli(["eval", join(tmp, "nothing-here")]), /nothing-here: does not exist/);
+  const empty = join(tmp, "empty-run");
+  mkdirSync(empty, { recursive: true });
+  assertCleanError(cli(["eval", empty]), /no checkpoint found/);
+});
+
+// ---------------------------------------------------------------------------------------------
+// Real runs (small budgets).
+
+const SMALL = ["--total-steps", "6000", "--seed", "3"];
+
+test("train writes a complete run directory, refuses to overwrite it, and eval/plot read it", () => {
+  const dir = join(tmp, "run-a");
+  const r = cli(["train", "CartPole-v1", ...SMALL, "--out", dir, "--checkpoint-every", "2"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Plot: +\S*run-a\/learning-curve\.png/);
+  assert.match(r.stdout, /Checkpoint: \S*run-a\/checkpoints\/ckpt-\d{8}/);
+  assert.match(r.stdout, /stochastic +return [\d.]+ ± [\d.]+/);
+  assert.equal(r.stderr, "");
+
+  const rc = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8"));
+  assert.equal(rc.policygrad, pkg.version);
+  assert.equal(rc.algo, "reinforce");
+  assert.equal(rc.envId, "CartPole-v1");
+  assert.equal(rc.config.totalSteps, 6000);
+  assert.equal(rc.config.seed, 3);
+  assert.equal(rc.config.lr, 0.01); // defaults are written out too: the full resolved config
+  const { rows } = readMetrics(join(dir, "metrics.jsonl"));
+  assert.ok(rows.length >= 2);
+  assert.deepEqual(
+    rows.map((x) => x.update),
+    rows.map((_, i) => i + 1),
+  );
+  assert.ok((rows.at(-1)!.envSteps as number) >= 6000);
+  for (const f of [
+    "learning-curve.svg",
+    "learning-curve.png",
+    "eval.json",
+    "checkpoints/latest.json",
+  ]) {
+    assert.ok(existsSync(join(dir, f)), `${f} missing`);
+  }
+  assert.match(readFileSync(join(dir, "learning-curve.svg"), "utf8"), /CartPole-v1: reinforce/);
+
+  assertUsageError(
+    cli(["train", "CartPole-v1", ...SMALL, "--out", dir]),
+    /already holds a run.*--force/,
+  );
+
+  const e = cli(["eval", dir, "--episodes", "3", "--seed", "7", "--deterministic"]);
+  assert.equal(e.code, 0, e.stderr);
+  const last = JSON.parse(e.stdout.trimEnd().split("\n").at(-1)!);
+  assert.deepEqual(Object.keys(last), ["return_mean", "return_std", "length_mean", "episodes"]);
+  assert.equal(last.episodes, 3);
+  assert.ok(last.return_mean > 0 && last.return_mean <= 500);
+  // CartPole's reward is 1 per step, so mean return = mean length.
+  assert.equal(last.return_mean, last.length_mean);
+  // Same seed, same numbers.
+  assert.equal(
+    cli(["eval", dir, "--episodes", "3", "--seed", "7", "--deterministic"]).stdout,
+    e.stdout,
+  );
+
+  const p = cli(["plot", dir, "--out", join(tmp, "a.png")]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.deepEqual([...readFileSync(join(tmp, "a.png")).subarray(1, 4)], [0x50, 0x4e, 0x47]);
+
+  const forced = cli(["train", "CartPole-v1", ...SMALL, "--out", dir, "--force", "--seed", "4"]);
+  assert.equal(forced.code, 0, forced.stderr);
+  assert.equal(JSON.parse(readFileSync(join(dir, "config.json"), "utf8")).config.seed, 4);
+});
+
+test("eval reports corrupted checkpoints in a run as one line (NaN, truncation)", () => {
+  const dir = join(tmp, "run-corrupt");
+  assert.equal(cli(["train", "CartPole-v1", "--total-steps", "1500", "--out", dir]).code, 0);
+  const ptr = JSON.parse(readFileSync(join(dir, "checkpoints", "latest.json"), "utf8"));
+  const params = join(dir, "checkpoints", ptr.checkpoint, "params.safetensors");
+  const good = readFileSync(params);
+  const nan = Buffer.from(good);
+  nan.writeDoubleLE(Number.NaN, nan.length - 8);
+  writeFileSync(params, nan);
+  assertCleanError(
+    cli(["eval", dir]),
+    /params\.safetensors: tensor "\S+" holds NaN at flat index \d+/,
+  );
+  writeFileSync(params, good.subarray(0, 40));
+  assertCleanError(
+    cli(["eval", dir]),
+    /params\.safetensors: has 40 bytes but the manifest says \d+/,
+  );
+  rmSync(params);
+  assertCleanError(cli(["eval", dir]), /params\.safetensors: file is missing/);
+});
+
+test("resume after a smaller budget gives the metrics of one uninterrupted run", () => {
+  const full = join(tmp, "full");
+  const part = join(tmp, "part");
+  assert.equal(
+    cli(["train", "CartPole-v1", "--total-steps", "8000", "--seed", "5", "--out", full]).code,
+    0,
+  );
+  assert.equal(
+    cli(["train", "CartPole-v1", "--total-steps", "3000", "--seed", "5", "--out", part]).code,
+    0,
+  );
+  assert.match(cli(["resume", part]).stdout, /already reached its budget/);
+  const r = cli(["resume", part, "--total-steps", "8000"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /Resuming reinforce on CartPole-v1 at update \d+/);
+  const a = readMetrics(join(full, "metrics.jsonl")).rows;
+  const b = readMetrics(join(part, "metrics.jsonl")).rows;
+  assert.ok(a.length >= 4);
+  assert.deepEqual(withoutClock(b), withoutClock(a));
+});
+
+test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; resume then matches an uninterrupted run", async () => {
+  const full = join(tmp, "sig-full");
+  const cut = join(tmp, "sig-cut");
+  const budget = ["--total-steps", "40000", "--seed", "11"];
+  assert.equal(cli(["train", "CartPole-v1", ...budget, "--out", full]).code, 0);
+
+  const child = spawn(
+    process.execPath,
+    [
+      "--import",
+      TSX,
+      MAIN,
+      "train",
+      "CartPole-v1",
+      ...budget,
+      "--out",
+      cut,
+      "--checkpoint-every",
+      "1000",
+    ],
+    {
+      cwd: tmp,
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d) => {
+    stdout += d;
+  });
+  child.stderr.on("data", (d) => {
+    stderr += d;
+  });
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  // Interrupt once a few updates are logged (and before the end).
+  const metrics = join(cut, "metrics.jsonl");
+  for (let i = 0; i < 400; i++) {
+    await new Promise((r) => setTimeout(r, 25));
+    if (existsSync(metrics) && readFileSync(metrics, "utf8").split("\n").length > 4) break;
+  }
+  child.kill("SIGINT");
+  const code = await exited;
+  assert.equal(code, 130, `stdout: ${stdout}\nstderr: ${stderr}`);
+  assert.match(stdout, /Interrupted at update \d+/);
+  assert.match(stdout, /Continue with: policygrad resume /);
+  assert.equal(stderr, "");
+  const interruptedRows = readMetrics(metrics).rows.length;
+  assert.ok(
+    interruptedRows < readMetrics(join(full, "metrics.jsonl")).rows.length,
+    "the interrupt came too late to test anything",
+  );
+
+  const r = cli(["resume", cut]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(
+    withoutClock(readMetrics(metrics).rows),
+    withoutClock(readMetrics(join(full, "metrics.jsonl")).rows),
+  );
+});
+
+test("plot groups runs that differ only in seed into a mean with a band", () => {
+  const dirs = [1, 2].map((s) => join(tmp, `seed-${s}`));
+  for (const [i, d] of dirs.entries()) {
+    assert.equal(
+      cli(["train", "CartPole-v1", "--total-steps", "2000", "--seed", String(i + 1), "--out", d])
+        .code,
+      0,
+    );
+  }
+  const other = join(tmp, "lr-other");
+  assert.equal(
+    cli(["train", "CartPole-v1", "--total-steps", "2000", "--lr", "0.003", "--out", other]).code,
+    0,
+  );
+  const out = join(tmp, "group.svg");
+  const r = cli(["plot", ...dirs, other, "--out", out]);
+  assert.equal(r.code, 0, r.stderr);
+  const svg = readFileSync(out, "utf8");
+  assert.match(svg, /lr=0\.01 \(mean of 2 seeds, min-max band\)/);
+  assert.match(svg, /lr=0\.003 \(seed 0\)/);
+  assert.equal((svg.match(/<polygon /g) ?? []).length, 1);
+});
