@@ -67,8 +67,10 @@ export class Progress {
     if (this.tty) {
       if (t - this.lastDraw < 0.1 && s.envSteps < this.totalSteps) return;
       this.lastDraw = t;
-      const line = this.line(s, t, true);
-      const width = Math.max(20, (this.out.columns ?? 100) - 1);
+      // columns is 0 or undefined when the terminal does not say; a narrow one loses the bar first.
+      const width = Math.max(20, (this.out.columns || 100) - 1);
+      let line = this.line(s, t, true);
+      if (line.length > width) line = this.line(s, t, false);
       this.out.write(`\r${line.slice(0, width)}\x1b[K`);
       this.drewTTY = true;
     } else if (s.envSteps >= (this.nextTenth * this.totalSteps) / 10) {

@@ -64,3 +64,27 @@ test("formatting helpers", () => {
   assert.equal(formatDuration(3720), "1h02m");
   assert.equal(formatDuration(Number.NaN), "?");
 });
+
+test("TTY of unknown width uses 100 columns; a narrow one drops the bar before the numbers", () => {
+  const out: string[] = [];
+  const unknown = new Progress(
+    { isTTY: true, columns: 0, write: (s) => out.push(s) > 0 },
+    100,
+    0,
+    () => 0,
+  );
+  unknown.update({ envSteps: 10, episodes: 1, returnMean: 9 });
+  assert.match(
+    out[0],
+    /\[##-+\] 10\/100 steps \| 1 episodes \| return 9\.0 \| 0 steps\/s \| ETA \?/,
+  );
+  const narrow = new Progress(
+    { isTTY: true, columns: 70, write: (s) => out.push(s) > 0 },
+    100,
+    0,
+    () => 0,
+  );
+  narrow.update({ envSteps: 10, episodes: 1, returnMean: 9 });
+  assert.ok(!out[1].includes("[#") && !out[1].includes("[-"), out[1]);
+  assert.match(out[1], /^\r 10% 10\/100 steps \| 1 episodes \| return 9\.0/);
+});
