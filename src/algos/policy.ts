@@ -26,6 +26,7 @@ import {
   clipToBox,
   diagGaussianEntropy,
   diagGaussianLogProb,
+  fillStandardNormal,
   multiDiscreteEntropy,
   multiDiscreteLogProb,
   multiDiscreteMode,
@@ -288,12 +289,14 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   let infer: ReturnType<typeof createMlpInference> | null = null;
   let headOut = new Float64Array(0); // [capacity, outSize]
   let rawScratch = new Float64Array(0); // [capacity, actDim], raw actions when outRaw is not given
+  let noise = new Float64Array(0); // [capacity, actDim], Gaussian heads only
   function ensureCapacity(batch: number): void {
     if (batch <= capacity && infer !== null) return;
     capacity = Math.max(batch, 2 * capacity, 1);
     infer = createMlpInference(mlpSpec, capacity);
     headOut = new Float64Array(capacity * outSize);
     rawScratch = new Float64Array(capacity * actDim);
+    if (head.kind === "gaussian") noise = new Float64Array(capacity * actDim);
   }
 
   function act(
@@ -345,6 +348,8 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         const D = head.dim;
         const shared = head.logStd === "state-independent";
         const logStd = shared ? params[LOG_STD_NAME].data : headOut;
+        // Exactly batch * D normals per call, so the stream does not depend on buffer sizes.
+        if (!deterministic) fillStandardNormal(rng, noise, 0, batch * D);
         // Row layout of headOut: [mean_0..mean_{D-1}] or, state-dependent, [means, log-stds].
         for (let i = 0; i < batch; i++) {
           const o = i * outSize;
@@ -352,7 +357,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
             const mu = headOut[o + d];
             const u = deterministic
               ? mu
-              : mu + Math.exp(shared ? logStd[d] : logStd[o + D + d]) * rng.normal();
+              : mu + Math.exp(shared ? logStd[d] : logStd[o + D + d]) * noise[i * D + d];
             if (!Number.isFinite(u)) {
               throw new Error(
                 `policy.act: non-finite Gaussian action ${u} at row ${i}, dim ${d} (mean ${mu}); check the observations and parameters for NaN/Infinity`,

@@ -107,8 +107,37 @@ export function diagGaussianRsample(mean: Tensor, logStd: Tensor, eps: Tensor): 
 }
 
 /**
- * Non-taped draws u = mean + exp(logStd) * N(0, 1): mean [batch, dim], logStd [batch, dim] or
- * [dim] (shared, recognized by its length) -> out [batch, dim]. No allocation.
+ * Writes `n` standard normal deviates into out[offset .. offset + n), by Box-Muller on pairs of
+ * `rng.uniform()` draws (both values of a pair are used; for odd n the last sine value is dropped,
+ * so each call consumes exactly 2 ceil(n / 2) uniforms).
+ *
+ * Why not `rng.normal()`: a double returned from a method V8 does not inline is boxed, and
+ * `normal` (too big to inline) produced 16 bytes of garbage per draw in Node 20. Here `uniform` is
+ * called from a single call site, so the optimizer inlines it (with two sites, one was sometimes
+ * left out of line, boxing one number per pair); the rollout hot path then allocates nothing.
+ */
+export function fillStandardNormal(rng: Rng, out: Float64Array, offset: number, n: number): void {
+  const draws = n + (n & 1);
+  let u1 = 0;
+  for (let j = 0; j < draws; j++) {
+    const v = rng.uniform();
+    if ((j & 1) === 0) {
+      u1 = v;
+      continue;
+    }
+    // 1 - u1 lies in (0, 1], so the log is finite without redrawing zeros.
+    const r = Math.sqrt(-2 * Math.log(1 - u1));
+    const theta = 2 * Math.PI * v;
+    const i = offset + j - 1;
+    out[i] = r * Math.cos(theta);
+    if (j < n) out[i + 1] = r * Math.sin(theta);
+  }
+}
+
+/**
+ * Non-taped draws u = mean + exp(logStd) * eps, eps from {@link fillStandardNormal}: mean
+ * [batch, dim], logStd [batch, dim] or [dim] (shared, recognized by its length) -> out
+ * [batch, dim]. No allocation (the noise is written into `out` first).
  */
 export function diagGaussianSample(
   mean: ArrayLike<number>,
@@ -124,11 +153,12 @@ export function diagGaussianSample(
       `diagGaussianSample: logStd has ${logStd.length} values, expected ${dim} (shared) or ${batch * dim} ([batch, dim])`,
     );
   }
+  fillStandardNormal(rng, out, 0, batch * dim);
   for (let i = 0; i < batch; i++) {
     const o = i * dim;
     for (let d = 0; d < dim; d++) {
       const ls = shared ? logStd[d] : logStd[o + d];
-      out[o + d] = mean[o + d] + Math.exp(ls) * rng.normal();
+      out[o + d] = mean[o + d] + Math.exp(ls) * out[o + d];
     }
   }
 }

@@ -19,6 +19,7 @@ export {
   diagGaussianMode,
   diagGaussianRsample,
   diagGaussianSample,
+  fillStandardNormal,
   logHalfRange,
   logTanhJacobian,
   squashedGaussianEntropy,

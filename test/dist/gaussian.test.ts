@@ -9,6 +9,7 @@ import {
   diagGaussianMode,
   diagGaussianRsample,
   diagGaussianSample,
+  fillStandardNormal,
   logHalfRange,
   logTanhJacobian,
   squashedGaussianEntropy,
@@ -361,4 +362,29 @@ test("Gaussian gradients match central finite differences (rel err <= 1e-6): log
     u: tensor([0, 0.7]),
   });
   assert.ok(err0 <= 1e-6, `logTanhJacobian at 0: ${err0}`);
+});
+
+test("fillStandardNormal: N(0, 1) moments, writes only its range, and consumes 2 ceil(n/2) uniforms", () => {
+  const n = 50001; // odd on purpose
+  const out = new Float64Array(n + 2).fill(7);
+  fillStandardNormal(new Rng(25), out, 1, n);
+  assert.equal(out[0], 7);
+  assert.equal(out[n + 1], 7);
+  const z = out.subarray(1, n + 1);
+  const { mean: m, variance } = meanAndSe(z);
+  // Standard errors: 1/sqrt(n) for the mean, sqrt(2/(n-1)) for the variance.
+  assert.ok(Math.abs(m) <= 4 / Math.sqrt(n), `mean ${m}`);
+  assert.ok(Math.abs(variance - 1) <= 4 * Math.sqrt(2 / (n - 1)), `variance ${variance}`);
+  // Odd n draws one whole pair more: the stream afterwards matches 2 ceil(n/2) uniform draws, and
+  // the first n values equal those of the even call n + 1.
+  const a = new Rng(26);
+  const b = new Rng(26);
+  const three = new Float64Array(3);
+  const four = new Float64Array(4);
+  fillStandardNormal(a, three, 0, 3);
+  fillStandardNormal(b, four, 0, 4);
+  assert.deepEqual(Array.from(three), Array.from(four.subarray(0, 3)));
+  const c = new Rng(26);
+  for (let i = 0; i < 4; i++) c.uniform();
+  assert.deepEqual(a.getState(), c.getState());
 });
