@@ -250,13 +250,7 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     for (let i = 0; i < n; i++) {
       const so = i * sd;
       if (pending[i] === 1) {
-        ph.initial(p, rngs[i], ns, so);
-        elapsed[i] = 0;
-        pending[i] = 0;
-        rewards[i] = 0;
-        terminated[i] = 0;
-        truncated[i] = 0;
-        autoreset[i] = 1;
+        this.resetOne(i, rngs[i], ns);
       } else {
         ph.transition(p, s, so, actions, i * ad, ns, so);
         const term = ph.terminal(p, ns, so);
@@ -273,6 +267,17 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     }
     this.states = ns;
     this.nextStates = s;
+  }
+
+  /** Next-step autoreset of sub-env i into `ns` (kept out of the step loop: it is the rare path). */
+  private resetOne(i: number, rng: Rng, ns: Float64Array): void {
+    this.physics.initial(this.params, rng, ns, i * this.physics.stateDim);
+    this.elapsed[i] = 0;
+    this.pending[i] = 0;
+    this.rewards[i] = 0;
+    this.terminated[i] = 0;
+    this.truncated[i] = 0;
+    this.autoreset[i] = 1;
   }
 
   /** Checks every action (cheap: one pass over [N * actDim]); errors name the sub-env. */
