@@ -185,13 +185,14 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
     numFinished++;
   }
 
-  function checkObs(j: number): void {
+  /** Checked after every reset and step, before the policy sees the observations. */
+  function checkObservations(): void {
     const o = env.observations;
-    for (let d = 0; d < obsDim; d++) {
-      const x = o[j * obsDim + d];
-      if (!Number.isFinite(x)) {
+    for (let i = 0; i < N * obsDim; i++) {
+      if (!Number.isFinite(o[i])) {
+        const j = Math.floor(i / obsDim);
         throw new Error(
-          `rollout: non-finite observation ${x} from sub-env ${j} (element ${d} of ${obsDim}, step ${runLength[j]} of its episode)`,
+          `rollout: non-finite observation ${o[i]} from sub-env ${j} (element ${i - j * obsDim} of ${obsDim}, step ${runLength[j]} of its episode)`,
         );
       }
     }
@@ -220,13 +221,13 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
     // The step loop: act for all sub-envs, remember s_t and a_t of the lanes in use, step, then
     // record r_t and how step t ended (dropping autoreset steps, which are no transitions).
     const o = env.observations;
+    checkObservations();
     for (let vstep = 0; ; vstep++) {
       if (mode.kind === "steps" ? vstep >= mode.steps : !anyActive()) break;
       policy.act(o, N, rng, envActions, false, rawActions);
       for (let j = 0; j < N; j++) {
         if (!active(j)) continue;
         if (laneLength[j] === capacity) growLanes();
-        checkObs(j);
         const at = j * capacity + laneLength[j];
         for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
         for (let d = 0; d < actDim; d++) acts[at * actDim + d] = rawActions[j * actDim + d];
@@ -252,7 +253,6 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
         if (term) ends[at] = EpisodeEnd.terminal;
         else if (trunc) {
           ends[at] = EpisodeEnd.cut;
-          checkObs(j); // the final observation, read for bootstrapping
           addCut(j, t, o, j * obsDim);
         } else ends[at] = EpisodeEnd.none;
         if (term || trunc) {
@@ -262,6 +262,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
           finished[j]++;
         }
       }
+      checkObservations();
     }
     // Steps mode: a lane whose episode runs on is cut at the batch end; its next state is the
     // current observation.
@@ -270,7 +271,6 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
         const t = laneLength[j] - 1;
         if (t >= 0 && ends[j * capacity + t] === EpisodeEnd.none) {
           ends[j * capacity + t] = EpisodeEnd.cut;
-          checkObs(j);
           addCut(j, t, o, j * obsDim);
         }
       }
