@@ -1,7 +1,8 @@
 /**
  * The one documented configuration of REINFORCE (CleanRL's `Args`): defaults, validation and CLI
- * flags all derive from {@link reinforceSchema}. The defaults solve CartPole-v1 fast (see
- * bench/cartpole.ts for the measurement).
+ * flags all derive from {@link reinforceSchema}. The defaults solve CartPole-v1 fast: tuned on
+ * 16 seeds (median 75k env steps to a last-100 mean of 475; lr 0.01 / gamma 0.99 needed 107k,
+ * lr 0.02 / gamma 0.99 80k, hidden [64] 74k but slower per step); bench/cartpole.ts measures them.
  */
 import {
   booleanField,
@@ -45,7 +46,7 @@ export const reinforceSchema = {
     'Steps per sub-env per batch when batchMode is "steps" (batch = numEnvs * rolloutSteps transitions).',
     { min: 1 },
   ),
-  gamma: numberField(0.99, "Discount factor of the returns.", { min: 0, max: 1 }),
+  gamma: numberField(0.995, "Discount factor of the returns.", { min: 0, max: 1 }),
   returnMode: enumField(
     "reward-to-go",
     ["reward-to-go", "full"] as const,
@@ -78,7 +79,7 @@ export const reinforceSchema = {
     { min: 0, exclusiveMin: true },
   ),
   optimizer: enumField("adam", ["adam", "sgd"] as const, "Optimizer of the policy."),
-  lr: numberField(0.01, "Learning rate of the policy optimizer.", { min: 0, exclusiveMin: true }),
+  lr: numberField(0.02, "Learning rate of the policy optimizer.", { min: 0, exclusiveMin: true }),
   lrSchedule: enumField(
     "constant",
     ["constant", "linear"] as const,
