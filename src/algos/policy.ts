@@ -46,7 +46,10 @@ export interface PolicySpec {
   /** Hidden layer widths of the MLP body; `[]` is a linear policy. */
   hiddenSizes: readonly number[];
   activation: Activation;
-  /** Box only: one learned log-std per action dimension, or extra MLP outputs. */
+  /**
+   * Box only: one learned log-std per action dimension (`policy.logStd`), or D extra MLP outputs.
+   * Neither is clamped: a clamp would zero the gradient outside its range.
+   */
   logStd: "state-independent" | "state-dependent";
   /** Box only: how samples are brought inside the bounds. */
   squash: "clip" | "tanh";
