@@ -6,7 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { reinforceSchema } from "../../src/algos/reinforce-config.ts";
 import { readMetrics } from "../../src/io/metrics.ts";
+
+const LR = reinforceSchema.lr.default; // the tests follow the trainer's tuned default
+const esc = (x: unknown) => String(x).replace(/\./g, "\\.");
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const MAIN = join(ROOT, "src", "cli", "main.ts");
@@ -116,7 +120,9 @@ test("help for train lists the config flags with their docs", () => {
   const help = r.stdout.replace(/\s+/g, " ");
   assert.match(
     help,
-    /--lr <number> Learning rate of the policy optimizer\. \[default: 0\.01\] \(a number > 0\)/,
+    new RegExp(
+      `--lr <number> Learning rate of the policy optimizer\\. \\[default: ${esc(LR)}\\] \\(a number > 0\\)`,
+    ),
   );
   assert.match(help, /--hidden-sizes <n,n,\.\.\.>/);
   assert.match(help, /--total-steps <int>/);
@@ -128,6 +134,24 @@ test("eval of a missing, truncated or corrupted checkpoint: one clear line, exit
   const empty = join(tmp, "empty-run");
   mkdirSync(empty, { recursive: true });
   assertCleanError(cli(["eval", empty]), /no checkpoint found/);
+});
+
+test("a run that produces Infinity stops with one line saying where, exit 1", () => {
+  // exp(800) overflows: the Gaussian's std is Infinity, so its first action is not finite.
+  const r = cli([
+    "train",
+    "Pendulum-v1",
+    "--total-steps",
+    "2000",
+    "--init-log-std",
+    "800",
+    "--out",
+    join(tmp, "inf"),
+  ]);
+  assertCleanError(
+    r,
+    /^policygrad: training failed: reinforce \(update 1, env step 0\): .*non-finite/,
+  );
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -151,7 +175,7 @@ test("train writes a complete run directory, refuses to overwrite it, and eval/p
   assert.equal(rc.envId, "CartPole-v1");
   assert.equal(rc.config.totalSteps, 6000);
   assert.equal(rc.config.seed, 3);
-  assert.equal(rc.config.lr, 0.01); // defaults are written out too: the full resolved config
+  assert.equal(rc.config.lr, LR); // defaults are written out too: the full resolved config
   const { rows } = readMetrics(join(dir, "metrics.jsonl"));
   assert.ok(rows.length >= 2);
   assert.deepEqual(
@@ -318,7 +342,7 @@ test("plot groups runs that differ only in seed into a mean with a band", () => 
   const r = cli(["plot", ...dirs, other, "--out", out]);
   assert.equal(r.code, 0, r.stderr);
   const svg = readFileSync(out, "utf8");
-  assert.match(svg, /lr=0\.01 \(mean of 2 seeds, min-max band\)/);
+  assert.match(svg, new RegExp(`lr=${esc(LR)} \\(mean of 2 seeds, min-max band\\)`));
   assert.match(svg, /lr=0\.003 \(seed 0\)/);
   assert.equal((svg.match(/<polygon /g) ?? []).length, 1);
 });
