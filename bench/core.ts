@@ -8,6 +8,8 @@
  *
  * Run: npm run bench:core
  */
+import v8 from "node:v8";
+import vm from "node:vm";
 import * as tf from "@tensorflow/tfjs";
 import {
   logSoftmaxGather,
@@ -31,6 +33,28 @@ const spec: MlpSpec = {
   activation: "tanh",
   prefix: "pi",
 };
+
+// A gc() handle for the allocation measurement, without needing --expose-gc on the command line.
+v8.setFlagsFromString("--expose-gc");
+const gc = vm.runInNewContext("gc") as () => void;
+
+/**
+ * Bytes allocated per call of `step` (JS heap + ArrayBuffer backing stores): growth over 100 calls
+ * after a full gc, the largest of 5 trials (a young-generation collection during a trial can only
+ * lower its reading, so the largest is the closest to the truth).
+ */
+function bytesPerStep(step: () => void): number {
+  const n = 100;
+  let worst = 0;
+  for (let trial = 0; trial < 5; trial++) {
+    gc();
+    const m0 = process.memoryUsage();
+    for (let i = 0; i < n; i++) step();
+    const m1 = process.memoryUsage();
+    worst = Math.max(worst, (m1.heapUsed - m0.heapUsed + m1.arrayBuffers - m0.arrayBuffers) / n);
+  }
+  return worst;
+}
 
 /** Runs `step` repeatedly: warmup, then calls per second over MEASURE_S. */
 function rate(step: () => void): number {
@@ -75,6 +99,7 @@ async function main(): Promise<void> {
   const infer: Record<string, number> = {};
   const tfjs: Record<string, number> = {};
   const lossGap: Record<string, number> = {};
+  const alloc: Record<string, number> = {};
 
   for (const B of BATCHES) {
     const { obs, actions, weights } = batchData(B, rng);
@@ -87,11 +112,11 @@ async function main(): Promise<void> {
       },
     );
     let ourLoss = 0;
-    ours[B] =
-      B *
-      rate(() => {
-        ourLoss = lossFn(params).value;
-      });
+    const ourStep = () => {
+      ourLoss = lossFn(params).value;
+    };
+    ours[B] = B * rate(ourStep);
+    alloc[B] = bytesPerStep(ourStep);
 
     const forward = createMlpInference(spec, B);
     const out = new Float64Array(B * 2);
@@ -128,16 +153,16 @@ async function main(): Promise<void> {
     "REINFORCE loss -mean(logp(a) * w), MLP 4-64-64-2 tanh, forward+backward, samples/s (one process)",
   );
   console.log(
-    `${"batch".padStart(6)} ${"policygrad".padStart(12)} ${"tfjs-cpu".padStart(12)} ${"ratio".padStart(8)} ${"inference".padStart(12)} ${"|dloss|".padStart(9)}`,
+    `${"batch".padStart(6)} ${"policygrad".padStart(12)} ${"tfjs-cpu".padStart(12)} ${"ratio".padStart(8)} ${"inference".padStart(12)} ${"|dloss|".padStart(9)} ${"bytes/step".padStart(10)}`,
   );
   for (const B of BATCHES) {
     const ratio = (ours[B] / tfjs[B]).toFixed(1).padStart(7);
     console.log(
-      `${String(B).padStart(6)} ${f(ours[B])} ${f(tfjs[B])} ${ratio}x ${f(infer[B])} ${lossGap[B].toExponential(1).padStart(9)}`,
+      `${String(B).padStart(6)} ${f(ours[B])} ${f(tfjs[B])} ${ratio}x ${f(infer[B])} ${lossGap[B].toExponential(1).padStart(9)} ${String(Math.round(alloc[B])).padStart(10)}`,
     );
   }
   console.log(
-    "(ratio = policygrad / tfjs-cpu; inference = createMlpInference forward only; |dloss| = float64 vs tfjs float32 loss)",
+    "(ratio = policygrad / tfjs-cpu; inference = createMlpInference forward only; |dloss| = float64 vs tfjs float32 loss;\n bytes/step = heap + ArrayBuffer growth per policygrad forward+backward step, gradients reused)",
   );
   const round = (r: Record<string, number>) =>
     Object.fromEntries(Object.entries(r).map(([k, v]) => [k, Math.round(v)]));
@@ -146,7 +171,6 @@ async function main(): Promise<void> {
       bench: "core",
       samples_per_s: round(ours),
       tfjs_cpu_samples_per_s: round(tfjs),
-      inference_samples_per_s: round(infer),
     }),
   );
 }
