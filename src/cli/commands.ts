@@ -258,7 +258,7 @@ async function runTraining(
   const line = (label: string, e: EvalSummary) =>
     `  ${label.padEnd(13)} return ${e.returnMean.toFixed(1)} ± ${e.returnStd.toFixed(1)}, length ${e.lengthMean.toFixed(1)}${verdict(e)}\n`;
   io.stdout.write(
-    `Done: ${result.update} updates, ${result.envSteps} env steps.\n` +
+    `Done: ${result.update} updates, ${result.envSteps} env steps${solvedAt(runDir, threshold)}.\n` +
       `Evaluation (${episodes} episodes, seed ${evalSeed}):\n` +
       line("stochastic", stochastic) +
       line("deterministic", greedy) +
@@ -268,6 +268,22 @@ async function runTraining(
       `Evaluate again with: policygrad eval ${runDir}\n`,
   );
   return 0;
+}
+
+/**
+ * ", solved at N env steps" when the mean return of the last 100 episodes (Gymnasium's criterion,
+ * logged as returnMean100) first reached the threshold; else "".
+ */
+function solvedAt(runDir: string, threshold: number | undefined): string {
+  if (threshold === undefined) return "";
+  const path = join(runDir, RUN_FILES.metrics);
+  if (!existsSync(path)) return "";
+  const row = readMetrics(path).rows.find(
+    (r) => typeof r.returnMean100 === "number" && r.returnMean100 >= threshold,
+  );
+  return row
+    ? ` (mean return of the last 100 episodes first reached ${threshold} at ${row.envSteps} env steps)`
+    : "";
 }
 
 function evalJson(e: EvalSummary): Record<string, unknown> {
