@@ -1,0 +1,255 @@
+/**
+ * The command-line program: builds the commander commands (the `train` flags derived from the
+ * chosen algorithm's config schema), runs one, and turns every error into one line on stderr and
+ * an exit code. src/cli/main.ts is the executable that calls {@link main}.
+ */
+import { Command, CommanderError, Option } from "commander";
+import { CheckpointError } from "../io/checkpoint.ts";
+import { SafetensorsError } from "../io/safetensors.ts";
+import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
+import {
+  envsCommand,
+  evalCommand,
+  type Io,
+  plotCommand,
+  resumeCommand,
+  trainCommand,
+} from "./commands.ts";
+import { addConfigOptions, collectOverrides, UsageError } from "./flags.ts";
+import { packageVersion, RunDirError } from "./run-dir.ts";
+
+/** An integer option value in [min, ...]; a bad one is a usage error naming the flag. */
+function intOption(flag: string, min: number): (raw: string) => number {
+  return (raw) => {
+    const n = Number(raw.trim().replace(/_/g, ""));
+    if (raw.trim() === "" || !Number.isInteger(n) || n < min) {
+      throw new UsageError(
+        `invalid value ${JSON.stringify(raw)} for ${flag}: expected an integer >= ${min}`,
+      );
+    }
+    return n;
+  };
+}
+
+/** `--algo x` or `--algo=x` in the arguments of `train`, before commander parses them. */
+function algoFromArgv(argv: readonly string[]): string {
+  for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === "--") break;
+    if (argv[i] === "--algo" && i + 1 < argv.length) return argv[i + 1];
+    if (argv[i].startsWith("--algo=")) return argv[i].slice("--algo=".length);
+  }
+  return "reinforce";
+}
+
+/**
+ * Builds the program. The `train` flags depend on `--algo` (each algorithm has its own config), so
+ * the algorithm is read from argv first.
+ */
+function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => void): Command {
+  const program = new Command("policygrad")
+    .description("Policy-gradient reinforcement learning: train, evaluate, plot and resume runs.")
+    .version(packageVersion(), "-V, --version")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      // Errors are printed by main() in one line with the usage; commander's own text is dropped.
+      outputError: () => {},
+    })
+    .showSuggestionAfterError(true)
+    .helpCommand(true);
+
+  const algoName = argv[0] === "train" ? algoFromArgv(argv.slice(1)) : "reinforce";
+  if (!(algoName in ALGORITHMS)) {
+    throw new UsageError(
+      `unknown algorithm "${algoName}" for --algo; known algorithms: ${Object.keys(ALGORITHMS).join(", ")}`,
+      "policygrad train <env-id> [--algo reinforce] [options]",
+    );
+  }
+  const algo = getAlgorithm(algoName);
+  const train = program
+    .command("train")
+    .description(
+      `Train an agent on an environment (see "policygrad envs"); ${algo.name}: ${algo.summary}`,
+    )
+    .argument("<env-id>", "environment id, e.g. CartPole-v1")
+    .addOption(
+      new Option(
+        "--algo <name>",
+        `training algorithm: ${Object.keys(ALGORITHMS).join(", ")}`,
+      ).default("reinforce"),
+    )
+    .option("--out <dir>", "run directory (default: runs/<env>__<algo>__s<seed>__<time>)")
+    .option("--force", "replace the run in --out if there is one")
+    .addOption(
+      new Option("--checkpoint-every <updates>", "save a checkpoint every this many updates")
+        .argParser(intOption("--checkpoint-every", 1))
+        .default(10),
+    );
+  addConfigOptions(train, algo.schema, `${algo.configName} options (--algo ${algo.name}):`);
+  train.action(async (envId: string, opts: Record<string, unknown>) => {
+    setCode(
+      await trainCommand(
+        {
+          algo,
+          envId,
+          overrides: collectOverrides(algo.schema, opts),
+          ...(typeof opts.out === "string" ? { out: opts.out } : {}),
+          force: opts.force === true,
+          checkpointEvery: opts.checkpointEvery as number,
+          argv,
+        },
+        io,
+      ),
+    );
+  });
+
+  program
+    .command("resume")
+    .description("Continue an interrupted run from its latest checkpoint")
+    .argument("<run-dir>", "the run directory")
+    .addOption(
+      new Option(
+        "--total-steps <int>",
+        "new budget in env steps (default: the run's own)",
+      ).argParser(intOption("--total-steps", 1)),
+    )
+    .addOption(
+      new Option("--checkpoint-every <updates>", "save a checkpoint every this many updates")
+        .argParser(intOption("--checkpoint-every", 1))
+        .default(10),
+    )
+    .action(async (runDir: string, opts: Record<string, unknown>) => {
+      setCode(
+        await resumeCommand(
+          {
+            runDir,
+            ...(opts.totalSteps !== undefined ? { totalSteps: opts.totalSteps as number } : {}),
+            checkpointEvery: opts.checkpointEvery as number,
+            argv,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("eval")
+    .description("Evaluate a trained policy; the last line of output is JSON")
+    .argument("<path>", "a run directory or a checkpoint directory")
+    .addOption(
+      new Option("--episodes <n>", "episodes to run")
+        .argParser(intOption("--episodes", 1))
+        .default(10),
+    )
+    .addOption(
+      new Option("--seed <s>", "seed of the evaluation episodes")
+        .argParser(intOption("--seed", 0))
+        .default(0),
+    )
+    .option("--deterministic", "act with the most likely action instead of sampling")
+    .action((path: string, opts: Record<string, unknown>) => {
+      setCode(
+        evalCommand(
+          {
+            path,
+            episodes: opts.episodes as number,
+            seed: opts.seed as number,
+            deterministic: opts.deterministic === true,
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("plot")
+    .description(
+      "Plot learning curves (return vs env steps); runs differing only in seed share a mean and band",
+    )
+    .argument("<run-dir...>", "one or more run directories")
+    .option(
+      "--out <file>",
+      "output file, .svg or .png (default: learning-curve.svg/.png in the run dir)",
+    )
+    .addOption(
+      new Option("--band <kind>", "band around the mean of several seeds")
+        .choices(["minmax", "std"])
+        .default("minmax"),
+    )
+    .action(async (runDirs: string[], opts: Record<string, unknown>) => {
+      setCode(
+        await plotCommand(
+          {
+            runDirs,
+            ...(typeof opts.out === "string" ? { out: opts.out } : {}),
+            band: opts.band as "minmax" | "std",
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("envs")
+    .description("List the environments with their spaces and reward thresholds")
+    .action(() => {
+      setCode(envsCommand(io));
+    });
+  return program;
+}
+
+/** The usage line of the command named in argv (or of the program). */
+function usageFor(program: Command | null, argv: readonly string[]): string {
+  if (program === null) return "policygrad <command> [options] (see policygrad --help)";
+  const sub = program.commands.find((c) => c.name() === argv[0]);
+  return sub
+    ? `policygrad ${sub.name()} ${sub.usage()}  (see policygrad ${sub.name()} --help)`
+    : `policygrad ${program.usage()}  (commands: ${program.commands.map((c) => c.name()).join(", ")})`;
+}
+
+/** Runs the CLI on `argv` (without node and script); resolves to the exit code. */
+export async function main(
+  argv: readonly string[],
+  io: Io = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
+  let code = 0;
+  let program: Command | null = null;
+  const fail = (message: string, usage?: string): number => {
+    io.stderr.write(`policygrad: ${message}\n${usage ? `usage: ${usage}\n` : ""}`);
+    return usage ? 2 : 1;
+  };
+  try {
+    program = buildProgram(argv, io, (c) => {
+      code = c;
+    });
+    if (argv.length === 0) {
+      program.outputHelp();
+      return 2;
+    }
+    await program.parseAsync([...argv], { from: "user" });
+    return code;
+  } catch (e) {
+    if (e instanceof UsageError) return fail(e.message, e.usage ?? usageFor(program, argv));
+    if (e instanceof CommanderError) {
+      if (
+        e.code === "commander.helpDisplayed" ||
+        e.code === "commander.version" ||
+        e.code === "commander.help"
+      ) {
+        return 0;
+      }
+      // commander's message, minus its "error: " prefix, on one line.
+      const msg = e.message.replace(/^error: /, "").replace(/\n/g, " ");
+      return fail(msg, usageFor(program, argv));
+    }
+    if (e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof RunDirError) {
+      return fail(e.message);
+    }
+    const err = e as Error;
+    if (process.env.POLICYGRAD_DEBUG) io.stderr.write(`${err?.stack ?? String(e)}\n`);
+    return fail(
+      `${err?.message ?? String(e)}${process.env.POLICYGRAD_DEBUG ? "" : " (set POLICYGRAD_DEBUG=1 for a stack trace)"}`,
+    );
+  }
+}
