@@ -46,6 +46,11 @@ export const reinforceSchema = {
     'Steps per sub-env per batch when batchMode is "steps" (batch = numEnvs * rolloutSteps transitions).',
     { min: 1 },
   ),
+  rewardScale: numberField(
+    1,
+    "Rewards are multiplied by this before returns are computed (metrics still report raw returns). Brings large returns into range for V(s), e.g. 0.01 on Pendulum.",
+    { min: 0, exclusiveMin: true },
+  ),
   gamma: numberField(0.995, "Discount factor of the returns.", { min: 0, max: 1 }),
   returnMode: enumField(
     "reward-to-go",

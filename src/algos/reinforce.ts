@@ -478,6 +478,7 @@ export function reinforce(
       throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
     }
     const T = batch.size;
+    if (cfg.rewardScale !== 1) for (let t = 0; t < T; t++) batch.rewards[t] *= cfg.rewardScale;
 
     // 2. Returns and advantages (V(s_t) and V at the cuts first, when V is the baseline).
     if (buf.advantages.length < T) {
