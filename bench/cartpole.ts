@@ -95,16 +95,17 @@ const solved = rows.filter((r) => r.solved);
 const medTime = median(rows.map((r) => r.timeS));
 const medSteps = median(rows.map((r) => r.steps));
 const sps = median(rows.map((r) => r.sps));
+const W = PEER.name.length + 6;
 console.log("");
-console.log("                  | median time (s) | median steps | steps/s");
+console.log(`${"".padEnd(W)} | median time to solve (s) | median steps to solve | steps/s`);
 console.log(
-  `policygrad        | ${medTime.toFixed(3).padStart(15)} | ${String(medSteps).padStart(12)} | ${sps.toFixed(0).padStart(7)}`,
+  `${"policygrad (this run)".padEnd(W)} | ${medTime.toFixed(3).padStart(24)} | ${String(medSteps).padStart(21)} | ${sps.toFixed(0).padStart(7)}`,
 );
 console.log(
-  `peer: ${PEER.name} | ${PEER.timeS.toFixed(3).padStart(6)} | ${String(PEER.steps).padStart(12)} | ${String(PEER.sps).padStart(7)}`,
+  `${`peer: ${PEER.name}`.padEnd(W)} | ${PEER.timeS.toFixed(3).padStart(24)} | ${String(PEER.steps).padStart(21)} | ${String(PEER.sps).padStart(7)}`,
 );
 console.log(
-  `ratio vs peer     | ${(PEER.timeS / medTime).toFixed(1).padStart(14)}x faster | ${(medSteps / PEER.steps).toFixed(2).padStart(9)}x steps | ${(sps / PEER.sps).toFixed(1).padStart(5)}x SPS`,
+  `${"peer / policygrad".padEnd(W)} | ${`${(PEER.timeS / medTime).toFixed(1)}x`.padStart(24)} | ${`${(PEER.steps / medSteps).toFixed(2)}x`.padStart(21)} | ${`${(PEER.sps / sps).toFixed(2)}x`.padStart(7)}`,
 );
 console.log("targets (one core): median time <= 1.5 s, median steps <= 100k, >= 100k steps/s");
 console.log(
