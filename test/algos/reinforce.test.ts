@@ -303,3 +303,29 @@ test("config errors name the field, the value and what was expected", () => {
     /options.resume must be a ReinforceCheckpoint/,
   );
 });
+
+test("linear lr schedule, SGD and gradient clipping act on the step", () => {
+  const total = 3000;
+  const lin = run("CartPole-v1", { seed: 1, totalSteps: total, lrSchedule: "linear" }).metrics;
+  let before = 0;
+  for (const m of lin) {
+    assert.equal(m.lr, 0.02 * (1 - before / total), `update ${m.update}`);
+    before = m.envSteps;
+  }
+  // SGD with lr 1 and a global-norm clip of 1e-3: each step moves the parameters by at most 1e-3.
+  const aborted = new AbortController();
+  aborted.abort();
+  const cfg = { seed: 2, totalSteps: 1, optimizer: "sgd", lr: 1, maxGradNorm: 1e-3 } as const;
+  const init = reinforce("CartPole-v1", cfg, { signal: aborted.signal }).checkpoint.params;
+  const one = reinforce("CartPole-v1", cfg);
+  assert.equal(one.metrics?.update, 1);
+  assert.ok(one.metrics!.gradNorm > 1e-3, "the gradient norm before clipping is reported");
+  let sq = 0;
+  for (const name of Object.keys(init)) {
+    const a = init[name].data;
+    const b = one.checkpoint.params[name].data;
+    for (let i = 0; i < a.length; i++) sq += (a[i] - b[i]) ** 2;
+  }
+  const moved = Math.sqrt(sq);
+  assert.ok(moved > 0 && moved <= 1e-3 * (1 + 1e-9), `step norm ${moved} (tolerance: <= 1e-3)`);
+});

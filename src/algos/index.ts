@@ -1,0 +1,10 @@
+/**
+ * Algorithms: REINFORCE (trainer, estimator pieces, config), rollouts, returns and advantages,
+ * the learned baseline, evaluation, and the policy they train.
+ */
+export * from "./evaluate.ts";
+export * from "./policy.ts";
+export * from "./reinforce.ts";
+export * from "./returns.ts";
+export * from "./rollout.ts";
+export * from "./value.ts";
