@@ -562,4 +562,4 @@ export function reinforce(
   return { policy, checkpoint: final, metrics, stoppedEarly };
 }
 
-export { EpisodeEnd };
+
