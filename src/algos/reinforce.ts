@@ -40,7 +40,6 @@ import {
 } from "./reinforce-config.ts";
 import {
   createNoSignalCheck,
-  EpisodeEnd,
   fullReturns,
   gae,
   meanStd,
@@ -561,5 +560,3 @@ export function reinforce(
   vec.close();
   return { policy, checkpoint: final, metrics, stoppedEarly };
 }
-
-
