@@ -13,8 +13,19 @@ async function run(argv: string[]): Promise<{ code: number; stdout: string; stde
   let stdout = "";
   let stderr = "";
   const code = await main(argv, {
-    stdout: { isTTY: false, write: (s: string) => ((stdout += s), true) },
-    stderr: { write: (s: string) => ((stderr += s), true) },
+    stdout: {
+      isTTY: false,
+      write: (s: string) => {
+        stdout += s;
+        return true;
+      },
+    },
+    stderr: {
+      write: (s: string) => {
+        stderr += s;
+        return true;
+      },
+    },
   });
   return { code, stdout, stderr };
 }
