@@ -64,7 +64,7 @@ export class Rng {
     // The all-zero state is the one fixed point of xoshiro; it is unreachable from mix32 in
     // practice, but guard anyway.
     if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1;
-    [this.s0, this.s1, this.s2, this.s3] = words;
+    this.setWords(words[0], words[1], words[2], words[3]);
   }
 
   /** Restores a generator saved with {@link Rng.getState}. */
@@ -84,10 +84,21 @@ export class Rng {
       );
     }
     const rng = new Rng(0);
-    [rng.s0, rng.s1, rng.s2, rng.s3] = state.s;
+    rng.setWords(state.s[0], state.s[1], state.s[2], state.s[3]);
     rng.hasSpare = state.spare !== null && state.spare !== undefined;
     rng.spare = rng.hasSpare ? Number(state.spare) : 0;
     return rng;
+  }
+
+  /**
+   * Stores the words as int32 (`| 0`), the form `nextUint32` writes: a field that only ever holds
+   * small integers stays unboxed in V8, while uint32 values above 2^31 would make it a double.
+   */
+  private setWords(a: number, b: number, c: number, d: number): void {
+    this.s0 = a | 0;
+    this.s1 = b | 0;
+    this.s2 = c | 0;
+    this.s3 = d | 0;
   }
 
   /** The full state, JSON-safe; {@link Rng.fromState} continues the exact same sequence. */
