@@ -1,0 +1,9 @@
+/**
+ * Files a run leaves behind: checkpoints (safetensors parameters plus JSON state), metric logs
+ * (JSON lines), learning-curve plots (SVG, PNG), all written atomically.
+ */
+export { writeFileAtomic } from "./atomic.ts";
+export * from "./checkpoint.ts";
+export * from "./metrics.ts";
+export * from "./plot.ts";
+export * from "./safetensors.ts";
