@@ -18,7 +18,8 @@ import {
   resolveReinforceConfig,
 } from "../src/algos/reinforce.ts";
 import { Rng } from "../src/core/rng.ts";
-import { makeVec } from "../src/envs/vector.ts";
+import { make } from "../src/envs/registry.ts";
+import { flatSize } from "../src/envs/spaces.ts";
 
 interface Task {
   env: string;
@@ -73,9 +74,10 @@ console.log(
 );
 for (const task of TASKS) {
   const cfg = resolveReinforceConfig({ ...task.config, totalSteps: task.budget });
-  const vec = makeVec(task.env, 1);
-  const untrained = evaluate(createPolicy(policySpecFor(cfg, vec), new Rng(0)), task.env, EVAL);
-  vec.close();
+  const env = make(task.env);
+  const spec = policySpecFor(cfg, flatSize(env.observationSpace), env.actionSpace);
+  env.close();
+  const untrained = evaluate(createPolicy(spec, new Rng(0)), task.env, EVAL);
   const finals: number[] = [];
   const times: number[] = [];
   const sps: number[] = [];

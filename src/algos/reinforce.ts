@@ -19,8 +19,9 @@ import { valueAndGrad } from "../core/grad.ts";
 import { add, mul, neg, sum, Tensor, mean as tmean } from "../core/index.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
+import { flatSize, type Space } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
-import { makeVec, type VectorEnv } from "../envs/vector.ts";
+import { makeVec } from "../envs/vector.ts";
 import {
   type AdamState,
   adam,
@@ -321,17 +322,41 @@ export interface ReinforceResult {
   stoppedEarly: boolean;
 }
 
-/** The policy architecture a config asks for on a vector env. */
-export function policySpecFor(cfg: ReinforceConfig, vec: VectorEnv): PolicySpec {
+/** The policy architecture a config asks for, given the observation size and the action space. */
+export function policySpecFor(
+  cfg: ReinforceConfig,
+  obsDim: number,
+  actionSpace: Space,
+): PolicySpec {
   return {
-    obsDim: vec.obsDim,
-    actionSpace: vec.singleActionSpace,
+    obsDim,
+    actionSpace,
     hiddenSizes: cfg.hiddenSizes,
     activation: cfg.activation,
     logStd: cfg.logStd,
     squash: cfg.squash,
     initLogStd: cfg.initLogStd,
   };
+}
+
+/**
+ * Rebuilds the trained policy of a checkpoint (from {@link reinforce}'s result or
+ * `loadCheckpoint(runDir)`) for `env`, the environment it was trained on.
+ *
+ * @example
+ * const policy = reinforcePolicy(loadCheckpoint("runs/my-run"), make("CartPole-v1"));
+ */
+export function reinforcePolicy(
+  checkpoint: Pick<ReinforceCheckpoint, "params" | "state">,
+  env: Pick<Env, "observationSpace" | "actionSpace">,
+): Policy {
+  checkResume(checkpoint as ReinforceCheckpoint);
+  const spec = policySpecFor(
+    checkpoint.state.config,
+    flatSize(env.observationSpace),
+    env.actionSpace,
+  );
+  return policyFromParams(spec, checkpoint.params);
 }
 
 function makeOptimizer(cfg: ReinforceConfig): Optimizer {
@@ -381,7 +406,7 @@ export function reinforce(
   const policyInitRng = root.split();
   const valueInitRng = root.split();
   const rng = resume ? Rng.fromState(resume.state.rng) : root.split();
-  const spec = policySpecFor(cfg, vec);
+  const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace);
   const policy = resume
     ? policyFromParams(spec, cloneParams(resume.params))
     : createPolicy(spec, policyInitRng);

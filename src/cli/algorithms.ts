@@ -4,15 +4,13 @@
  * own schema, trainer and evaluation, and nothing else in the CLI changes.
  */
 import { evaluate } from "../algos/evaluate.ts";
-import { type PolicySpec, policyFromParams } from "../algos/policy.ts";
-import { type ReinforceCheckpoint, reinforce } from "../algos/reinforce.ts";
+import { type ReinforceCheckpoint, reinforce, reinforcePolicy } from "../algos/reinforce.ts";
 import {
   type ReinforceConfig,
   reinforceSchema,
   resolveReinforceConfig,
 } from "../algos/reinforce-config.ts";
 import { make } from "../envs/registry.ts";
-import { flatSize } from "../envs/spaces.ts";
 import type { Algorithm } from "./algorithm.ts";
 import { UsageError } from "./flags.ts";
 
@@ -42,20 +40,9 @@ const reinforceAlgorithm: Algorithm = {
     return { update: s.update, envSteps: s.envSteps };
   },
   evaluate(envId, c, options) {
-    const cfg = (c as ReinforceCheckpoint).state.config;
     const env = make(envId);
-    // The architecture the trainer built (reinforce's policySpecFor) from the env and the config.
-    const spec: PolicySpec = {
-      obsDim: flatSize(env.observationSpace),
-      actionSpace: env.actionSpace,
-      hiddenSizes: cfg.hiddenSizes,
-      activation: cfg.activation,
-      logStd: cfg.logStd,
-      squash: cfg.squash,
-      initLogStd: cfg.initLogStd,
-    };
     try {
-      return evaluate(policyFromParams(spec, c.params), env, options);
+      return evaluate(reinforcePolicy(c as ReinforceCheckpoint, env), env, options);
     } finally {
       env.close();
     }
