@@ -7,6 +7,7 @@ import {
   type ReinforceCheckpoint,
   type ReinforceConfig,
   reinforce,
+  reinforcePolicy,
   resolveReinforceConfig,
   type UpdateMetrics,
   VANILLA,
@@ -14,6 +15,7 @@ import {
 import { EpisodeEnd, NO_SIGNAL_WARNING } from "../../src/algos/returns.ts";
 import type { Batch } from "../../src/algos/rollout.ts";
 import { Rng } from "../../src/core/rng.ts";
+import { make } from "../../src/envs/registry.ts";
 import { discrete } from "../../src/envs/spaces.ts";
 import { paramsFromJson, paramsToJson } from "../../src/nn/params.ts";
 import { CountEnv } from "./helpers.ts";
@@ -328,4 +330,30 @@ test("linear lr schedule, SGD and gradient clipping act on the step", () => {
   }
   const moved = Math.sqrt(sq);
   assert.ok(moved > 0 && moved <= 1e-3 * (1 + 1e-9), `step norm ${moved} (tolerance: <= 1e-3)`);
+});
+
+test("reinforcePolicy rebuilds the trained policy from a checkpoint (after a JSON round trip)", () => {
+  const result = reinforce("Point1D-v0", { seed: 4, totalSteps: 2_000, hiddenSizes: [8] });
+  const json = JSON.parse(
+    JSON.stringify({ ...result.checkpoint, params: paramsToJson(result.checkpoint.params) }),
+  );
+  const restored = reinforcePolicy(
+    { params: paramsFromJson(json.params), state: json.state },
+    make("Point1D-v0"),
+  );
+  const obs = Float64Array.from([0.3, -0.2, 1.1, 0.4]);
+  const a = new Float64Array(2);
+  const b = new Float64Array(2);
+  result.policy.act(obs, 2, new Rng(9), a);
+  restored.act(obs, 2, new Rng(9), b);
+  assert.deepEqual(b, a);
+  assert.throws(
+    () =>
+      reinforcePolicy({ params: result.checkpoint.params, state: {} as never }, make("Point1D-v0")),
+    /ReinforceCheckpoint/,
+  );
+  assert.throws(
+    () => reinforcePolicy(result.checkpoint, make("CartPole-v1")),
+    /obsDim|shape|expected/i,
+  );
 });
