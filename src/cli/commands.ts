@@ -4,7 +4,8 @@
  * Usage mistakes throw {@link UsageError} (exit code 2).
  */
 import { existsSync } from "node:fs";
-import { join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../core/config.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
@@ -35,6 +36,31 @@ export interface Io {
 }
 
 const INTERRUPTED = 130;
+
+/**
+ * Imports the user's modules that register custom environments (`--env-module`), so `make` knows
+ * their ids; returns their absolute paths, which the run records for `resume` and `eval`.
+ */
+export async function loadEnvModules(paths: readonly string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of paths) {
+    const abs = resolve(p);
+    if (!existsSync(abs)) {
+      throw new UsageError(
+        `--env-module ${JSON.stringify(p)}: no such file (expected a JS/TS module that calls register())`,
+      );
+    }
+    try {
+      await import(pathToFileURL(abs).href);
+    } catch (e) {
+      throw new Error(
+        `--env-module ${p}: the module failed to load: ${(e as Error)?.message ?? e}`,
+      );
+    }
+    out.push(abs);
+  }
+  return out;
+}
 
 /** Checks the env id against the registry; an unknown id is a usage error listing the known ones. */
 export function checkEnvId(envId: string): void {
@@ -69,11 +95,14 @@ export interface TrainArgs {
   readonly out?: string;
   readonly force: boolean;
   readonly checkpointEvery: number;
+  /** Modules registering custom environments (`--env-module`). */
+  readonly envModules: readonly string[];
   readonly argv: readonly string[];
 }
 
 /** `policygrad train`: a fresh run in a new run directory. */
 export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
+  const envModules = await loadEnvModules(args.envModules);
   checkEnvId(args.envId);
   const config = resolveCliConfig(args.algo, args.overrides);
   const runDir = args.out ?? defaultRunDir(args.envId, args.algo.name, config.seed);
@@ -83,6 +112,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
     algo: args.algo.name,
     envId: args.envId,
     config,
+    envModules,
     createdAt: new Date().toISOString(),
     command: ["policygrad", ...args.argv],
   };
@@ -108,6 +138,7 @@ export interface ResumeArgs {
 export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
   const rc0 = readRunConfig(args.runDir);
   const algo = getAlgorithm(rc0.algo);
+  await loadEnvModules(rc0.envModules ?? []);
   checkEnvId(rc0.envId);
   const ckpt = loadCheckpoint(args.runDir); // validates before anything is changed
   const config = resolveCliConfig(algo, {
@@ -167,6 +198,7 @@ async function runTraining(
     algo: rc.algo,
     envId: rc.envId,
     config: rc.config,
+    envModules: rc.envModules ?? [],
     runDir,
     checkpointEvery,
     resumeFrom,
@@ -307,12 +339,20 @@ export interface EvalArgs {
   readonly episodes: number;
   readonly seed: number;
   readonly deterministic: boolean;
+  /** Modules registering custom environments, besides those the run recorded. */
+  readonly envModules: readonly string[];
 }
 
 /** `policygrad eval`: summary lines, then one JSON line. */
-export function evalCommand(args: EvalArgs, io: Io): number {
+export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
   const ckpt = loadCheckpoint(args.path);
   const algo = getAlgorithm(ckpt.info.algo);
+  // The run's own env modules: `path` is a run directory or <run>/checkpoints/<ckpt>.
+  const runDir = [args.path, dirname(dirname(resolve(ckpt.path)))].find((d) =>
+    existsSync(join(d, RUN_FILES.config)),
+  );
+  const recorded = runDir === undefined ? [] : (readRunConfig(runDir).envModules ?? []);
+  await loadEnvModules([...new Set([...recorded, ...args.envModules.map((p) => resolve(p))])]);
   checkEnvId(ckpt.info.envId);
   const e = algo.evaluate(ckpt.info.envId, ckpt, {
     episodes: args.episodes,

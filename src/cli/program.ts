@@ -31,6 +31,16 @@ function intOption(flag: string, min: number): (raw: string) => number {
   };
 }
 
+/** The repeatable `--env-module <file>` option of train and eval. */
+function envModuleOption(): Option {
+  return new Option(
+    "--env-module <file>",
+    "a JS module (or TS, when run through tsx) that registers custom environments with register(); repeatable",
+  )
+    .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
+    .default([]);
+}
+
 /** `--algo x` or `--algo=x` in the arguments of `train`, before commander parses them. */
 function algoFromArgv(argv: readonly string[]): string {
   for (let i = 0; i < argv.length; i++) {
@@ -85,7 +95,8 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
       new Option("--checkpoint-every <updates>", "save a checkpoint every this many updates")
         .argParser(intOption("--checkpoint-every", 1))
         .default(10),
-    );
+    )
+    .addOption(envModuleOption());
   addConfigOptions(train, algo.schema, `${algo.configName} options (--algo ${algo.name}):`);
   train.action(async (envId: string, opts: Record<string, unknown>) => {
     setCode(
@@ -97,6 +108,7 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
           ...(typeof opts.out === "string" ? { out: opts.out } : {}),
           force: opts.force === true,
           checkpointEvery: opts.checkpointEvery as number,
+          envModules: opts.envModule as string[],
           argv,
         },
         io,
@@ -148,14 +160,16 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
         .default(0),
     )
     .option("--deterministic", "act with the most likely action instead of sampling")
-    .action((path: string, opts: Record<string, unknown>) => {
+    .addOption(envModuleOption())
+    .action(async (path: string, opts: Record<string, unknown>) => {
       setCode(
-        evalCommand(
+        await evalCommand(
           {
             path,
             episodes: opts.episodes as number,
             seed: opts.seed as number,
             deterministic: opts.deterministic === true,
+            envModules: opts.envModule as string[],
           },
           io,
         ),

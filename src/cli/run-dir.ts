@@ -33,6 +33,8 @@ export interface RunConfig {
   readonly envId: string;
   /** The algorithm's full resolved config (every field, defaults included). */
   readonly config: Record<string, unknown>;
+  /** Absolute paths of the modules that register custom environments (`--env-module`). */
+  readonly envModules?: readonly string[];
   readonly createdAt: string;
   /** The command line that started (or last resumed) the run. */
   readonly command: readonly string[];
@@ -122,9 +124,13 @@ export function readRunConfig(dir: string): RunConfig {
     typeof rc.algo !== "string" ||
     typeof rc.envId !== "string" ||
     rc.config === null ||
-    typeof rc.config !== "object"
+    typeof rc.config !== "object" ||
+    !(
+      rc.envModules === undefined ||
+      (Array.isArray(rc.envModules) && rc.envModules.every((m) => typeof m === "string"))
+    )
   ) {
-    throw new RunDirError(`${file}: expected {algo, envId, config, ...}`);
+    throw new RunDirError(`${file}: expected {algo, envId, config, envModules?: string[], ...}`);
   }
   return rc as unknown as RunConfig;
 }

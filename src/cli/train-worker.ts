@@ -7,6 +7,7 @@
  * checkpoint is never ahead of the metrics it follows.
  */
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { MetricsWriter } from "../io/metrics.ts";
@@ -18,6 +19,8 @@ export interface WorkerInput {
   readonly algo: string;
   readonly envId: string;
   readonly config: Record<string, unknown>;
+  /** Absolute paths of modules registering custom environments, imported before training. */
+  readonly envModules: readonly string[];
   readonly runDir: string;
   readonly checkpointEvery: number;
   /** Checkpoint to resume from, or null for a fresh run. */
@@ -54,7 +57,7 @@ function post(m: WorkerMessage): void {
   parentPort!.postMessage(m);
 }
 
-function main(input: WorkerInput): void {
+async function main(input: WorkerInput): Promise<void> {
   const algo = getAlgorithm(input.algo);
   const stop = new Int32Array(input.stopFlag);
   const controller = new AbortController();
@@ -77,6 +80,8 @@ function main(input: WorkerInput): void {
     return { path: lastPath, update, envSteps };
   };
   try {
+    // This thread has its own module registry: custom envs are registered here again.
+    for (const m of input.envModules) await import(pathToFileURL(m).href);
     const resume = input.resumeFrom === null ? undefined : loadCheckpoint(input.resumeFrom);
     if (resume) {
       lastPath = resume.path;
@@ -110,4 +115,4 @@ function main(input: WorkerInput): void {
   }
 }
 
-main(workerData as WorkerInput);
+void main(workerData as WorkerInput);

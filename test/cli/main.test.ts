@@ -1,29 +1,22 @@
 // The CLI end to end, as a user runs it: a child process per command, checking exit codes, output
 // and the files left in the run directory.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { reinforceSchema } from "../../src/algos/reinforce-config.ts";
 import { readMetrics } from "../../src/io/metrics.ts";
+import { type CliResult, MAIN, ROOT, runCli, TSX } from "./run-cli.ts";
 
 const LR = reinforceSchema.lr.default; // the tests follow the trainer's tuned default
 const esc = (x: unknown) => String(x).replace(/\./g, "\\.");
 
-const ROOT = join(import.meta.dirname, "..", "..");
-const MAIN = join(ROOT, "src", "cli", "main.ts");
 const tmp = mkdtempSync(join(tmpdir(), "pg-cli-"));
-// Absolute, so the children can run in `tmp` (where relative default paths land).
-const TSX = import.meta.resolve("tsx");
 
-function cli(args: string[]): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", TSX, MAIN, ...args], {
-    cwd: tmp,
-    encoding: "utf8",
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function cli(args: string[]): CliResult {
+  return runCli(args, tmp);
 }
 
 /** A usage error: exit 2, "policygrad: <message>" then one usage line, no stack trace. */
