@@ -54,6 +54,16 @@ export interface Algorithm {
   readonly configName: string;
   /** Must contain int fields `seed` and `totalSteps` (the CLI names runs and shows progress with them). */
   readonly schema: ConfigSchema;
+  /**
+   * Named partial configs for `--preset <name>`, each with a one-line description; flags given
+   * on the command line override the preset's fields.
+   */
+  readonly presets: Readonly<
+    Record<
+      string,
+      { readonly description: string; readonly config: Readonly<Record<string, unknown>> }
+    >
+  >;
   /** Defaults overlaid with `overrides`, every field and cross-field rule checked (throws otherwise). */
   resolveConfig(overrides: Readonly<Record<string, unknown>>): Record<string, unknown>;
   /** Trains synchronously (the CLI runs it in a worker thread so Ctrl-C stays responsive). */

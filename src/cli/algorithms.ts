@@ -9,6 +9,7 @@ import {
   type ReinforceConfig,
   reinforceSchema,
   resolveReinforceConfig,
+  VANILLA,
 } from "../algos/reinforce-config.ts";
 import { make } from "../envs/registry.ts";
 import type { Algorithm } from "./algorithm.ts";
@@ -19,6 +20,13 @@ const reinforceAlgorithm: Algorithm = {
   summary: "REINFORCE, the Monte-Carlo policy gradient (Williams 1992), with optional baselines",
   configName: "ReinforceConfig",
   schema: reinforceSchema,
+  presets: {
+    vanilla: {
+      description:
+        "the textbook estimator: N fresh episodes, full returns R(tau), no baseline, no normalization",
+      config: VANILLA,
+    },
+  },
   resolveConfig: (overrides) =>
     resolveReinforceConfig(overrides as Partial<ReinforceConfig>) as unknown as Record<
       string,

@@ -97,6 +97,15 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
         .default(10),
     )
     .addOption(envModuleOption());
+  const presetNames = Object.keys(algo.presets);
+  if (presetNames.length > 0) {
+    train.addOption(
+      new Option(
+        "--preset <name>",
+        `start from a named config; flags override it (${presetNames.map((n) => `${n}: ${algo.presets[n].description}`).join("; ")})`,
+      ).choices(presetNames),
+    );
+  }
   addConfigOptions(train, algo.schema, `${algo.configName} options (--algo ${algo.name}):`);
   train.action(async (envId: string, opts: Record<string, unknown>) => {
     setCode(
@@ -104,7 +113,10 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
         {
           algo,
           envId,
-          overrides: collectOverrides(algo.schema, opts),
+          overrides: {
+            ...(typeof opts.preset === "string" ? algo.presets[opts.preset].config : {}),
+            ...collectOverrides(algo.schema, opts),
+          },
           ...(typeof opts.out === "string" ? { out: opts.out } : {}),
           force: opts.force === true,
           checkpointEvery: opts.checkpointEvery as number,

@@ -1,10 +1,11 @@
 // The program in-process (no child process): every bad command line is exit code 2 with one line
 // naming the problem and one usage line; runtime errors are one line and exit code 1.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { VANILLA } from "../../src/algos/reinforce-config.ts";
 import { main } from "../../src/cli/program.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "pg-program-"));
@@ -130,4 +131,25 @@ test("help and version exit 0; no arguments prints the help and exits 2", async 
   const none = await run([]);
   assert.equal(none.code, 2);
   assert.match(none.stdout, /^Usage: policygrad/);
+});
+
+test("--preset vanilla starts from the textbook estimator; explicit flags override it", async () => {
+  const out = join(tmp, "vanilla");
+  const r = await run([
+    "train",
+    "CartPole-v1",
+    "--preset",
+    "vanilla",
+    "--gamma",
+    "1",
+    "--total-steps",
+    "500",
+    "--out",
+    out,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const { config } = JSON.parse(readFileSync(join(out, "config.json"), "utf8"));
+  assert.equal(config.gamma, 1);
+  for (const [k, v] of Object.entries(VANILLA)) assert.deepEqual(config[k], v, k);
+  await usageError(["train", "CartPole-v1", "--preset", "fast"], /'fast' is invalid.*vanilla/);
 });
