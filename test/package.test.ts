@@ -28,10 +28,15 @@ test("the built package exports the public API from its root and runs its bin", 
   // A package may import itself by name: this is exactly the resolution a dependent sees.
   const script = `
     const m = await import("policygrad");
+    const io = await import("policygrad/node");
     const names = ["reinforce", "evaluate", "make", "register", "makeVec", "checkEnv", "Rng",
-      "valueAndGrad", "mlp", "adam", "finiteMdp", "saveCheckpoint", "loadCheckpoint", "reinforcePolicy",
-      "TimeLimit", "NormalizeObservation", "categoricalLogProb", "VANILLA"];
-    const missing = names.filter((n) => m[n] === undefined);
+      "valueAndGrad", "mlp", "adam", "finiteMdp", "reinforcePolicy", "TimeLimit",
+      "NormalizeObservation", "categoricalLogProb", "VANILLA"];
+    const ioNames = ["saveCheckpoint", "loadCheckpoint", "readMetrics", "writePlot",
+      "encodeSafetensors", "decodeSafetensors"];
+    const missing = [...names.filter((n) => m[n] === undefined),
+      ...ioNames.filter((n) => io[n] === undefined).map((n) => "policygrad/node: " + n)];
+    if (m.loadCheckpoint !== undefined) throw new Error("the root must not export Node file code");
     if (missing.length) throw new Error("missing exports: " + missing.join(", "));
     const env = m.make("CartPole-v1");
     const { observation } = env.reset({ seed: 0 });
@@ -51,5 +56,9 @@ test("the built package exports the public API from its root and runs its bin", 
   assert.ok(pkg.files.includes("dist"), "package.json files must ship dist/");
   assert.equal(pkg.exports["."].import, "./dist/index.js");
   assert.equal(pkg.exports["."].types, "./dist/index.d.ts");
-  assert.ok(existsSync(join(dir, pkg.exports["."].types)), "the build emits the declared types");
+  for (const entry of [".", "./node"]) {
+    for (const f of [pkg.exports[entry].import, pkg.exports[entry].types]) {
+      assert.ok(existsSync(join(dir, f)), `${entry}: the build emits ${f}`);
+    }
+  }
 });
