@@ -4,7 +4,12 @@
  *
  * Tiling: each kernel computes a 4x4 block of its output in 16 local accumulators, looping over the
  * reduction dimension once; V8 keeps the accumulators in registers, so each loaded element feeds
- * four multiply-adds instead of one. Edges fall back to 4x1 / 1x4 / 1x1 loops.
+ * four multiply-adds instead of one. Edges fall back to 4x1 / 1x4 / 1x1 loops. A single row (batch
+ * 1, every environment step) has its own paths: eight accumulators across the row instead of a
+ * tile that would be three quarters empty.
+ *
+ * Every output element is summed in the same order on every path (bias, then k ascending), so
+ * a row gives the same bits whether it comes alone or inside a batch.
  */
 
 /** out[M,N] = a[M,K] @ b[K,N] (+ bias[N] on every row if given). Overwrites out. */
@@ -17,6 +22,10 @@ export function matmulInto(
   K: number,
   N: number,
 ): void {
+  if (M === 1) {
+    rowTimesMatrix(a, b, bias, out, K, N);
+    return;
+  }
   const N4 = N - (N % 4);
   let i = 0;
   for (; i + 4 <= M; i += 4) {
@@ -139,6 +148,66 @@ export function matmulInto(
   }
 }
 
+/**
+ * out[N] = a[K] @ b[K,N] (+ bias): matmulInto for one row. Eight accumulators across the row, so
+ * each a[k] feeds eight multiply-adds and b is read once, row by row. `| 0` keeps the index
+ * arithmetic in int32 without overflow checks.
+ */
+function rowTimesMatrix(
+  a: Float64Array,
+  b: Float64Array,
+  bias: Float64Array | null,
+  out: Float64Array,
+  K: number,
+  N: number,
+): void {
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0,
+      s4 = 0,
+      s5 = 0,
+      s6 = 0,
+      s7 = 0;
+    if (bias !== null) {
+      s0 = bias[j];
+      s1 = bias[j + 1];
+      s2 = bias[j + 2];
+      s3 = bias[j + 3];
+      s4 = bias[j + 4];
+      s5 = bias[j + 5];
+      s6 = bias[j + 6];
+      s7 = bias[j + 7];
+    }
+    for (let k = 0, bk = j; k < K; k = (k + 1) | 0, bk = (bk + N) | 0) {
+      const av = a[k];
+      s0 += av * b[bk];
+      s1 += av * b[(bk + 1) | 0];
+      s2 += av * b[(bk + 2) | 0];
+      s3 += av * b[(bk + 3) | 0];
+      s4 += av * b[(bk + 4) | 0];
+      s5 += av * b[(bk + 5) | 0];
+      s6 += av * b[(bk + 6) | 0];
+      s7 += av * b[(bk + 7) | 0];
+    }
+    out[j] = s0;
+    out[j + 1] = s1;
+    out[j + 2] = s2;
+    out[j + 3] = s3;
+    out[j + 4] = s4;
+    out[j + 5] = s5;
+    out[j + 6] = s6;
+    out[j + 7] = s7;
+  }
+  for (; j < N; j++) {
+    let s = bias === null ? 0 : bias[j];
+    for (let k = 0, bk = j; k < K; k++, bk += N) s += a[k] * b[bk];
+    out[j] = s;
+  }
+}
+
 /** out[K,N] += a[M,K]^T @ g[M,N] (the weight gradient). */
 export function matmulAtBAdd(
   a: Float64Array,
@@ -148,6 +217,10 @@ export function matmulAtBAdd(
   K: number,
   N: number,
 ): void {
+  if (M === 1) {
+    outerProductAdd(a, g, out, K, N);
+    return;
+  }
   const N4 = N - (N % 4);
   let k = 0;
   for (; k + 4 <= K; k += 4) {
@@ -239,6 +312,45 @@ export function matmulAtBAdd(
       for (let i = 0, ai = k, gi = j; i < M; i++, ai += K, gi += N) s += a[ai] * g[gi];
       out[k * N + j] += s;
     }
+  }
+}
+
+/**
+ * out[K,N] += a[K] (x) g[N]: the weight gradient of one row. Eight entries of g stay in registers
+ * while the loop walks down the rows of out.
+ */
+function outerProductAdd(
+  a: Float64Array,
+  g: Float64Array,
+  out: Float64Array,
+  K: number,
+  N: number,
+): void {
+  let j = 0;
+  for (; j + 8 <= N; j += 8) {
+    const g0 = g[j];
+    const g1 = g[j + 1];
+    const g2 = g[j + 2];
+    const g3 = g[j + 3];
+    const g4 = g[j + 4];
+    const g5 = g[j + 5];
+    const g6 = g[j + 6];
+    const g7 = g[j + 7];
+    for (let k = 0, o = j; k < K; k = (k + 1) | 0, o = (o + N) | 0) {
+      const av = a[k];
+      out[o] += av * g0;
+      out[(o + 1) | 0] += av * g1;
+      out[(o + 2) | 0] += av * g2;
+      out[(o + 3) | 0] += av * g3;
+      out[(o + 4) | 0] += av * g4;
+      out[(o + 5) | 0] += av * g5;
+      out[(o + 6) | 0] += av * g6;
+      out[(o + 7) | 0] += av * g7;
+    }
+  }
+  for (; j < N; j++) {
+    const gv = g[j];
+    for (let k = 0, o = j; k < K; k++, o += N) out[o] += a[k] * gv;
   }
 }
 
@@ -346,10 +458,41 @@ export function matmulABtAdd(
     }
   }
   for (; i < M; i++) {
-    // One row: four dot products at once, so four independent add chains hide the add latency.
+    // One row: eight (then four) dot products at once, so independent add chains hide the add
+    // latency and each g[j] feeds several multiply-adds.
     const r = i * N;
     const o = i * K;
     let k = 0;
+    for (; k + 8 <= K; k += 8) {
+      const q = k * N;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0,
+        s4 = 0,
+        s5 = 0,
+        s6 = 0,
+        s7 = 0;
+      for (let j = 0, qj = q; j < N; j = (j + 1) | 0, qj = (qj + 1) | 0) {
+        const gv = g[(r + j) | 0];
+        s0 += gv * b[qj];
+        s1 += gv * b[(qj + N) | 0];
+        s2 += gv * b[(qj + 2 * N) | 0];
+        s3 += gv * b[(qj + 3 * N) | 0];
+        s4 += gv * b[(qj + 4 * N) | 0];
+        s5 += gv * b[(qj + 5 * N) | 0];
+        s6 += gv * b[(qj + 6 * N) | 0];
+        s7 += gv * b[(qj + 7 * N) | 0];
+      }
+      out[o + k] += s0;
+      out[o + k + 1] += s1;
+      out[o + k + 2] += s2;
+      out[o + k + 3] += s3;
+      out[o + k + 4] += s4;
+      out[o + k + 5] += s5;
+      out[o + k + 6] += s6;
+      out[o + k + 7] += s7;
+    }
     for (; k + 4 <= K; k += 4) {
       const q0 = k * N;
       const q1 = q0 + N;
@@ -383,10 +526,41 @@ export function matmulABtAdd(
 /** Activations of the fused dense layer; "none" is the identity. */
 export type DenseActivation = "tanh" | "relu" | "elu" | "none";
 
+// tanh from a table and the addition formula tanh(a + d) = (tanh a + tanh d) / (1 + tanh a tanh d).
+// Math.tanh costs ~19 ns here (a C call into fdlibm, which goes through expm1); this inlines into
+// the caller's loop and costs ~5 ns. a is x rounded to a multiple of 1/64, so |d| <= 1/128 and
+// the series d - d^3/3 + 2d^5/15 - 17d^7/315 is exact to ~1e-19 relative (the next term, 62d^9/2835,
+// is below 3e-19 of d). The table holds Math.tanh(a); the result is within a few ulps of
+// Math.tanh (test/core/ops.test.ts bounds it at 1e-15 relative). Beyond |x| = 20, tanh rounds to
+// +-1 in float64.
+const TANH_STEP = 64;
+const TANH_MAX = 20;
+const TANH_MID = TANH_MAX * TANH_STEP;
+const TANH_TABLE = new Float64Array(2 * TANH_MID + 1);
+for (let i = 0; i < TANH_TABLE.length; i++) TANH_TABLE[i] = Math.tanh((i - TANH_MID) / TANH_STEP);
+const T3 = -1 / 3;
+const T5 = 2 / 15;
+const T7 = -17 / 315;
+
+/** tanh(x) to within a few ulps (NaN stays NaN, -0 stays -0), faster than Math.tanh. */
+export function tanhFast(x: number): number {
+  if (x > TANH_MAX) return 1;
+  if (x < -TANH_MAX) return -1;
+  if (x === 0) return x;
+  // Index of the nearest grid point (the +0.5 rounds; the offset keeps the argument positive so
+  // `| 0` truncation is a floor). NaN gives index 0 and then d = NaN.
+  const i = (x * TANH_STEP + (TANH_MID + 0.5)) | 0;
+  const d = x - (i - TANH_MID) * (1 / TANH_STEP); // exact (Sterbenz)
+  const d2 = d * d;
+  const td = d + d * d2 * (T3 + d2 * (T5 + d2 * T7));
+  const t = TANH_TABLE[i];
+  return (t + td) / (1 + t * td);
+}
+
 /** y = act(y) in place over the first n elements. */
 export function activateInPlace(y: Float64Array, n: number, act: DenseActivation): void {
   if (act === "tanh") {
-    for (let i = 0; i < n; i++) y[i] = Math.tanh(y[i]);
+    for (let i = 0; i < n; i++) y[i] = tanhFast(y[i]);
   } else if (act === "relu") {
     for (let i = 0; i < n; i++) if (y[i] < 0) y[i] = 0;
   } else if (act === "elu") {

@@ -13,6 +13,7 @@ import {
   matmulABtAdd,
   matmulAtBAdd,
   matmulInto,
+  tanhFast,
 } from "./kernels.ts";
 import {
   activeTape,
@@ -182,7 +183,8 @@ export const minimum = (a: Operand, b: Operand): Tensor => binary("minimum", a, 
 export const neg = (x: Tensor): Tensor => unary("neg", x, (v) => -v);
 export const exp = (x: Tensor): Tensor => unary("exp", x, Math.exp);
 export const log = (x: Tensor): Tensor => unary("log", x, Math.log);
-export const tanh = (x: Tensor): Tensor => unary("tanh", x, Math.tanh);
+/** tanh via the same kernel as the fused dense layer (within a few ulps of Math.tanh). */
+export const tanh = (x: Tensor): Tensor => unary("tanh", x, tanhFast);
 export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x, sigmoidFn);
 export const sin = (x: Tensor): Tensor => unary("sin", x, Math.sin);
 export const cos = (x: Tensor): Tensor => unary("cos", x, Math.cos);
