@@ -97,18 +97,85 @@ function layerParams(
   return [w, b];
 }
 
+/** Layer sizes and parameter names of a spec, computed once per spec object (see {@link mlpLayout}). */
+interface Layout {
+  inputSize: number;
+  hiddenSizes: readonly number[];
+  hidden: number[];
+  outputSize: number;
+  activation: Activation;
+  prefix: string;
+  sizes: number[];
+  wNames: string[];
+  bNames: string[];
+}
+
+const layouts = new WeakMap<MlpSpec, Layout>();
+
+/**
+ * The checked sizes and the parameter names of `spec`, cached: `mlp` runs on every training step,
+ * and rebuilding the name strings and re-checking the sizes there cost ~5% of a batch-1 step. The
+ * cache entry is rebuilt if the spec object was changed since.
+ */
+function mlpLayout(spec: MlpSpec, where: string): Layout {
+  const c = layouts.get(spec);
+  if (
+    c !== undefined &&
+    c.inputSize === spec.inputSize &&
+    c.outputSize === spec.outputSize &&
+    c.activation === spec.activation &&
+    c.prefix === spec.prefix &&
+    c.hiddenSizes === spec.hiddenSizes &&
+    sameSizes(c.hidden, spec.hiddenSizes)
+  ) {
+    return c;
+  }
+  const sizes = layerSizes(spec, where);
+  const layout: Layout = {
+    inputSize: spec.inputSize,
+    hiddenSizes: spec.hiddenSizes,
+    hidden: spec.hiddenSizes.slice(),
+    outputSize: spec.outputSize,
+    activation: spec.activation,
+    prefix: spec.prefix,
+    sizes,
+    wNames: sizes.slice(1).map((_, i) => `${spec.prefix}.${i}.weight`),
+    bNames: sizes.slice(1).map((_, i) => `${spec.prefix}.${i}.bias`),
+  };
+  layouts.set(spec, layout);
+  return layout;
+}
+
+function sameSizes(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 /** The differentiable forward pass: x [B, inputSize] -> [B, outputSize]. */
 export function mlp(params: Params, spec: MlpSpec, x: Tensor): Tensor {
-  const sizes = layerSizes(spec, "mlp");
+  const { sizes, wNames, bNames, activation } = mlpLayout(spec, "mlp");
   if (x.shape.length !== 2 || x.shape[1] !== spec.inputSize) {
     throw new Error(
       `mlp: x has shape ${fmt(x.shape)}, expected [B, ${spec.inputSize}] (spec "${spec.prefix}")`,
     );
   }
+  const L = sizes.length - 1;
   let h = x;
-  for (let i = 0; i + 1 < sizes.length; i++) {
-    const [w, b] = layerParams(params, spec, i, sizes[i], sizes[i + 1]);
-    h = dense(h, w, b, i + 2 === sizes.length ? "none" : spec.activation);
+  for (let i = 0; i < L; i++) {
+    let w = params[wNames[i]];
+    let b = params[bNames[i]];
+    if (
+      !(w instanceof Tensor) ||
+      !(b instanceof Tensor) ||
+      w.shape.length !== 2 ||
+      w.shape[0] !== sizes[i] ||
+      w.shape[1] !== sizes[i + 1] ||
+      b.size !== sizes[i + 1]
+    ) {
+      [w, b] = layerParams(params, spec, i, sizes[i], sizes[i + 1]); // throws the descriptive error
+    }
+    h = dense(h, w, b, i + 1 === L ? "none" : activation);
   }
   return h;
 }
