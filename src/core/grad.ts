@@ -61,10 +61,12 @@ export function valueAndGrad(
         if (g === undefined || g.length !== p.size) {
           g = new Float64Array(p.size);
           if (reuse) owned[name] = g;
-        } else g.fill(0);
-        p.grad = g;
+        }
+        // Not zeroed here: the first rule to reach p either writes all of it (gradToWrite) or
+        // zeroes it (gradOf); a parameter no rule reached is zeroed after backward.
+        p.gradBuf = g;
       }
-      grads[name] = p.grad!;
+      grads[name] = p.gradBuf!;
     }
     tape.reset();
     setActiveTape(tape);
@@ -76,6 +78,10 @@ export function valueAndGrad(
       }
       const value = out.data[0];
       if (out.tracked) tape.backward(out);
+      for (const name of names) {
+        const p = params[name];
+        if (p.grad === null) grads[name].fill(0);
+      }
       return { value, grads };
     } finally {
       setActiveTape(null);
@@ -84,6 +90,7 @@ export function valueAndGrad(
         const p = params[name];
         p.tracked = false;
         p.grad = null;
+        p.gradBuf = null;
       }
       if (shared) {
         // Every name gets the full gradient of its tensor, in an array of its own.

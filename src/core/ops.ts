@@ -20,6 +20,7 @@ import {
   alloc,
   fmt,
   gradOf,
+  gradToWrite,
   needsTape,
   type Rule,
   shapeSize,
@@ -771,16 +772,26 @@ export const RULES = {
     if (b.tracked) matmulAtBAdd(a.data, g, gradOf(b), M, K, N);
   }) as Rule,
   // Y = act(X W + b):  GZ = G * act'(Y);  dW = X^T GZ,  db = column sums of GZ,  dX = GZ W^T.
+  // A parameter's first gradient is written, not added (gradToWrite): no zero fill, no re-read.
   dense: ((node, g) => {
     const [x, w, b] = node.inputs;
     const [B, I] = x.shape;
     const O = w.shape[1];
     const gz = alloc(B * O);
     activationGrad(node.out.data, g, gz, B * O, node.saved as DenseActivation);
-    if (w.tracked) matmulAtBAdd(x.data, gz, gradOf(w), B, I, O);
+    if (w.tracked) {
+      const gw = gradToWrite(w);
+      if (gw !== null) matmulAtBAdd(x.data, gz, gw, B, I, O, true);
+      else matmulAtBAdd(x.data, gz, gradOf(w), B, I, O);
+    }
     if (b?.tracked) {
-      const gb = gradOf(b);
-      for (let i = 0; i < B; i++) for (let j = 0; j < O; j++) gb[j] += gz[i * O + j];
+      let gb = gradToWrite(b);
+      let i0 = 0;
+      if (gb !== null) {
+        for (let j = 0; j < O; j++) gb[j] = gz[j]; // = 0 + gz[0, j]: the same bits as adding
+        i0 = 1;
+      } else gb = gradOf(b);
+      for (let i = i0; i < B; i++) for (let j = 0; j < O; j++) gb[j] += gz[i * O + j];
     }
     if (x.tracked) matmulABtAdd(gz, w.data, gradOf(x), B, O, I);
   }) as Rule,

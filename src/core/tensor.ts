@@ -19,6 +19,11 @@ export class Tensor {
   tracked = false;
   /** @internal gradient buffer during backward, else null. */
   grad: Float64Array | null = null;
+  /**
+   * @internal the buffer `grad` will be when first written (a parameter's returned gradient
+   * array), else null: then a fresh one comes from the arena.
+   */
+  gradBuf: Float64Array | null = null;
 
   constructor(data: Float64Array, shape: readonly number[]) {
     const size = shapeSize(shape);
@@ -187,13 +192,26 @@ export function alloc(n: number): Float64Array {
   return activeTape === null ? new Float64Array(n) : activeTape.alloc(n);
 }
 
-/** The gradient buffer of `t`, created zeroed on first use. */
+/** The gradient buffer of `t`, created zeroed on first use. Rules add into it. */
 export function gradOf(t: Tensor): Float64Array {
   let g = t.grad;
   if (g === null) {
-    g = alloc(t.size).fill(0);
+    g = (t.gradBuf ?? alloc(t.size)).fill(0);
     t.grad = g;
   }
+  return g;
+}
+
+/**
+ * For a rule that can write a whole gradient instead of adding to it: when `t` has no gradient
+ * yet, returns the buffer that becomes its gradient, NOT zeroed (the caller must write every
+ * element); else null, and the caller adds into {@link gradOf}. A batch-1 step saves the zero fill
+ * and the read-modify-write of every weight gradient this way (~10% of the step).
+ */
+export function gradToWrite(t: Tensor): Float64Array | null {
+  if (t.grad !== null) return null;
+  const g = t.gradBuf ?? alloc(t.size);
+  t.grad = g;
   return g;
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as T from "../../src/core/index.ts";
+import { tensor } from "../../src/core/index.ts";
 import { matmulABtAdd, matmulAtBAdd, matmulInto, tanhFast } from "../../src/core/kernels.ts";
 import { gradcheck } from "./gradcheck.ts";
 
@@ -77,3 +78,28 @@ test("grad matmul, batch 1 (row paths)", () =>
     [1, 18],
     [18, 11],
   ]));
+
+// A parameter's first gradient is written in place (no zero fill); later rules add to it.
+test("grad dense with the same weight in two layers (write, then accumulate)", () =>
+  gradcheck((x, w, b) => T.dense(T.dense(x, w, b, "tanh"), w, b, "none"), [[2, 9], [9, 9], [9]]));
+test("grad dense with the same weight in two layers, batch 1", () =>
+  gradcheck((x, w, b) => T.dense(T.dense(x, w, b, "tanh"), w, b, "none"), [[1, 9], [9, 9], [9]]));
+
+test("reused gradient arrays: stale values never leak into the next call", () => {
+  const rng = new T.Rng(5);
+  const x = tensor(rng.fillNormal(new Float64Array(3 * 4)), [3, 4]);
+  const params = {
+    w: tensor(rng.fillNormal(new Float64Array(4 * 5)), [4, 5]),
+    b: tensor(rng.fillNormal(new Float64Array(5)), [5]),
+    unused: tensor([1, 2]),
+  };
+  const f = (p: T.Params) => T.sum(T.dense(x, p.w, p.b, "tanh"));
+  const fresh = T.valueAndGrad(f)(params).grads;
+  const vg = T.valueAndGrad(f, { reuseGrads: true });
+  const first = vg(params).grads;
+  for (const name of Object.keys(first)) first[name].fill(7); // scribble over the reused arrays
+  const second = vg(params).grads;
+  assert.equal(second.w, first.w); // the same arrays...
+  assert.deepEqual(second, fresh); // ...holding exactly the fresh gradients
+  assert.deepEqual(Array.from(second.unused), [0, 0]);
+});
