@@ -17,16 +17,32 @@ const GYMNASIUM_CARTPOLE_STEPS_PER_S = 0.44e6;
 const N = 64;
 const SECONDS = 0.8; // per measurement; 5 envs x 2 modes x (warm-up + measure) stays well under 1 min
 
-/** A cheap deterministic policy per env: reads obs[oo ..], returns an action scalar. */
-const POLICIES: Record<string, (o: ArrayLike<number>, oo: number) => number> = {
+/**
+ * A cheap deterministic policy per env, batched like a real policy (`policy.act` fills the
+ * actions of all sub-envs in one call): writes `actions[i]` from the observation `obs[i * od ..]`
+ * for i < n.
+ */
+type BatchPolicy = (obs: Float64Array, od: number, actions: Float64Array, n: number) => void;
+
+const POLICIES: Record<string, BatchPolicy> = {
   // Push toward the side the pole falls to: keeps episodes long (often the full 500 steps).
-  "CartPole-v1": (o, oo) => (o[oo + 2] + 0.5 * o[oo + 3] > 0 ? 1 : 0),
+  "CartPole-v1": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = o[i * od + 2] + 0.5 * o[i * od + 3] > 0 ? 1 : 0;
+  },
   // Damp the angular velocity.
-  "Pendulum-v1": (o, oo) => -o[oo + 2],
+  "Pendulum-v1": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = -o[i * od + 2];
+  },
   // Push along the velocity (pumps energy; reaches the flag in ~100 steps).
-  "MountainCar-v0": (o, oo) => (o[oo + 1] >= 0 ? 2 : 0),
-  "MountainCarContinuous-v0": (o, oo) => (o[oo + 1] >= 0 ? 1 : -1),
-  "Acrobot-v1": (o, oo) => (o[oo + 4] >= 0 ? 2 : 0),
+  "MountainCar-v0": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = o[i * od + 1] >= 0 ? 2 : 0;
+  },
+  "MountainCarContinuous-v0": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = o[i * od + 1] >= 0 ? 1 : -1;
+  },
+  "Acrobot-v1": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = o[i * od + 4] >= 0 ? 2 : 0;
+  },
 };
 
 function timeLoop(body: () => number): number {
@@ -47,17 +63,13 @@ function benchSingle(id: string): number {
   const env = make(id);
   const policy = POLICIES[id];
   const discrete = env.actionSpace.kind === "discrete";
-  const box = new Float64Array(1);
+  const od = env.observationSpace.kind === "box" ? env.observationSpace.size : 1;
+  const act = new Float64Array(1);
   let obs = env.reset({ seed: 0 }).observation;
   return timeLoop(() => {
     for (let k = 0; k < 1000; k++) {
-      const a = policy(obs, 0);
-      let r: ReturnType<typeof env.step>;
-      if (discrete) r = env.step(a);
-      else {
-        box[0] = a;
-        r = env.step(box);
-      }
+      policy(obs, od, act, 1);
+      const r = env.step(discrete ? act[0] : act);
       obs = r.terminated || r.truncated ? env.reset().observation : r.observation;
     }
     return 1000;
@@ -73,7 +85,7 @@ function benchVector(id: string): number {
   venv.reset(0);
   return timeLoop(() => {
     for (let k = 0; k < 100; k++) {
-      for (let i = 0; i < N; i++) actions[i] = policy(obs, i * od);
+      policy(obs, od, actions, N);
       venv.step(actions);
     }
     return 100 * N;

@@ -2,16 +2,24 @@
  * Environment physics written once, as pure functions over a flat state (Gymnasium's FuncEnv,
  * Brax's `step(state, action)`), and the stateful Gymnasium-style adapter over it.
  *
- * A {@link Physics} never holds state: every function reads a state at an offset of a
- * Float64Array and writes its result at an offset of another (possibly the same) array. The
- * stateful {@link PhysicsEnv} keeps one state; the vector env (vector.ts) keeps one `[N, stateDim]`
- * array and steps the same functions in place, so there is exactly one copy of each environment's
- * equations (Gymnasium keeps three copies of CartPole's dynamics and they drifted apart).
+ * A {@link Physics} never holds state. Its functions work on batches: rows `start <= i < end` of
+ * row-major arrays (states `[N, stateDim]`, actions `[N, actDim]`, observations `[N, obsDim]`,
+ * rewards and flags `[N]`), like Brax's functions under `vmap`. The stateful {@link PhysicsEnv}
+ * calls them on one row, the vector env (vector.ts) on all N rows at once, so there is exactly one
+ * copy of each environment's equations (Gymnasium keeps three copies of CartPole's dynamics and
+ * they drifted apart).
+ *
+ * Why batches rather than one state per call: each function's loop is the env's own
+ * straight-line code, so its speed does not depend on what V8 decides to inline. With one call
+ * per sub-env, the vector env's shared loop calling `physics.transition` went megamorphic once a
+ * process had stepped five kinds of env (V8 keeps type feedback per function, so no more
+ * inlining), and even when monomorphic it shared one inlining budget with its callers, which ran
+ * out before `transition` was inlined (seen with --trace-turbo-inlining in bench/envs.ts).
  *
  * A later differentiable (autodiff) version reuses the same equations: `transition`, `observe`,
  * `reward` and `terminal` are straight-line arithmetic of the state and action (plus clips, which
  * become `clip`/`where` ops), so the autodiff adapter evaluates the same expressions over Tensors
- * of shape `[B, stateDim]` instead of scalars. It is not built yet.
+ * of shape `[B, stateDim]` instead of rows. It is not built yet.
  */
 import { Rng } from "../core/rng.ts";
 import { type BoxSpace, describe, describeValue, type Space } from "./spaces.ts";
@@ -24,8 +32,9 @@ export type EnvOptions = Readonly<Record<string, unknown>>;
  * The pure definition of an environment. `P` is its resolved parameter record (constants that
  * options may change, e.g. Pendulum's gravity). All functions are allocation-free.
  *
- * Offsets: `s`/`so` the state `[stateDim]` at `s[so ..]`, `a`/`ao` the action `[actDim]` (a
- * Discrete action is one float64 holding the integer), `out`/`oo` the observation `[obsDim]`.
+ * Batches: every function but `initial` acts on rows `start <= i < end` of its arrays: the state
+ * of row i is `s[i * stateDim ..]`, its action `a[i * actDim ..]` (a Discrete action is one
+ * float64 holding the integer), its observation `obs[i * obsDim ..]`, its reward and flag `[i]`.
  */
 export interface Physics<P = unknown> {
   /** Family name for messages, e.g. "CartPole". */
@@ -38,40 +47,63 @@ export interface Physics<P = unknown> {
   params(options?: EnvOptions): P;
   observationSpace(p: P): Space;
   actionSpace(p: P): Space;
-  /** Draws an initial state from `rng` into `s[so ..]`. */
-  initial(p: P, rng: Rng, s: Float64Array, so: number): void;
+  /** Draws an initial state from `rng` into row `i` of `s` (one row: each sub-env has its Rng). */
+  initial(p: P, rng: Rng, s: Float64Array, i: number): void;
   /**
-   * Writes the next state for action `a` into `ns[no ..]`. Reads every input before writing, so
-   * `ns`/`no` may alias `s`/`so` (in-place stepping). Out-of-bounds continuous actions are clipped
-   * here, as Gymnasium's envs do.
+   * Writes the next state of each row for its action into `ns`. A row is read entirely before
+   * it is written, so `ns` may be `s` (in-place stepping). Out-of-bounds continuous actions are
+   * clipped here, as Gymnasium's envs do.
    */
   transition(
     p: P,
     s: Float64Array,
-    so: number,
     a: Float64Array,
-    ao: number,
     ns: Float64Array,
-    no: number,
+    start: number,
+    end: number,
   ): void;
-  /** Writes the observation of state `s[so ..]` into `out[oo ..]`. */
-  observe(p: P, s: Float64Array, so: number, out: Float64Array, oo: number): void;
-  /** Whether state `s[so ..]` is terminal. */
-  terminal(p: P, s: Float64Array, so: number): boolean;
+  /** Writes the observation of each row's state into `obs`. */
+  observe(p: P, s: Float64Array, obs: Float64Array, start: number, end: number): void;
+  /** Writes 1 into `terminated[i]` where row i's state is terminal, else 0. */
+  terminal(p: P, s: Float64Array, terminated: Uint8Array, start: number, end: number): void;
   /**
-   * Reward of the transition `s --a--> ns`; `terminated = terminal(p, ns, no)` is passed so it is
-   * not recomputed. `s` and `ns` must not alias (the adapters double-buffer).
+   * Writes the reward of each row's transition `s --a--> ns` into `rewards`; `terminated` is
+   * `terminal(ns)`, passed so it is not recomputed. `s` and `ns` must not be the same array (the
+   * adapters double-buffer).
    */
   reward(
     p: P,
     s: Float64Array,
-    so: number,
     a: Float64Array,
-    ao: number,
     ns: Float64Array,
-    no: number,
-    terminated: boolean,
-  ): number;
+    terminated: Uint8Array,
+    rewards: Float64Array,
+    start: number,
+    end: number,
+  ): void;
+}
+
+/**
+ * One transition of rows `start <= i < end`, from `s` into `ns` (different arrays): the next
+ * states, their terminal flags, the rewards and the observations, in the order each needs the
+ * others. The one way both adapters step a {@link Physics}.
+ */
+export function stepRows<P>(
+  ph: Physics<P>,
+  p: P,
+  s: Float64Array,
+  a: Float64Array,
+  ns: Float64Array,
+  obs: Float64Array,
+  rewards: Float64Array,
+  terminated: Uint8Array,
+  start: number,
+  end: number,
+): void {
+  ph.transition(p, s, a, ns, start, end);
+  ph.terminal(p, ns, terminated, start, end);
+  ph.reward(p, s, a, ns, terminated, rewards, start, end);
+  ph.observe(p, ns, obs, start, end);
 }
 
 /** Registration data of a built-in: physics, its registry id and limits. */
@@ -177,6 +209,8 @@ export class PhysicsEnv<P = unknown> implements Env {
   private next: Float64Array;
   private readonly obs: Float64Array;
   private readonly act: Float64Array;
+  private readonly reward1 = new Float64Array(1);
+  private readonly terminated1 = new Uint8Array(1);
   private rng: Rng | null = null;
   private elapsed = 0;
   private phase: "new" | "running" | "done" = "new";
@@ -219,7 +253,7 @@ export class PhysicsEnv<P = unknown> implements Env {
     else this.physics.initial(this.params, this.rng, this.state, 0);
     this.elapsed = 0;
     this.phase = "running";
-    this.physics.observe(this.params, this.state, 0, this.obs, 0);
+    this.physics.observe(this.params, this.state, this.obs, 0, 1);
     return { observation: this.obs, info: {} };
   }
 
@@ -234,19 +268,28 @@ export class PhysicsEnv<P = unknown> implements Env {
       );
     }
     writeAction(this.id, this.actionSpace, action, this.act);
-    const ph = this.physics;
-    const p = this.params;
-    ph.transition(p, this.state, 0, this.act, 0, this.next, 0);
-    const terminated = ph.terminal(p, this.next, 0);
-    const reward = ph.reward(p, this.state, 0, this.act, 0, this.next, 0, terminated);
+    const { reward1, terminated1 } = this;
+    stepRows(
+      this.physics,
+      this.params,
+      this.state,
+      this.act,
+      this.next,
+      this.obs,
+      reward1,
+      terminated1,
+      0,
+      1,
+    );
     const tmp = this.state;
     this.state = this.next;
     this.next = tmp;
     this.elapsed++;
+    const reward = reward1[0];
+    const terminated = terminated1[0] === 1;
     // Gymnasium's TimeLimit sets truncated at the limit whether or not the step also terminated.
     const truncated = this.maxEpisodeSteps !== undefined && this.elapsed >= this.maxEpisodeSteps;
     if (terminated || truncated) this.phase = "done";
-    ph.observe(p, this.state, 0, this.obs, 0);
     return { observation: this.obs, reward, terminated, truncated, info: {} };
   }
 

@@ -18,7 +18,7 @@
  */
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Physics } from "./physics.ts";
-import { writeAction } from "./physics.ts";
+import { stepRows, writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
 import { describe, describeValue, flatSize, type Space } from "./spaces.ts";
 import type { Env } from "./types.ts";
@@ -208,11 +208,8 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
       this.rngs = Array.from({ length: this.numEnvs }, (_, i) => new Rng(base + i));
     }
     const { physics: ph, params: p, states } = this;
-    const sd = ph.stateDim;
-    for (let i = 0; i < this.numEnvs; i++) {
-      ph.initial(p, this.rngs[i], states, i * sd);
-      ph.observe(p, states, i * sd, this.observations, i * this.obsDim);
-    }
+    for (let i = 0; i < this.numEnvs; i++) ph.initial(p, this.rngs[i], states, i);
+    ph.observe(p, states, this.observations, 0, this.numEnvs);
     this.elapsed.fill(0);
     this.pending.fill(0);
     this.rewards.fill(0);
@@ -223,76 +220,95 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
 
   step(actions: Float64Array): void {
     const n = this.numEnvs;
-    checkActions(this.id, actions, n, this.actDim, this.singleActionSpace);
     const rngs = this.rngs;
-    if (rngs === null) {
-      throw new Error(
-        `${this.id} vector env: step() called before reset(); call reset(seed) first`,
-      );
+    // Bad input is reported by a cold method, so this hot one stays small (V8 inlines within a
+    // bytecode budget shared with the caller).
+    if (
+      !(actions instanceof Float64Array) ||
+      actions.length !== n * this.actDim ||
+      rngs === null ||
+      !this.valid(actions)
+    ) {
+      this.reject(actions);
     }
-    this.validate(actions);
-    const ph = this.physics;
-    const p = this.params;
-    const sd = ph.stateDim;
-    const od = this.obsDim;
-    const ad = this.actDim;
     const s = this.states;
     const ns = this.nextStates;
-    const obs = this.observations;
+    const { rewards, terminated, truncated, autoreset, pending, elapsed } = this;
+    // Every sub-env is stepped, including those whose episode ended last step: resetting them
+    // afterwards overwrites that result, and keeps the rare branch out of the physics' loops.
+    stepRows(
+      this.physics,
+      this.params,
+      s,
+      actions,
+      ns,
+      this.observations,
+      rewards,
+      terminated,
+      0,
+      n,
+    );
     const limit = this.maxEpisodeSteps;
-    // Locals instead of `this.` loads in the loop: V8 keeps them in registers.
-    const pending = this.pending;
-    const elapsed = this.elapsed;
-    const rewards = this.rewards;
-    const terminated = this.terminated;
-    const truncated = this.truncated;
-    const autoreset = this.autoreset;
+    let resets = 0;
     for (let i = 0; i < n; i++) {
-      const so = i * sd;
-      if (pending[i] === 1) {
-        this.resetOne(i, rngs[i], ns);
-      } else {
-        ph.transition(p, s, so, actions, i * ad, ns, so);
-        const term = ph.terminal(p, ns, so);
-        rewards[i] = ph.reward(p, s, so, actions, i * ad, ns, so, term);
-        const steps = elapsed[i] + 1;
-        elapsed[i] = steps;
-        const trunc = steps >= limit;
-        terminated[i] = term ? 1 : 0;
-        truncated[i] = trunc ? 1 : 0;
-        pending[i] = term || trunc ? 1 : 0;
-        autoreset[i] = 0;
-      }
-      ph.observe(p, ns, so, obs, i * od);
+      const steps = elapsed[i] + 1;
+      elapsed[i] = steps;
+      const trunc = steps >= limit ? 1 : 0;
+      truncated[i] = trunc;
+      const reset = pending[i];
+      autoreset[i] = reset;
+      resets |= reset;
+      pending[i] = terminated[i] | trunc;
     }
+    if (resets !== 0) this.autoresetPending(rngs, ns);
     this.states = ns;
     this.nextStates = s;
   }
 
-  /** Next-step autoreset of sub-env i into `ns` (kept out of the step loop: it is the rare path). */
-  private resetOne(i: number, rng: Rng, ns: Float64Array): void {
-    this.physics.initial(this.params, rng, ns, i * this.physics.stateDim);
-    this.elapsed[i] = 0;
-    this.pending[i] = 0;
-    this.rewards[i] = 0;
-    this.terminated[i] = 0;
-    this.truncated[i] = 0;
-    this.autoreset[i] = 1;
+  /**
+   * Gymnasium's next-step autoreset of the sub-envs whose episode ended on the previous step
+   * (`autoreset[i] = 1`): a fresh initial state into `ns`, its observation, reward 0, flags 0.
+   */
+  private autoresetPending(rngs: Rng[], ns: Float64Array): void {
+    const { physics: ph, params: p, autoreset } = this;
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (autoreset[i] !== 1) continue;
+      ph.initial(p, rngs[i], ns, i);
+      ph.observe(p, ns, this.observations, i, i + 1);
+      this.elapsed[i] = 0;
+      this.pending[i] = 0;
+      this.rewards[i] = 0;
+      this.terminated[i] = 0;
+      this.truncated[i] = 0;
+    }
   }
 
-  /** Checks every action (cheap: one pass over [N * actDim]); errors name the sub-env. */
-  private validate(actions: Float64Array): void {
+  /** Whether every action is in the space (one pass over [N * actDim]). */
+  private valid(actions: Float64Array): boolean {
     const k = this.discreteN;
     for (let j = 0; j < actions.length; j++) {
       const a = actions[j];
-      const ok = k > 0 ? Number.isInteger(a) && a >= 0 && a < k : !Number.isNaN(a);
-      if (!ok) {
-        const i = Math.floor(j / this.actDim);
-        throw new RangeError(
-          `${this.id} vector env: invalid action ${describeValue(Array.from(actions.subarray(i * this.actDim, (i + 1) * this.actDim)))} for sub-env ${i}, action space ${describe(this.singleActionSpace)}`,
-        );
-      }
+      if (!(k > 0 ? Number.isInteger(a) && a >= 0 && a < k : !Number.isNaN(a))) return false;
     }
+    return true;
+  }
+
+  /** Throws the error for a step() that {@link step}'s checks refused; names the sub-env. */
+  private reject(actions: unknown): never {
+    checkActions(this.id, actions, this.numEnvs, this.actDim, this.singleActionSpace);
+    if (this.rngs === null) {
+      throw new Error(
+        `${this.id} vector env: step() called before reset(); call reset(seed) first`,
+      );
+    }
+    const acts = actions as Float64Array;
+    const ad = this.actDim;
+    let j = 0;
+    while (j < acts.length && this.valid(acts.subarray(j, j + 1))) j++;
+    const i = Math.floor(j / ad);
+    throw new RangeError(
+      `${this.id} vector env: invalid action ${describeValue(Array.from(acts.subarray(i * ad, (i + 1) * ad)))} for sub-env ${i}, action space ${describe(this.singleActionSpace)}`,
+    );
   }
 
   /** [N, stateDim] copy of the physics states. */
@@ -334,9 +350,7 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     this.terminated.set(numbers(this.id, o, "terminated", n));
     this.truncated.set(numbers(this.id, o, "truncated", n));
     this.autoreset.set(numbers(this.id, o, "autoreset", n));
-    for (let i = 0; i < n; i++) {
-      this.physics.observe(this.params, this.states, i * sd, this.observations, i * this.obsDim);
-    }
+    this.physics.observe(this.params, this.states, this.observations, 0, n);
   }
 
   close(): void {}

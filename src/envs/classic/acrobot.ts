@@ -109,43 +109,54 @@ export const acrobotPhysics: Physics<AcrobotParams> = {
   observationSpace: (p) =>
     box([-1, -1, -1, -1, -p.maxVel1, -p.maxVel2], [1, 1, 1, 1, p.maxVel1, p.maxVel2]),
   actionSpace: () => discrete(3),
-  initial(_p, rng, s, so) {
-    for (let i = 0; i < 4; i++) s[so + i] = rng.uniformRange(-0.1, 0.1);
+  initial(_p, rng, s, i) {
+    for (let k = 0; k < 4; k++) s[i * 4 + k] = rng.uniformRange(-0.1, 0.1);
   },
-  transition(p, s, so, a, ao, ns, no) {
-    const torque = AVAIL_TORQUE[a[ao]];
-    const y0 = s[so];
-    const y1 = s[so + 1];
-    const y2 = s[so + 2];
-    const y3 = s[so + 3];
+  transition(p, s, a, ns, start, end) {
     const dt = p.dt;
     const dt2 = dt / 2;
-    dsdt(p, y0, y1, y2, y3, torque, k, 0);
-    dsdt(p, y0 + dt2 * k[0], y1 + dt2 * k[1], y2 + dt2 * k[2], y3 + dt2 * k[3], torque, k, 4);
-    dsdt(p, y0 + dt2 * k[4], y1 + dt2 * k[5], y2 + dt2 * k[6], y3 + dt2 * k[7], torque, k, 8);
-    dsdt(p, y0 + dt * k[8], y1 + dt * k[9], y2 + dt * k[10], y3 + dt * k[11], torque, k, 12);
     const c = dt / 6.0;
-    const n0 = y0 + c * (k[0] + 2 * k[4] + 2 * k[8] + k[12]);
-    const n1 = y1 + c * (k[1] + 2 * k[5] + 2 * k[9] + k[13]);
-    const n2 = y2 + c * (k[2] + 2 * k[6] + 2 * k[10] + k[14]);
-    const n3 = y3 + c * (k[3] + 2 * k[7] + 2 * k[11] + k[15]);
-    ns[no] = wrap(n0, -Math.PI, Math.PI);
-    ns[no + 1] = wrap(n1, -Math.PI, Math.PI);
-    ns[no + 2] = Math.min(Math.max(n2, -p.maxVel1), p.maxVel1);
-    ns[no + 3] = Math.min(Math.max(n3, -p.maxVel2), p.maxVel2);
+    for (let i = start; i < end; i++) {
+      const o = i * 4;
+      const torque = AVAIL_TORQUE[a[i]];
+      const y0 = s[o];
+      const y1 = s[o + 1];
+      const y2 = s[o + 2];
+      const y3 = s[o + 3];
+      dsdt(p, y0, y1, y2, y3, torque, k, 0);
+      dsdt(p, y0 + dt2 * k[0], y1 + dt2 * k[1], y2 + dt2 * k[2], y3 + dt2 * k[3], torque, k, 4);
+      dsdt(p, y0 + dt2 * k[4], y1 + dt2 * k[5], y2 + dt2 * k[6], y3 + dt2 * k[7], torque, k, 8);
+      dsdt(p, y0 + dt * k[8], y1 + dt * k[9], y2 + dt * k[10], y3 + dt * k[11], torque, k, 12);
+      const n0 = y0 + c * (k[0] + 2 * k[4] + 2 * k[8] + k[12]);
+      const n1 = y1 + c * (k[1] + 2 * k[5] + 2 * k[9] + k[13]);
+      const n2 = y2 + c * (k[2] + 2 * k[6] + 2 * k[10] + k[14]);
+      const n3 = y3 + c * (k[3] + 2 * k[7] + 2 * k[11] + k[15]);
+      ns[o] = wrap(n0, -Math.PI, Math.PI);
+      ns[o + 1] = wrap(n1, -Math.PI, Math.PI);
+      ns[o + 2] = Math.min(Math.max(n2, -p.maxVel1), p.maxVel1);
+      ns[o + 3] = Math.min(Math.max(n3, -p.maxVel2), p.maxVel2);
+    }
   },
-  observe(_p, s, so, out, oo) {
-    out[oo] = Math.cos(s[so]);
-    out[oo + 1] = Math.sin(s[so]);
-    out[oo + 2] = Math.cos(s[so + 1]);
-    out[oo + 3] = Math.sin(s[so + 1]);
-    out[oo + 4] = s[so + 2];
-    out[oo + 5] = s[so + 3];
+  observe(_p, s, obs, start, end) {
+    for (let i = start; i < end; i++) {
+      const o = i * 6;
+      obs[o] = Math.cos(s[i * 4]);
+      obs[o + 1] = Math.sin(s[i * 4]);
+      obs[o + 2] = Math.cos(s[i * 4 + 1]);
+      obs[o + 3] = Math.sin(s[i * 4 + 1]);
+      obs[o + 4] = s[i * 4 + 2];
+      obs[o + 5] = s[i * 4 + 3];
+    }
   },
-  terminal(_p, s, so) {
-    return -Math.cos(s[so]) - Math.cos(s[so + 1] + s[so]) > 1.0;
+  terminal(_p, s, terminated, start, end) {
+    for (let i = start; i < end; i++) {
+      const theta1 = s[i * 4];
+      terminated[i] = -Math.cos(theta1) - Math.cos(s[i * 4 + 1] + theta1) > 1.0 ? 1 : 0;
+    }
   },
-  reward: (_p, _s, _so, _a, _ao, _ns, _no, terminated) => (terminated ? 0.0 : -1.0),
+  reward(_p, _s, _a, _ns, terminated, rewards, start, end) {
+    for (let i = start; i < end; i++) rewards[i] = terminated[i] === 1 ? 0.0 : -1.0;
+  },
 };
 
 export const acrobotSpec: PhysicsSpec<AcrobotParams> = {

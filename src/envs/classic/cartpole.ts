@@ -53,50 +53,62 @@ export const cartPolePhysics: Physics<CartPoleParams> = {
     );
   },
   actionSpace: () => discrete(2),
-  initial(_p, rng: Rng, s, so) {
-    for (let i = 0; i < 4; i++) s[so + i] = rng.uniformRange(-0.05, 0.05);
+  initial(_p, rng: Rng, s, i) {
+    for (let k = 0; k < 4; k++) s[i * 4 + k] = rng.uniformRange(-0.05, 0.05);
   },
-  transition(p, s, so, a, ao, ns, no) {
-    const x = s[so];
-    const xDot = s[so + 1];
-    const theta = s[so + 2];
-    const thetaDot = s[so + 3];
-    const force = a[ao] === 1 ? p.forceMag : -p.forceMag;
+  transition(p, s, a, ns, start, end) {
     const totalMass = p.massPole + p.massCart;
     const poleMassLength = p.massPole * p.length;
-    const cos = Math.cos(theta);
-    const sin = Math.sin(theta);
-    // Equations of Florian (2007), "Correct equations for the dynamics of the cart-pole system",
-    // as used by Gymnasium (frictionless cart and pole).
-    // Operation order follows Gymnasium's so float64 rounding matches bit for bit: the pole is
-    // unstable, and one ulp of difference grows to 1e-5 within a few hundred steps.
-    const thetaDotSq = thetaDot * thetaDot;
-    const cosSq = cos * cos;
-    const temp = (force + poleMassLength * thetaDotSq * sin) / totalMass;
-    const thetaAcc =
-      (p.gravity * sin - cos * temp) / (p.length * (4.0 / 3.0 - (p.massPole * cosSq) / totalMass));
-    const xAcc = temp - (poleMassLength * thetaAcc * cos) / totalMass;
-    // Explicit Euler: positions move with the old velocities.
-    ns[no] = x + p.tau * xDot;
-    ns[no + 1] = xDot + p.tau * xAcc;
-    ns[no + 2] = theta + p.tau * thetaDot;
-    ns[no + 3] = thetaDot + p.tau * thetaAcc;
+    for (let i = start; i < end; i++) {
+      const o = i * 4;
+      const x = s[o];
+      const xDot = s[o + 1];
+      const theta = s[o + 2];
+      const thetaDot = s[o + 3];
+      const force = a[i] === 1 ? p.forceMag : -p.forceMag;
+      const cos = Math.cos(theta);
+      const sin = Math.sin(theta);
+      // Equations of Florian (2007), "Correct equations for the dynamics of the cart-pole
+      // system", as used by Gymnasium (frictionless cart and pole).
+      // Operation order follows Gymnasium's so float64 rounding matches bit for bit: the pole is
+      // unstable, and one ulp of difference grows to 1e-5 within a few hundred steps.
+      const thetaDotSq = thetaDot * thetaDot;
+      const cosSq = cos * cos;
+      const temp = (force + poleMassLength * thetaDotSq * sin) / totalMass;
+      const thetaAcc =
+        (p.gravity * sin - cos * temp) /
+        (p.length * (4.0 / 3.0 - (p.massPole * cosSq) / totalMass));
+      const xAcc = temp - (poleMassLength * thetaAcc * cos) / totalMass;
+      // Explicit Euler: positions move with the old velocities.
+      ns[o] = x + p.tau * xDot;
+      ns[o + 1] = xDot + p.tau * xAcc;
+      ns[o + 2] = theta + p.tau * thetaDot;
+      ns[o + 3] = thetaDot + p.tau * thetaAcc;
+    }
   },
-  observe(_p, s, so, out, oo) {
-    out[oo] = s[so];
-    out[oo + 1] = s[so + 1];
-    out[oo + 2] = s[so + 2];
-    out[oo + 3] = s[so + 3];
+  // The observation is the state (copied a row at a time: fewer loop checks than per element).
+  observe(_p, s, obs, start, end) {
+    for (let i = start; i < end; i++) {
+      const o = i * 4;
+      obs[o] = s[o];
+      obs[o + 1] = s[o + 1];
+      obs[o + 2] = s[o + 2];
+      obs[o + 3] = s[o + 3];
+    }
   },
-  terminal(p, s, so) {
-    const x = s[so];
-    const theta = s[so + 2];
-    return (
-      x < -p.xThreshold || x > p.xThreshold || theta < -p.thetaThreshold || theta > p.thetaThreshold
-    );
+  terminal(p, s, terminated, start, end) {
+    const xMax = p.xThreshold;
+    const thetaMax = p.thetaThreshold;
+    for (let i = start; i < end; i++) {
+      const x = s[i * 4];
+      const theta = s[i * 4 + 2];
+      terminated[i] = x < -xMax || x > xMax || theta < -thetaMax || theta > thetaMax ? 1 : 0;
+    }
   },
   // Gymnasium 1.x (sutton_barto_reward=False): 1 per step, the terminating step included.
-  reward: () => 1.0,
+  reward(_p, _s, _a, _ns, _terminated, rewards, start, end) {
+    rewards.fill(1.0, start, end);
+  },
 };
 
 export const cartPoleSpec: PhysicsSpec<CartPoleParams> = {

@@ -37,45 +37,36 @@ function initial(
   _p: MountainCarParams,
   rng: { uniformRange(a: number, b: number): number },
   s: Float64Array,
-  so: number,
+  i: number,
 ) {
-  s[so] = rng.uniformRange(-0.6, -0.4);
-  s[so + 1] = 0;
+  s[i * 2] = rng.uniformRange(-0.6, -0.4);
+  s[i * 2 + 1] = 0;
 }
 
-/**
- * Shared position/velocity update given the velocity change `dv` (from the engine and gravity).
- * Returns nothing; writes `ns[no ..]`.
- */
-function integrate(
-  p: MountainCarParams,
-  position: number,
-  velocity: number,
-  ns: Float64Array,
-  no: number,
-): void {
-  velocity = Math.min(Math.max(velocity, -p.maxSpeed), p.maxSpeed);
-  position += velocity;
-  position = Math.min(Math.max(position, p.minPosition), p.maxPosition);
-  // Inelastic left wall: the car stops when it hits it moving left.
-  if (position === p.minPosition && velocity < 0) velocity = 0;
-  ns[no] = position;
-  ns[no + 1] = velocity;
-}
-
+/** The observation is the state. */
 function observe(
   _p: MountainCarParams,
   s: Float64Array,
-  so: number,
-  out: Float64Array,
-  oo: number,
+  obs: Float64Array,
+  start: number,
+  end: number,
 ) {
-  out[oo] = s[so];
-  out[oo + 1] = s[so + 1];
+  for (let i = start; i < end; i++) {
+    obs[i * 2] = s[i * 2];
+    obs[i * 2 + 1] = s[i * 2 + 1];
+  }
 }
 
-function terminal(p: MountainCarParams, s: Float64Array, so: number): boolean {
-  return s[so] >= p.goalPosition && s[so + 1] >= p.goalVelocity;
+function terminal(
+  p: MountainCarParams,
+  s: Float64Array,
+  terminated: Uint8Array,
+  start: number,
+  end: number,
+) {
+  for (let i = start; i < end; i++) {
+    terminated[i] = s[i * 2] >= p.goalPosition && s[i * 2 + 1] >= p.goalVelocity ? 1 : 0;
+  }
 }
 
 /**
@@ -102,14 +93,24 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
   observationSpace,
   actionSpace: () => discrete(3),
   initial,
-  transition(p, s, so, a, ao, ns, no) {
-    const position = s[so];
-    const velocity = s[so + 1] + (a[ao] - 1) * p.force + Math.cos(3 * position) * -p.gravity;
-    integrate(p, position, velocity, ns, no);
+  transition(p, s, a, ns, start, end) {
+    for (let i = start; i < end; i++) {
+      const position = s[i * 2];
+      let velocity = s[i * 2 + 1] + (a[i] - 1) * p.force + Math.cos(3 * position) * -p.gravity;
+      velocity = Math.min(Math.max(velocity, -p.maxSpeed), p.maxSpeed);
+      let x = position + velocity;
+      x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
+      // Inelastic left wall: the car stops when it hits it moving left.
+      if (x === p.minPosition && velocity < 0) velocity = 0;
+      ns[i * 2] = x;
+      ns[i * 2 + 1] = velocity;
+    }
   },
   observe,
   terminal,
-  reward: () => -1.0,
+  reward(_p, _s, _a, _ns, _terminated, rewards, start, end) {
+    rewards.fill(-1.0, start, end);
+  },
 };
 
 /**
@@ -139,36 +140,41 @@ export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
   observationSpace,
   actionSpace: () => box(-1, 1, [1]),
   initial,
-  transition(p, s, so, a, ao, ns, no) {
+  transition(p, s, a, ns, start, end) {
     // Gymnasium runs this env in float32: its state array is float32 after every step, actions
     // are float32, and NumPy 2 keeps float32 when a Python float meets a float32 scalar (NEP 50),
     // while clipped values are Python floats (float64). We round at the same places with
     // `Math.fround`; otherwise replayed trajectories drift by more than float32 rounding.
     // A state set by reset (float64 in Gymnasium too) is used unrounded on its first step.
     const f = Math.fround;
-    const position = s[so];
-    const velocity = s[so + 1];
-    const u = f(a[ao]);
-    const cos3 = Math.cos(position === f(position) ? f(3 * position) : 3 * position);
-    let dv: number;
-    if (u < -1 || u > 1) {
-      dv = (u < -1 ? -1 : 1) * p.force - p.gravity * cos3; // Python floats: float64
-    } else {
-      dv = f(f(u * f(p.force)) - f(p.gravity * cos3));
+    for (let i = start; i < end; i++) {
+      const position = s[i * 2];
+      const velocity = s[i * 2 + 1];
+      const u = f(a[i]);
+      const cos3 = Math.cos(position === f(position) ? f(3 * position) : 3 * position);
+      let dv: number;
+      if (u < -1 || u > 1) {
+        dv = (u < -1 ? -1 : 1) * p.force - p.gravity * cos3; // Python floats: float64
+      } else {
+        dv = f(f(u * f(p.force)) - f(p.gravity * cos3));
+      }
+      let v = velocity === f(velocity) ? f(velocity + f(dv)) : velocity + dv;
+      v = Math.min(Math.max(v, -p.maxSpeed), p.maxSpeed);
+      let x = position === f(position) ? f(position + f(v)) : position + v;
+      x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
+      if (x === p.minPosition && v < 0) v = 0;
+      ns[i * 2] = f(x);
+      ns[i * 2 + 1] = f(v);
     }
-    let v = velocity === f(velocity) ? f(velocity + f(dv)) : velocity + dv;
-    v = Math.min(Math.max(v, -p.maxSpeed), p.maxSpeed);
-    let x = position === f(position) ? f(position + f(v)) : position + v;
-    x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
-    if (x === p.minPosition && v < 0) v = 0;
-    ns[no] = f(x);
-    ns[no + 1] = f(v);
   },
+
   observe,
   terminal,
-  reward(_p, _s, _so, a, ao, _ns, _no, terminated) {
-    const u = a[ao];
-    return (terminated ? 100.0 : 0) - u * u * 0.1;
+  reward(_p, _s, a, _ns, terminated, rewards, start, end) {
+    for (let i = start; i < end; i++) {
+      const u = a[i];
+      rewards[i] = (terminated[i] === 1 ? 100.0 : 0) - u * u * 0.1;
+    }
   },
 };
 

@@ -51,34 +51,44 @@ export const pendulumPhysics: Physics<PendulumParams> = {
   },
   observationSpace: (p) => box([-1, -1, -p.maxSpeed], [1, 1, p.maxSpeed]),
   actionSpace: (p) => box(-p.maxTorque, p.maxTorque, [1]),
-  initial(_p, rng, s, so) {
+  initial(_p, rng, s, i) {
     // Gymnasium's defaults: theta ~ U(-pi, pi), theta_dot ~ U(-1, 1).
-    s[so] = rng.uniformRange(-Math.PI, Math.PI);
-    s[so + 1] = rng.uniformRange(-1, 1);
+    s[i * 2] = rng.uniformRange(-Math.PI, Math.PI);
+    s[i * 2 + 1] = rng.uniformRange(-1, 1);
   },
-  transition(p, s, so, a, ao, ns, no) {
-    const th = s[so];
-    const thDot = s[so + 1];
-    const u = torque(p, a[ao]);
-    // Same grouping as Gymnasium, so rounding matches too; the torque term is float32 there.
-    let newThDot =
-      thDot +
-      (((3 * p.g) / (2 * p.l)) * Math.sin(th) + Math.fround((3.0 / (p.m * p.l * p.l)) * u)) * p.dt;
-    newThDot = Math.min(Math.max(newThDot, -p.maxSpeed), p.maxSpeed);
-    ns[no] = th + newThDot * p.dt;
-    ns[no + 1] = newThDot;
+  transition(p, s, a, ns, start, end) {
+    for (let i = start; i < end; i++) {
+      const th = s[i * 2];
+      const thDot = s[i * 2 + 1];
+      const u = torque(p, a[i]);
+      // Same grouping as Gymnasium, so rounding matches too; the torque term is float32 there.
+      let newThDot =
+        thDot +
+        (((3 * p.g) / (2 * p.l)) * Math.sin(th) + Math.fround((3.0 / (p.m * p.l * p.l)) * u)) *
+          p.dt;
+      newThDot = Math.min(Math.max(newThDot, -p.maxSpeed), p.maxSpeed);
+      ns[i * 2] = th + newThDot * p.dt;
+      ns[i * 2 + 1] = newThDot;
+    }
   },
-  observe(_p, s, so, out, oo) {
-    out[oo] = Math.cos(s[so]);
-    out[oo + 1] = Math.sin(s[so]);
-    out[oo + 2] = s[so + 1];
+  observe(_p, s, obs, start, end) {
+    for (let i = start; i < end; i++) {
+      const th = s[i * 2];
+      obs[i * 3] = Math.cos(th);
+      obs[i * 3 + 1] = Math.sin(th);
+      obs[i * 3 + 2] = s[i * 2 + 1];
+    }
   },
-  terminal: () => false,
-  reward(p, s, so, a, ao) {
-    const th = angleNormalize(s[so]);
-    const thDot = s[so + 1];
-    const u = torque(p, a[ao]);
-    return -(th * th + 0.1 * (thDot * thDot) + Math.fround(F32_0_001 * Math.fround(u * u)));
+  terminal(_p, _s, terminated, start, end) {
+    terminated.fill(0, start, end);
+  },
+  reward(p, s, a, _ns, _terminated, rewards, start, end) {
+    for (let i = start; i < end; i++) {
+      const th = angleNormalize(s[i * 2]);
+      const thDot = s[i * 2 + 1];
+      const u = torque(p, a[i]);
+      rewards[i] = -(th * th + 0.1 * (thDot * thDot) + Math.fround(F32_0_001 * Math.fround(u * u)));
+    }
   },
 };
 

@@ -36,24 +36,33 @@ export const point1dPhysics: Physics<Point1DParams> = {
   },
   observationSpace: (p) => box([-p.bound, -1], [p.bound, 1]),
   actionSpace: () => box(-1, 1, [1]),
-  initial(_p, rng, s, so) {
-    s[so] = rng.uniformRange(-1, 1);
-    s[so + 1] = rng.uniformRange(-1, 1);
+  initial(_p, rng, s, i) {
+    s[i * 2] = rng.uniformRange(-1, 1);
+    s[i * 2 + 1] = rng.uniformRange(-1, 1);
   },
-  transition(p, s, so, a, ao, ns, no) {
-    const u = Math.min(Math.max(a[ao], -1), 1);
-    const target = s[so + 1];
-    ns[no] = Math.min(Math.max(s[so] + p.speed * u, -p.bound), p.bound);
-    ns[no + 1] = target;
+  transition(p, s, a, ns, start, end) {
+    for (let i = start; i < end; i++) {
+      const u = Math.min(Math.max(a[i], -1), 1);
+      const target = s[i * 2 + 1];
+      ns[i * 2] = Math.min(Math.max(s[i * 2] + p.speed * u, -p.bound), p.bound);
+      ns[i * 2 + 1] = target;
+    }
   },
-  observe(_p, s, so, out, oo) {
-    out[oo] = s[so];
-    out[oo + 1] = s[so + 1];
+  // The observation is the state.
+  observe(_p, s, obs, start, end) {
+    for (let i = start; i < end; i++) {
+      obs[i * 2] = s[i * 2];
+      obs[i * 2 + 1] = s[i * 2 + 1];
+    }
   },
-  terminal: () => false,
-  reward(_p, _s, _so, _a, _ao, ns, no) {
-    const d = ns[no] - ns[no + 1];
-    return -d * d;
+  terminal(_p, _s, terminated, start, end) {
+    terminated.fill(0, start, end);
+  },
+  reward(_p, _s, _a, ns, _terminated, rewards, start, end) {
+    for (let i = start; i < end; i++) {
+      const d = ns[i * 2] - ns[i * 2 + 1];
+      rewards[i] = -d * d;
+    }
   },
 };
 
