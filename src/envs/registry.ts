@@ -15,7 +15,8 @@ import { pendulumSpec } from "./classic/pendulum.ts";
 import { type EnvOptions, PhysicsEnv, type PhysicsSpec } from "./physics.ts";
 import { describeValue, type Space } from "./spaces.ts";
 import { TOY_ENVS } from "./toy/entries.ts";
-import type { Action, Env, EnvFactory, ResetOptions, ResetResult, StepResult } from "./types.ts";
+import type { Env, EnvFactory } from "./types.ts";
+import { TimeLimit } from "./wrappers.ts";
 
 /** Optional facts about a registered env, used by `make` and listed by `envSpecs`. */
 export interface EnvMeta {
@@ -39,11 +40,10 @@ export interface EnvSpecInfo {
   readonly builtin: boolean;
 }
 
-interface Entry {
-  readonly factory: EnvFactory;
-  readonly meta: EnvMeta;
-  readonly physics?: PhysicsSpec;
-}
+/** A built-in with pure physics, or an env registered with a factory. */
+type Entry =
+  | { readonly kind: "physics"; readonly meta: EnvMeta; readonly physics: PhysicsSpec }
+  | { readonly kind: "factory"; readonly meta: EnvMeta; readonly factory: EnvFactory };
 
 const registry = new Map<string, Entry>();
 
@@ -70,19 +70,17 @@ export function register(id: string, factory: EnvFactory, meta: EnvMeta = {}): v
   }
   if (registry.has(id)) throw new Error(`register: env id "${id}" is already registered`);
   checkLimit(`register(${id})`, meta.maxEpisodeSteps);
-  registry.set(id, { factory, meta });
+  registry.set(id, { kind: "factory", factory, meta });
 }
 
-/** Registers a built-in from its physics spec. */
+/** Registers a built-in from its physics spec (`make` builds it from the spec). */
 function registerPhysics(spec: PhysicsSpec, description: string): void {
   const meta: EnvMeta = {
     maxEpisodeSteps: spec.maxEpisodeSteps,
     description,
     ...(spec.rewardThreshold !== undefined ? { rewardThreshold: spec.rewardThreshold } : {}),
   };
-  const factory: EnvFactory = (options) =>
-    new PhysicsEnv(spec.id, spec.physics, spec.physics.params(options), meta);
-  registry.set(spec.id, { factory, meta, physics: spec });
+  registry.set(spec.id, { kind: "physics", meta, physics: spec });
 }
 
 function checkLimit(where: string, n: unknown): void {
@@ -112,7 +110,7 @@ export function make(id: string, options: MakeOptions = {}): Env {
   const e = entry(id);
   const { maxEpisodeSteps, ...envOptions } = options;
   checkLimit(`make(${id})`, maxEpisodeSteps);
-  if (e.physics !== undefined) {
+  if (e.kind === "physics") {
     const spec = e.physics;
     const limit = maxEpisodeSteps ?? spec.maxEpisodeSteps;
     return new PhysicsEnv(spec.id, spec.physics, spec.physics.params(envOptions), {
@@ -123,7 +121,9 @@ export function make(id: string, options: MakeOptions = {}): Env {
   const env = e.factory(envOptions);
   const limit =
     maxEpisodeSteps ?? (env.maxEpisodeSteps === undefined ? e.meta.maxEpisodeSteps : undefined);
-  return limit === undefined ? env : new TimeLimited(env, limit, e.meta.rewardThreshold);
+  if (limit === undefined) return env;
+  const threshold = e.meta.rewardThreshold;
+  return new TimeLimit(env, limit, threshold === undefined ? {} : { rewardThreshold: threshold });
 }
 
 /**
@@ -135,7 +135,7 @@ export function physicsOf(
   options: MakeOptions = {},
 ): { spec: PhysicsSpec; params: unknown; maxEpisodeSteps: number } | null {
   const e = entry(id);
-  if (e.physics === undefined) return null;
+  if (e.kind !== "physics") return null;
   const { maxEpisodeSteps, ...envOptions } = options;
   checkLimit(`makeVec(${id})`, maxEpisodeSteps);
   return {
@@ -159,7 +159,7 @@ export function envSpecs(): EnvSpecInfo[] {
       id,
       observationSpace: env.observationSpace,
       actionSpace: env.actionSpace,
-      builtin: e.physics !== undefined,
+      builtin: e.kind === "physics",
       ...(env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: env.maxEpisodeSteps } : {}),
       ...(env.rewardThreshold !== undefined ? { rewardThreshold: env.rewardThreshold } : {}),
       ...(e.meta.description !== undefined ? { description: e.meta.description } : {}),
@@ -167,53 +167,6 @@ export function envSpecs(): EnvSpecInfo[] {
     env.close();
     return info;
   });
-}
-
-/**
- * Minimal time limit for user envs registered with `meta.maxEpisodeSteps` (Gymnasium's
- * TimeLimit semantics: truncated = true once `limit` steps were taken, terminated or not).
- * Built-ins count their steps themselves.
- */
-class TimeLimited implements Env {
-  readonly id: string;
-  readonly observationSpace: Space;
-  readonly actionSpace: Space;
-  readonly maxEpisodeSteps: number;
-  readonly rewardThreshold?: number;
-  private elapsed = 0;
-
-  constructor(
-    private readonly inner: Env,
-    limit: number,
-    rewardThreshold: number | undefined,
-  ) {
-    this.id = inner.id;
-    this.observationSpace = inner.observationSpace;
-    this.actionSpace = inner.actionSpace;
-    this.maxEpisodeSteps = limit;
-    const threshold = inner.rewardThreshold ?? rewardThreshold;
-    if (threshold !== undefined) this.rewardThreshold = threshold;
-  }
-
-  reset(options?: ResetOptions): ResetResult {
-    this.elapsed = 0;
-    return this.inner.reset(options);
-  }
-
-  step(action: Action): StepResult {
-    if (this.elapsed >= this.maxEpisodeSteps) {
-      throw new Error(
-        `${this.id}: step() called after the episode was truncated at ${this.maxEpisodeSteps} steps without reset() (action ${describeValue(action)})`,
-      );
-    }
-    const r = this.inner.step(action);
-    this.elapsed++;
-    return this.elapsed >= this.maxEpisodeSteps ? { ...r, truncated: true } : r;
-  }
-
-  close(): void {
-    this.inner.close();
-  }
 }
 
 registerPhysics(cartPoleSpec, "Balance a pole on a cart; Discrete(2) push left/right.");

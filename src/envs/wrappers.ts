@@ -42,7 +42,11 @@ export class TimeLimit implements Env {
   private elapsed = 0;
   private phase: "new" | "running" | "done" = "new";
 
-  constructor(env: Env, maxEpisodeSteps: number) {
+  /**
+   * @param options.rewardThreshold reported when the wrapped env declares none (`make` passes the
+   *   registered one).
+   */
+  constructor(env: Env, maxEpisodeSteps: number, options: { rewardThreshold?: number } = {}) {
     if (!Number.isInteger(maxEpisodeSteps) || maxEpisodeSteps < 1) {
       throw new RangeError(
         `TimeLimit(${env.id}): maxEpisodeSteps must be a positive integer, got ${describeValue(maxEpisodeSteps)}`,
@@ -52,7 +56,8 @@ export class TimeLimit implements Env {
     this.id = env.id;
     this.observationSpace = env.observationSpace;
     this.actionSpace = env.actionSpace;
-    if (env.rewardThreshold !== undefined) this.rewardThreshold = env.rewardThreshold;
+    const threshold = env.rewardThreshold ?? options.rewardThreshold;
+    if (threshold !== undefined) this.rewardThreshold = threshold;
     this.maxEpisodeSteps = maxEpisodeSteps;
   }
 

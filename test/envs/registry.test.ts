@@ -3,6 +3,7 @@ import { test } from "node:test";
 import { envSpecs, listEnvs, make, register } from "../../src/envs/registry.ts";
 import { box, discrete } from "../../src/envs/spaces.ts";
 import type { Env } from "../../src/envs/types.ts";
+import { TimeLimit } from "../../src/envs/wrappers.ts";
 
 const BUILTINS = [
   "CartPole-v1",
@@ -145,8 +146,47 @@ test("register: custom envs get the time limit; duplicates and bad limits are re
   );
   assert.throws(
     () => env.step(1),
-    /Counter-test: step\(\) called after the episode was truncated at 3 steps/,
+    /Counter-test: step\(\) called after the episode ended \(terminated, or truncated at the time limit of 3 steps\) without reset\(\)/,
   );
   assert.equal(make("Counter-test", { maxEpisodeSteps: 10 }).maxEpisodeSteps, 10);
   assert.equal(make("CartPole-v1", { maxEpisodeSteps: 10 }).maxEpisodeSteps, 10);
+});
+
+test("register: the time limit refuses step() before reset and after the episode ended, as TimeLimit", () => {
+  // An env that guards nothing itself and terminates when its counter reaches 2.
+  class Loose implements Env {
+    readonly id = "Loose-test";
+    readonly observationSpace = box(0, 100, [1]);
+    readonly actionSpace = discrete(2);
+    private n = 0;
+    reset() {
+      this.n = 0;
+      return { observation: Float64Array.of(0), info: {} };
+    }
+    step(a: number | ArrayLike<number>) {
+      this.n += a as number;
+      return {
+        observation: Float64Array.of(this.n),
+        reward: 1,
+        terminated: this.n >= 2,
+        truncated: false,
+        info: {},
+      };
+    }
+    close() {}
+  }
+  register("Loose-test", () => new Loose(), { maxEpisodeSteps: 4 });
+  const env = make("Loose-test");
+  assert.ok(env instanceof TimeLimit, "make wraps it in the TimeLimit wrapper");
+  assert.throws(() => env.step(1), /Loose-test: step\(\) called before reset\(\)/);
+  env.reset();
+  assert.equal(env.step(1).terminated, false);
+  assert.equal(env.step(1).terminated, true);
+  assert.throws(() => env.step(0), /Loose-test: step\(\) called after the episode ended/);
+  env.reset();
+  const flags = [0, 0, 0, 0].map(() => env.step(0).truncated);
+  assert.deepEqual(flags, [false, false, false, true]);
+  assert.throws(() => env.step(0), /truncated at the time limit of 4 steps\) without reset/);
+  env.reset();
+  assert.equal(env.step(0).truncated, false, "reset starts a new episode");
 });
