@@ -48,24 +48,24 @@ const PARAMS: AcrobotParams = {
 /** Torque of each discrete action. */
 const AVAIL_TORQUE = [-1.0, 0.0, 1.0] as const;
 
-// RK4 stage derivatives, module-level scratch so stepping never allocates. The torque (the fifth
-// augmented component) has derivative 0, so it stays constant through the stages.
+// RK4 scratch, module-level so stepping never allocates: the stage input `y`, Gymnasium's augmented
+// state `[theta1, theta2, dtheta1, dtheta2, torque]` (the torque's derivative is 0, so it stays
+// constant through the stages), and the four stage derivatives `k` `[4, 4]`. Passing the stage
+// through an array rather than as five number arguments matters when V8 does not inline `dsdt`:
+// number arguments of a call are boxed, which allocated 20 heap numbers per step.
+const y = new Float64Array(5);
 const k = new Float64Array(16);
 
 /**
- * Time derivative of `[theta1, theta2, dtheta1, dtheta2]` under torque `a`, written to
- * `out[oo .. oo + 4)` (book dynamics).
+ * Time derivative of the first four components of the augmented state `y` (book dynamics),
+ * written to `out[oo .. oo + 4)`.
  */
-function dsdt(
-  p: AcrobotParams,
-  theta1: number,
-  theta2: number,
-  dtheta1: number,
-  dtheta2: number,
-  a: number,
-  out: Float64Array,
-  oo: number,
-): void {
+function dsdt(p: AcrobotParams, y: Float64Array, out: Float64Array, oo: number): void {
+  const theta1 = y[0];
+  const theta2 = y[1];
+  const dtheta1 = y[2];
+  const dtheta2 = y[3];
+  const a = y[4];
   const { m1, m2, l1, lc1, lc2, g } = p;
   const i1 = p.moi;
   const i2 = p.moi;
@@ -118,15 +118,21 @@ export const acrobotPhysics: Physics<AcrobotParams> = {
     const c = dt / 6.0;
     for (let i = start; i < end; i++) {
       const o = i * 4;
-      const torque = AVAIL_TORQUE[a[i]];
       const y0 = s[o];
       const y1 = s[o + 1];
       const y2 = s[o + 2];
       const y3 = s[o + 3];
-      dsdt(p, y0, y1, y2, y3, torque, k, 0);
-      dsdt(p, y0 + dt2 * k[0], y1 + dt2 * k[1], y2 + dt2 * k[2], y3 + dt2 * k[3], torque, k, 4);
-      dsdt(p, y0 + dt2 * k[4], y1 + dt2 * k[5], y2 + dt2 * k[6], y3 + dt2 * k[7], torque, k, 8);
-      dsdt(p, y0 + dt * k[8], y1 + dt * k[9], y2 + dt * k[10], y3 + dt * k[11], torque, k, 12);
+      y[4] = AVAIL_TORQUE[a[i]];
+      // k1 = f(y), k2 = f(y + dt/2 k1), k3 = f(y + dt/2 k2), k4 = f(y + dt k3).
+      for (let stage = 0; stage < 4; stage++) {
+        const h = stage === 0 ? 0 : stage === 3 ? dt : dt2;
+        const prev = 4 * (stage - 1);
+        y[0] = stage === 0 ? y0 : y0 + h * k[prev];
+        y[1] = stage === 0 ? y1 : y1 + h * k[prev + 1];
+        y[2] = stage === 0 ? y2 : y2 + h * k[prev + 2];
+        y[3] = stage === 0 ? y3 : y3 + h * k[prev + 3];
+        dsdt(p, y, k, 4 * stage);
+      }
       const n0 = y0 + c * (k[0] + 2 * k[4] + 2 * k[8] + k[12]);
       const n1 = y1 + c * (k[1] + 2 * k[5] + 2 * k[9] + k[13]);
       const n2 = y2 + c * (k[2] + 2 * k[6] + 2 * k[10] + k[14]);
