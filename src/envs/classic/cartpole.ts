@@ -10,6 +10,7 @@ import type { Rng } from "../../core/rng.ts";
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box, discrete } from "../spaces.ts";
+import * as trig from "../trig.ts";
 
 /** CartPole has no options; the constants are Gymnasium's. */
 export interface CartPoleParams {
@@ -66,8 +67,9 @@ export const cartPolePhysics: Physics<CartPoleParams> = {
       const theta = s[o + 2];
       const thetaDot = s[o + 3];
       const force = a[i] === 1 ? p.forceMag : -p.forceMag;
-      const cos = Math.cos(theta);
-      const sin = Math.sin(theta);
+      // Same values as Math.cos/Math.sin, without a C call for small angles (see trig.ts).
+      const cos = trig.cos(theta);
+      const sin = trig.sin(theta);
       // Equations of Florian (2007), "Correct equations for the dynamics of the cart-pole
       // system", as used by Gymnasium (frictionless cart and pole).
       // Operation order follows Gymnasium's so float64 rounding matches bit for bit: the pole is
