@@ -480,6 +480,48 @@ export function matmulABtAdd(
   }
 }
 
+/**
+ * out[j] += sum_i g[i, j] over g [M, N] (= with `overwrite`): the bias gradient. Four columns at a
+ * time in registers, so out is written once per column rather than once per row.
+ */
+export function columnSums(
+  g: Float64Array,
+  out: Float64Array,
+  M: number,
+  N: number,
+  overwrite: boolean,
+): void {
+  let j = 0;
+  for (; j + 4 <= N; j += 4) {
+    let s0 = 0;
+    let s1 = 0;
+    let s2 = 0;
+    let s3 = 0;
+    for (let i = 0, o = j; i < M; i = (i + 1) | 0, o = (o + N) | 0) {
+      s0 += g[o];
+      s1 += g[(o + 1) | 0];
+      s2 += g[(o + 2) | 0];
+      s3 += g[(o + 3) | 0];
+    }
+    if (overwrite) {
+      out[j] = s0;
+      out[j + 1] = s1;
+      out[j + 2] = s2;
+      out[j + 3] = s3;
+    } else {
+      out[j] += s0;
+      out[j + 1] += s1;
+      out[j + 2] += s2;
+      out[j + 3] += s3;
+    }
+  }
+  for (; j < N; j++) {
+    let s = 0;
+    for (let i = 0, o = j; i < M; i++, o += N) s += g[o];
+    out[j] = overwrite ? s : out[j] + s;
+  }
+}
+
 /** Activations of the fused dense layer; "none" is the identity. */
 export type DenseActivation = "tanh" | "relu" | "elu" | "none";
 

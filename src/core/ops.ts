@@ -9,6 +9,7 @@
 import {
   activateInPlace,
   activationGrad,
+  columnSums,
   type DenseActivation,
   matmulABtAdd,
   matmulAtBAdd,
@@ -785,13 +786,9 @@ export const RULES = {
       else matmulAtBAdd(x.data, gz, gradOf(w), B, I, O);
     }
     if (b?.tracked) {
-      let gb = gradToWrite(b);
-      let i0 = 0;
-      if (gb !== null) {
-        for (let j = 0; j < O; j++) gb[j] = gz[j]; // = 0 + gz[0, j]: the same bits as adding
-        i0 = 1;
-      } else gb = gradOf(b);
-      for (let i = i0; i < B; i++) for (let j = 0; j < O; j++) gb[j] += gz[i * O + j];
+      const gb = gradToWrite(b);
+      if (gb !== null) columnSums(gz, gb, B, O, true);
+      else columnSums(gz, gradOf(b), B, O, false);
     }
     if (x.tracked) matmulABtAdd(gz, w.data, gradOf(x), B, O, I);
   }) as Rule,
