@@ -109,7 +109,7 @@ export const cartPolePhysics: Physics<CartPoleParams> = {
   },
   // Gymnasium 1.x (sutton_barto_reward=False): 1 per step, the terminating step included.
   reward(_p, _s, _a, _ns, _terminated, rewards, start, end) {
-    rewards.fill(1.0, start, end);
+    for (let i = start; i < end; i++) rewards[i] = 1.0;
   },
 };
 

@@ -109,7 +109,7 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
   observe,
   terminal,
   reward(_p, _s, _a, _ns, _terminated, rewards, start, end) {
-    rewards.fill(-1.0, start, end);
+    for (let i = start; i < end; i++) rewards[i] = -1.0;
   },
 };
 

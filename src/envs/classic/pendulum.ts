@@ -80,7 +80,7 @@ export const pendulumPhysics: Physics<PendulumParams> = {
     }
   },
   terminal(_p, _s, terminated, start, end) {
-    terminated.fill(0, start, end);
+    for (let i = start; i < end; i++) terminated[i] = 0;
   },
   reward(p, s, a, _ns, _terminated, rewards, start, end) {
     for (let i = start; i < end; i++) {

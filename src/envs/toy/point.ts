@@ -56,7 +56,7 @@ export const point1dPhysics: Physics<Point1DParams> = {
     }
   },
   terminal(_p, _s, terminated, start, end) {
-    terminated.fill(0, start, end);
+    for (let i = start; i < end; i++) terminated[i] = 0;
   },
   reward(_p, _s, _a, ns, _terminated, rewards, start, end) {
     for (let i = start; i < end; i++) {
