@@ -569,8 +569,8 @@ export function activateInPlace(y: Float64Array, n: number, act: DenseActivation
 }
 
 /**
- * gz[i] = g[i] * act'(z[i]), written from the activation's output y (all three derivatives are
- * functions of y: tanh' = 1 - y^2, relu' = [y > 0], elu' = y + 1 for z <= 0).
+ * gz[i] = g[i] * act'(z[i]) (gz may be g itself), written from the activation's output y (all
+ * three derivatives are functions of y: tanh' = 1 - y^2, relu' = [y > 0], elu' = y + 1 for z <= 0).
  */
 export function activationGrad(
   y: Float64Array,

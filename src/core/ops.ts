@@ -778,8 +778,11 @@ export const RULES = {
     const [x, w, b] = node.inputs;
     const [B, I] = x.shape;
     const O = w.shape[1];
-    const gz = alloc(B * O);
-    activationGrad(node.out.data, g, gz, B * O, node.saved as DenseActivation);
+    // GZ overwrites G in place: G (this output's gradient) is dead once this rule returns, and
+    // one [B, O] buffer fewer keeps a batch-256 step's working set inside the 512 KB L2.
+    const act = node.saved as DenseActivation;
+    if (act !== "none") activationGrad(node.out.data, g, g, B * O, act);
+    const gz = g;
     if (w.tracked) {
       const gw = gradToWrite(w);
       if (gw !== null) matmulAtBAdd(x.data, gz, gw, B, I, O, true);
