@@ -1,7 +1,8 @@
 /**
  * The one source of randomness in policygrad: a seeded xoshiro128** generator (Blackman & Vigna,
  * "Scrambled linear pseudorandom number generators", 2018) with serializable state and independent
- * streams. `Math.random` is never used anywhere: the same seed gives bit-identical results.
+ * streams. It is the only source of randomness (no unseeded generator anywhere): the same seed gives
+ * bit-identical results.
  *
  * xoshiro128** works on four 32-bit words, so every operation maps onto V8's fast int32 paths
  * (`Math.imul`, `>>>`), with no BigInt. `jump()` advances by 2^64 draws, which is how `split()` makes
