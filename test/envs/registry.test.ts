@@ -108,32 +108,46 @@ test("bad actions and misuse give errors naming env, action and space", () => {
   assert.throws(() => cartDone.step(1), /CartPole-v1: step\(\) called after the episode ended/);
 });
 
-test("register: custom envs get the time limit; duplicates and bad limits are rejected", () => {
-  class Counter implements Env {
-    readonly id = "Counter-test";
-    readonly observationSpace = box(0, 100, [1]);
-    readonly actionSpace = discrete(2);
-    private n = 0;
-    reset() {
-      this.n = 0;
-      return { observation: Float64Array.of(0), info: {} };
-    }
-    step(a: number | ArrayLike<number>) {
-      this.n += a as number;
-      return {
-        observation: Float64Array.of(this.n),
-        reward: 1,
-        terminated: false,
-        truncated: false,
-        info: {},
-      };
-    }
-    close() {}
+/**
+ * A custom env that guards nothing itself: its observation counts the actions taken, every reward
+ * is 1, and it terminates once the count reaches `terminateAt`.
+ */
+class Counter implements Env {
+  readonly observationSpace = box(0, 100, [1]);
+  readonly actionSpace = discrete(2);
+  private n = 0;
+  constructor(
+    readonly id: string,
+    private readonly terminateAt = Number.POSITIVE_INFINITY,
+  ) {}
+  reset() {
+    this.n = 0;
+    return { observation: Float64Array.of(0), info: {} };
   }
-  register("Counter-test", () => new Counter(), { maxEpisodeSteps: 3, rewardThreshold: 2 });
-  assert.throws(() => register("Counter-test", () => new Counter()), /already registered/);
+  step(a: number | ArrayLike<number>) {
+    this.n += a as number;
+    return {
+      observation: Float64Array.of(this.n),
+      reward: 1,
+      terminated: this.n >= this.terminateAt,
+      truncated: false,
+      info: {},
+    };
+  }
+  close() {}
+}
+
+test("register: custom envs get the time limit; duplicates and bad limits are rejected", () => {
+  register("Counter-test", () => new Counter("Counter-test"), {
+    maxEpisodeSteps: 3,
+    rewardThreshold: 2,
+  });
   assert.throws(
-    () => register("Counter-bad", () => new Counter(), { maxEpisodeSteps: 0 }),
+    () => register("Counter-test", () => new Counter("Counter-test")),
+    /already registered/,
+  );
+  assert.throws(
+    () => register("Counter-bad", () => new Counter("Counter-bad"), { maxEpisodeSteps: 0 }),
     /maxEpisodeSteps must be a positive integer, got 0/,
   );
   const env = make("Counter-test");
@@ -153,29 +167,7 @@ test("register: custom envs get the time limit; duplicates and bad limits are re
 });
 
 test("register: the time limit refuses step() before reset and after the episode ended, as TimeLimit", () => {
-  // An env that guards nothing itself and terminates when its counter reaches 2.
-  class Loose implements Env {
-    readonly id = "Loose-test";
-    readonly observationSpace = box(0, 100, [1]);
-    readonly actionSpace = discrete(2);
-    private n = 0;
-    reset() {
-      this.n = 0;
-      return { observation: Float64Array.of(0), info: {} };
-    }
-    step(a: number | ArrayLike<number>) {
-      this.n += a as number;
-      return {
-        observation: Float64Array.of(this.n),
-        reward: 1,
-        terminated: this.n >= 2,
-        truncated: false,
-        info: {},
-      };
-    }
-    close() {}
-  }
-  register("Loose-test", () => new Loose(), { maxEpisodeSteps: 4 });
+  register("Loose-test", () => new Counter("Loose-test", 2), { maxEpisodeSteps: 4 });
   const env = make("Loose-test");
   assert.ok(env instanceof TimeLimit, "make wraps it in the TimeLimit wrapper");
   assert.throws(() => env.step(1), /Loose-test: step\(\) called before reset\(\)/);
