@@ -24,6 +24,7 @@ import {
   tensor,
   valueAndGrad,
 } from "../src/core/index.ts";
+import { useSimd } from "../src/core/simd.ts";
 import { createMlpInference, initMlp, type MlpSpec, mlp } from "../src/nn/index.ts";
 
 const BATCHES = [1, 16, 256, 4096] as const;
@@ -104,6 +105,7 @@ async function main(): Promise<void> {
     ]),
   );
   const ours: Record<string, number> = {};
+  const jsOnly: Record<string, number> = {};
   const infer: Record<string, number> = {};
   const tfjs: Record<string, number> = {};
   const lossGap: Record<string, number> = {};
@@ -125,6 +127,10 @@ async function main(): Promise<void> {
     };
     ours[B] = B * rate(ourStep);
     alloc[B] = bytesPerStep(ourStep);
+    // The same step with the WebAssembly SIMD kernels off: what the plain JS kernels reach.
+    useSimd(false);
+    jsOnly[B] = B * rate(ourStep);
+    useSimd(true);
 
     const forward = createMlpInference(spec, B);
     const out = new Float64Array(B * 2);
@@ -161,16 +167,16 @@ async function main(): Promise<void> {
     "REINFORCE loss -mean(logp(a) * w), MLP 4-64-64-2 tanh, forward+backward, samples/s (one process)",
   );
   console.log(
-    `${"batch".padStart(6)} ${"policygrad".padStart(12)} ${"tfjs-cpu".padStart(12)} ${"ratio".padStart(8)} ${"inference".padStart(12)} ${"|dloss|".padStart(9)} ${"bytes/step".padStart(10)}`,
+    `${"batch".padStart(6)} ${"policygrad".padStart(12)} ${"tfjs-cpu".padStart(12)} ${"ratio".padStart(8)} ${"JS kernels".padStart(12)} ${"inference".padStart(12)} ${"|dloss|".padStart(9)} ${"bytes/step".padStart(10)}`,
   );
   for (const B of BATCHES) {
     const ratio = (ours[B] / tfjs[B]).toFixed(1).padStart(7);
     console.log(
-      `${String(B).padStart(6)} ${f(ours[B])} ${f(tfjs[B])} ${ratio}x ${f(infer[B])} ${lossGap[B].toExponential(1).padStart(9)} ${String(Math.round(alloc[B])).padStart(10)}`,
+      `${String(B).padStart(6)} ${f(ours[B])} ${f(tfjs[B])} ${ratio}x ${f(jsOnly[B])} ${f(infer[B])} ${lossGap[B].toExponential(1).padStart(9)} ${String(Math.round(alloc[B])).padStart(10)}`,
     );
   }
   console.log(
-    "(ratio = policygrad / tfjs-cpu; inference = createMlpInference forward only; |dloss| = float64 vs tfjs float32 loss;\n bytes/step = heap + ArrayBuffer growth per policygrad forward+backward step, gradients reused)",
+    "(ratio = policygrad / tfjs-cpu; JS kernels = policygrad with its WebAssembly SIMD kernels off; inference = createMlpInference forward only; |dloss| = float64 vs tfjs float32 loss;\n bytes/step = heap + ArrayBuffer growth per policygrad forward+backward step, gradients reused)",
   );
   // Figures are wall-clock: with other processes running they drop (2 cores here), so say so.
   console.log(

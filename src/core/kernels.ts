@@ -13,6 +13,12 @@
  */
 
 import { simd } from "./simd.ts";
+import { tanhFast } from "./tanh.ts";
+
+export { tanhFast };
+
+/** From this many elements, tanh in the SIMD module beats the JS loop, copies included. */
+const SIMD_TANH_FROM = 256;
 
 /**
  * out[M,N] = a[M,K] @ b[K,N] (+ bias[N] on every row if given). Overwrites out.
@@ -35,7 +41,7 @@ export function matmulInto(
   if ((N & 1) === 0 && M * K * N >= 2048) {
     const s = simd();
     if (s !== null) {
-      s.matmul(a, b, bias, out, M, K, N);
+      s.matmul(a, b, bias, out, M, K, N, false);
       return;
     }
   }
@@ -550,39 +556,41 @@ export function columnSums(
 /** Activations of the fused dense layer; "none" is the identity. */
 export type DenseActivation = "tanh" | "relu" | "elu" | "none";
 
-// tanh from a table and the addition formula tanh(a + d) = (tanh a + tanh d) / (1 + tanh a tanh d).
-// Math.tanh costs ~19 ns here (a C call into fdlibm, which goes through expm1); this inlines into
-// the caller's loop and costs ~5 ns. a is x rounded to a multiple of 1/64, so |d| <= 1/128 and
-// the series d - d^3/3 + 2d^5/15 - 17d^7/315 is exact to ~1e-19 relative (the next term, 62d^9/2835,
-// is below 3e-19 of d). The table holds Math.tanh(a); the result is within a few ulps of
-// Math.tanh (test/core/ops.test.ts bounds it at 1e-15 relative). Beyond |x| = 20, tanh rounds to
-// +-1 in float64.
-const TANH_STEP = 64;
-const TANH_MAX = 20;
-const TANH_MID = TANH_MAX * TANH_STEP;
-const TANH_TABLE = new Float64Array(2 * TANH_MID + 1);
-for (let i = 0; i < TANH_TABLE.length; i++) TANH_TABLE[i] = Math.tanh((i - TANH_MID) / TANH_STEP);
-const T3 = -1 / 3;
-const T5 = 2 / 15;
-const T7 = -17 / 315;
-
-/** tanh(x) to within a few ulps (NaN stays NaN, -0 stays -0), faster than Math.tanh. */
-export function tanhFast(x: number): number {
-  if (x > TANH_MAX) return 1;
-  if (x < -TANH_MAX) return -1;
-  if (x === 0) return x;
-  // Index of the nearest grid point (the +0.5 rounds; the offset keeps the argument positive so
-  // `| 0` truncation is a floor). NaN gives index 0 and then d = NaN.
-  const i = (x * TANH_STEP + (TANH_MID + 0.5)) | 0;
-  const d = x - (i - TANH_MID) * (1 / TANH_STEP); // exact (Sterbenz)
-  const d2 = d * d;
-  const td = d + d * d2 * (T3 + d2 * (T5 + d2 * T7));
-  const t = TANH_TABLE[i];
-  return (t + td) / (1 + t * td);
+/**
+ * out[M,N] = act(a[M,K] @ b[K,N] + bias[N]): the fused dense layer's forward. When the product
+ * runs in the SIMD module, tanh is applied there too, before the one copy out.
+ */
+export function denseInto(
+  a: Float64Array,
+  b: Float64Array,
+  bias: Float64Array | null,
+  out: Float64Array,
+  M: number,
+  K: number,
+  N: number,
+  act: DenseActivation,
+): void {
+  if ((N & 1) === 0 && M * K * N >= 2048) {
+    const s = simd();
+    if (s !== null) {
+      s.matmul(a, b, bias, out, M, K, N, act === "tanh");
+      if (act !== "tanh") activateInPlace(out, M * N, act);
+      return;
+    }
+  }
+  matmulInto(a, b, bias, out, M, K, N);
+  activateInPlace(out, M * N, act);
 }
 
 /** y = act(y) in place over the first n elements. */
 export function activateInPlace(y: Float64Array, n: number, act: DenseActivation): void {
+  if (act === "tanh" && n >= SIMD_TANH_FROM) {
+    const s = simd();
+    if (s !== null) {
+      s.tanh(y, n);
+      return;
+    }
+  }
   if (act === "tanh") {
     for (let i = 0; i < n; i++) y[i] = tanhFast(y[i]);
   } else if (act === "relu") {

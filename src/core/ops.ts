@@ -7,10 +7,10 @@
  * shapes it got and what it expected.
  */
 import {
-  activateInPlace,
   activationGrad,
   columnSums,
   type DenseActivation,
+  denseInto,
   matmulABtAdd,
   matmulAtBAdd,
   matmulInto,
@@ -548,8 +548,7 @@ export function dense(x: Tensor, w: Tensor, b: Tensor | null, activation: DenseA
     );
   }
   const out = alloc(B * O);
-  matmulInto(x.data, w.data, b === null ? null : b.data, out, B, I, O);
-  activateInPlace(out, B * O, activation);
+  denseInto(x.data, w.data, b === null ? null : b.data, out, B, I, O, activation);
   const t = new Tensor(out, [B, O]);
   if (needsTape(x, w, b)) record("dense", t, b === null ? [x, w] : [x, w, b], activation);
   return t;

@@ -1,23 +1,27 @@
 /**
- * The batched matrix kernels as WebAssembly SIMD: one generated function, `gemm`, computes
+ * The batched kernels as WebAssembly SIMD (f64x2). The module is assembled below (~2.5 KB), so no
+ * build step or binary file is involved; where WebAssembly SIMD is missing, `simd()` is null and
+ * the JS kernels in kernels.ts run. Four functions:
  *
- *   out[r, j] = init[r, j] + sum_t A[r, t] * B[t, j]     (t ascending; init = bias[j] or 0)
- *
- * two columns per f64x2 lane pair, in tiles of 4 rows x 4 columns (8 vector accumulators), and
- * either stores the sums or adds them to out. The forward product, the weight gradient (A = x^T
- * through its strides) and the input gradient (B = W^T, transposed while copied in) are all this
- * one function, called from kernels.ts for batches where it pays.
+ *   gemm       out[r, j] = init[r, j] + sum_t A[r, t] * B[t, j]   (t ascending; init = bias[j] or 0)
+ *              then stores the sums or adds them to out; A is read through two strides, so the
+ *              forward product (A = x) and the weight gradient (A = x^T) are both this function.
+ *   outer      out = a (x) g, the weight gradient of a single row (a gemm of one-step tiles
+ *              would be all setup).
+ *   transpose  for the input gradient g W^T: W^T is copied out once, then it is a gemm too.
+ *   tanh       in place, the same operations as tanhFast (tanh.ts) on the same table.
  *
  * Why: scalar JS tops out near 1.5 GMAC/s here (every typed-array read is bounds-checked, one
- * multiply-add per instruction pair); f64x2 does two per pair without checks. Each output element
- * is still summed in the same order as the JS kernels (init, then t ascending, no fused
- * multiply-add: WebAssembly forbids fusing), so both give the same bits and a row's result does
- * not depend on which path or batch size computed it (test/core/simd.test.ts checks bit equality).
+ * multiply-add per instruction pair); f64x2 does two per pair without checks, ~5x the JS kernels at
+ * batch 256. Every output element is computed with the same operations in the same order as the JS
+ * kernels, and WebAssembly never fuses a multiply-add, so both paths give the same bits and a row's
+ * result does not depend on the path or the batch size (test/core/simd.test.ts checks this).
  *
- * The operands are copied into the module's memory and the result copied out: O(MK + KN + MN)
- * copies against O(MKN) multiply-adds. The module is assembled below (~2 KB), so no build step or
- * binary file is involved; where WebAssembly SIMD is missing, `simd` is null and the JS kernels run.
+ * The operands are copied into the module's memory and the results copied out: O(MK + KN + MN)
+ * copies against O(MKN) multiply-adds. The memory starts with tanh's table; the operands of each
+ * call are laid out after it.
  */
+import { T3, T5, T7, TANH_MAX, TANH_MID, TANH_STEP, TANH_TABLE } from "./tanh.ts";
 
 // The part of the WebAssembly API used here. Its full types live in TypeScript's DOM library,
 // which this package does not load (the core must not lean on browser-only globals by accident).
@@ -30,7 +34,7 @@ declare const WebAssembly: {
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 };
 
-// --- a minimal WebAssembly encoder: only the instructions gemm uses ---
+// --- a minimal WebAssembly encoder: only the instructions used below ---
 
 const I32 = 0x7f;
 const V128 = 0x7b;
@@ -132,47 +136,118 @@ class Code {
   brIf(depth: number): this {
     return this.emit(0x0d, ...uleb(depth));
   }
+  /** f64.load / f64.store at [address] (no offset). */
+  f64Load(): this {
+    return this.emit(0x2b, 3, 0);
+  }
+  f64Store(): this {
+    return this.emit(0x39, 3, 0);
+  }
   private simd(op: number, ...rest: number[]): this {
     return this.emit(0xfd, ...uleb(op), ...rest);
   }
   /** v128.load at [address + offset] (alignment hint 8 bytes). */
-  load(offset: number): this {
+  load(offset = 0): this {
     return this.simd(0x00, 3, ...uleb(offset));
+  }
+  store(offset = 0): this {
+    return this.simd(0x0b, 3, ...uleb(offset));
   }
   /** v128.load64_splat: one f64 from memory into both lanes. */
   loadSplat(): this {
     return this.simd(0x0a, 3, 0);
   }
-  store(offset: number): this {
-    return this.simd(0x0b, 3, ...uleb(offset));
-  }
-  zero(): this {
-    return this.simd(0x0c, ...new Array<number>(16).fill(0));
-  }
-  /** v128.load64_lane 1: one f64 from memory into lane 1 of the vector on the stack. */
+  /** v128.load64_lane 1: [address, vector] -> the vector with lane 1 loaded from memory. */
   loadLane1(): this {
     return this.simd(0x57, 3, 0, 1);
+  }
+  /** v128.load64_zero: one f64 into lane 0, lane 1 zero. */
+  loadZero(): this {
+    return this.simd(0x5d, 3, 0);
+  }
+  /** v128.store64_lane 0: [address, vector] -> lane 0 to memory. */
+  storeLane0(): this {
+    return this.simd(0x5b, 3, 0, 0);
+  }
+  /** v128.const with both f64 lanes = value. */
+  f64x2Const(value: number): this {
+    const lane = Array.from(new Uint8Array(new Float64Array([value]).buffer));
+    return this.simd(0x0c, ...lane, ...lane);
+  }
+  i32x4Splat(): this {
+    return this.simd(0x11);
+  }
+  i32x4Lane(lane: number): this {
+    return this.simd(0x1b, lane);
+  }
+  i32x4Sub(): this {
+    return this.simd(0xb1);
+  }
+  /** i32x4.trunc_sat_f64x2_s_zero: both f64 lanes truncated to i32 lanes 0 and 1. */
+  truncToI32(): this {
+    return this.simd(0xfc);
+  }
+  /** f64x2.convert_low_i32x4_s: i32 lanes 0 and 1 to f64. */
+  i32ToF64(): this {
+    return this.simd(0xfe);
+  }
+  f64x2Eq(): this {
+    return this.simd(0x47);
+  }
+  f64x2Lt(): this {
+    return this.simd(0x49);
+  }
+  f64x2Gt(): this {
+    return this.simd(0x4a);
+  }
+  /** v128.bitselect: [a, b, mask] -> a where mask bits are set, else b. */
+  select(): this {
+    return this.simd(0x52);
   }
   f64x2Add(): this {
     return this.simd(0xf0);
   }
+  f64x2Sub(): this {
+    return this.simd(0xf1);
+  }
   f64x2Mul(): this {
     return this.simd(0xf2);
   }
+  f64x2Div(): this {
+    return this.simd(0xf3);
+  }
+  /** f64x2.pmin / pmax: b < a ? b : a and a < b ? b : a, lane by lane (NaN in a passes through). */
+  f64x2Pmin(): this {
+    return this.simd(0xf6);
+  }
+  f64x2Pmax(): this {
+    return this.simd(0xf7);
+  }
 }
 
-// gemm's parameters (all i32; addresses and strides in bytes), then its locals.
+/** A function body: its locals (i32 count, v128 count) and code. */
+function body(i32s: number, v128s: number, c: Code): number[] {
+  const code = [2, ...uleb(i32s), I32, ...uleb(v128s), V128, ...c.bytes, 0x0b];
+  return [...uleb(code.length), ...code];
+}
+
+// --- gemm ---
+
+// Parameters (all i32; addresses and strides in bytes), then locals.
 const PA = 0; // A[r, t] is at PA + r * ARS + t * ATS
 const ARS = 1;
 const ATS = 2;
-const PB = 3; // B[t, j] is at PB + (t * N + j) * 8, or PB + (j * T + t) * 8 with MODE bit 2
+const PB = 3; // B[t, j] is at PB + (t * N + j) * 8
 const PO = 4; // out[r, j] is at PO + (r * N + j) * 8
 const M = 5;
 const T = 6;
 const N = 7;
 const PBIAS = 8;
-const MODE = 9; // bit 0: start from bias[j]; bit 1: add into out, not store; bit 2: B column-major
-const N_PARAMS = 10;
+// MODE bit 0: start from bias[j]; bit 1: add into out instead of storing; bit 2: B is column-major,
+// B[t, j] at PB + (j * T + t) * 8 (read in place, two scalars per vector; single-row tiles only,
+// for the input gradient of one row, where a transposed copy would cost more than the product).
+const MODE = 9;
+const GEMM_PARAMS = 10;
 const R = 10; // first row of the tile
 const J = 11; // first column of the tile
 const K = 12; // reduction steps left
@@ -180,51 +255,40 @@ const P = [13, 14, 15, 16]; // A pointers of the tile's rows
 const Q = 17; // B pointer: B[t, J]
 const NB = 18; // N * 8
 const O = 19; // out pointer
-const X = 20; // scratch pointer
-const TB = 21; // T * 8
-const N_I32 = 12;
+const X = 20; // column-major B: the address of the next column's element
+const TB = 21; // column-major B: the stride between its columns, T * 8
+const GEMM_I32 = 12;
 const ACC = [22, 23, 24, 25, 26, 27, 28, 29]; // tile row i, vector v: ACC[i * vecs + v]
 const BV = [30, 31];
 const S = 32;
-const N_V128 = 11;
+const ZERO = 33; // never written: locals start at zero, and this is 2 bytes where a const is 18
+const GEMM_V128 = 12;
 
 /**
- * Loads B[t, J + 2v .. J + 2v + 2] for the current t. Row-major: one v128 load at Q. Column-major
- * (ABt's B = W^T read in place, no transposed copy): two f64 loads, T * 8 bytes apart.
+ * The reduction loop of a tile: acc[i][v] += A[R + i, t] * B[t, J + 2v .. +2] for t ascending.
+ * Q walks down B's rows (row-major: by N * 8; column-major: by 8).
  */
-function loadB(c: Code, v: number, columnMajor: boolean): void {
-  if (!columnMajor) {
-    c.get(Q).load(16 * v);
-    return;
-  }
-  // load64_lane takes [address, vector]: the second address goes on the stack first.
-  c.get(Q);
-  if (v > 0)
-    c.get(TB)
-      .i32(2 * v)
-      .mul()
-      .add();
-  c.tee(X).get(TB).add();
-  c.get(X).loadSplat().loadLane1();
-}
-
-/** The reduction loop of a tile: acc[i][v] += A[R + i, t] * B[t, J + 2v .. +2] for t ascending. */
 function reduce(c: Code, rows: number, vecs: number, columnMajor: boolean): void {
   c.get(T).set(K);
   c.block().get(K).eqz().brIf(0).loop();
   if (rows === 1) {
     // One row: the splat of A stays in S and each B vector is used once.
     c.get(P[0]).loadSplat().set(S);
+    if (columnMajor) c.get(Q).set(X);
     for (let v = 0; v < vecs; v++) {
       c.get(ACC[v]).get(S);
-      loadB(c, v, columnMajor);
+      if (columnMajor) {
+        // [address of lane 1, lane 0 splat] -> load64_lane; then X moves two columns on.
+        c.get(X).get(TB).add().get(X).loadSplat().loadLane1();
+        c.get(X).get(TB).i32(1).shl().add().set(X);
+      } else c.get(Q).load(16 * v);
       c.f64x2Mul().f64x2Add().set(ACC[v]);
     }
   } else {
-    for (let v = 0; v < vecs; v++) {
-      loadB(c, v, columnMajor);
-      c.set(BV[v]);
-    }
+    for (let v = 0; v < vecs; v++)
+      c.get(Q)
+        .load(16 * v)
+        .set(BV[v]);
     for (let i = 0; i < rows; i++) {
       c.get(P[i]).loadSplat().set(S);
       for (let v = 0; v < vecs; v++) {
@@ -264,15 +328,17 @@ function tile(c: Code, rows: number, vecs: number): void {
     for (let i = 1; i < rows; i++) c.get(ACC[v]).set(ACC[i * vecs + v]);
   }
   c.else();
-  for (let i = 0; i < rows * vecs; i++) c.zero().set(ACC[i]);
+  for (let i = 0; i < rows * vecs; i++) c.get(ZERO).set(ACC[i]);
   c.end();
-  c.get(MODE).i32(4).and().if();
-  c.get(PB).get(J).get(TB).mul().add().set(Q);
-  reduce(c, rows, vecs, true);
-  c.else();
+  if (rows === 1) {
+    c.get(MODE).i32(4).and().if();
+    c.get(PB).get(J).get(TB).mul().add().set(Q);
+    reduce(c, rows, vecs, true);
+    c.else();
+  }
   c.get(PB).get(J).i32(3).shl().add().set(Q);
   reduce(c, rows, vecs, false);
-  c.end();
+  if (rows === 1) c.end();
   // out[R + i, J..] = acc, or += acc.
   c.get(PO).get(R).get(N).mul().get(J).add().i32(3).shl().add().set(O);
   for (const accumulate of [true, false]) {
@@ -340,32 +406,23 @@ function gemmBody(): number[] {
   columns(c, 1);
   c.get(R).i32(1).add().set(R).br(0);
   c.end().end();
-  c.end();
-  return body(N_I32, N_V128, c);
+  return body(GEMM_I32, GEMM_V128, c);
 }
 
-/** A function body: its locals (i32 count, v128 count) and code. */
-function body(i32s: number, v128s: number, c: Code): number[] {
-  const locals = [2, ...uleb(i32s), I32, ...uleb(v128s), V128];
-  return [...uleb(locals.length + c.bytes.length), ...locals, ...c.bytes];
-}
+// --- outer: out[k, j] = a[k] * g[j] (or += with mode bit 1) for k < OK, j < ON (even) ---
 
-// outer's parameters: out[k, j] = a[k] * g[j] (or += with mode bit 1) for k < OK, j < ON (even).
 const OA = 0;
 const OG = 1;
 const OO = 2;
 const OK = 3;
 const ON = 4;
 const OMODE = 5;
-const O_PARAMS = 6;
+const OUTER_PARAMS = 6;
 const OX = 6; // g pointer
 const OJ = 7; // vectors left in the row
 const OS = 8; // a[k] in both lanes (the one v128 local)
 
-/**
- * The weight gradient of a single row, a[K] (x) g[N]: as a gemm it would be K x N one-step tiles,
- * all setup; this walks each output row once, 16 columns per iteration.
- */
+/** Walks each output row once, 16 columns per iteration, then 2 at a time. */
 function outerBody(): number[] {
   const c = new Code();
   for (const accumulate of [true, false]) {
@@ -401,20 +458,121 @@ function outerBody(): number[] {
     c.end().end();
   }
   c.end();
-  c.end();
   return body(2, 1, c);
 }
 
-function section(id: number, body: number[]): number[] {
-  return [id, ...uleb(body.length), ...body];
+// --- transpose: dst[j, k] = src[k, j] for src [TK, TN] ---
+
+const TS = 0;
+const TD = 1;
+const TK = 2;
+const TN = 3;
+const TRANSPOSE_PARAMS = 4;
+const TJ = 4; // columns left
+const TI = 5; // rows left in this column
+const TX = 6; // src pointer, walking down a column
+
+/** Writes dst in order, reading src down its columns (both 64x64 copies fit in L1 here). */
+function transposeBody(): number[] {
+  const c = new Code();
+  c.get(TN).set(TJ);
+  c.block().get(TJ).eqz().brIf(0).get(TK).eqz().brIf(0).loop();
+  c.get(TS).set(TX);
+  c.get(TK).set(TI);
+  c.loop();
+  c.get(TD).get(TX).f64Load().f64Store();
+  c.get(TD).i32(8).add().set(TD);
+  c.get(TX).get(TN).i32(3).shl().add().set(TX);
+  c.get(TI).i32(1).sub().tee(TI).brIf(0);
+  c.end();
+  c.get(TS).i32(8).add().set(TS);
+  c.get(TJ).i32(1).sub().tee(TJ).brIf(0);
+  c.end().end();
+  return body(3, 0, c);
 }
 
-const FUNC = 0x00;
-const MEM = 0x02;
+// --- tanh, in place over n f64s at address p; the table of Math.tanh values is at address 0 ---
 
-/** An export entry: the name, then the kind and index of what it names. */
-function exported(name: string, kind: number, index: number): number[] {
-  return [...uleb(name.length), ...Array.from(name, (ch) => ch.charCodeAt(0)), kind, index];
+const HP = 0;
+const HN = 1;
+const TANH_PARAMS = 2;
+const HX = 2; // x (all locals are v128)
+const HC = 3; // x clamped to the table's range
+const HIV = 4; // the table indices in i32x4 lanes 0 and 1
+const HD = 5; // d = x - grid point
+const HD2 = 6;
+const HTD = 7; // tanh(d) by its series
+const HT = 8; // tanh(grid point) from the table, then the result
+
+/**
+ * tanhFast (tanh.ts) on f64x2, operation for operation: the index, d, the series and the addition
+ * formula in the same order, so the bits match; the three early returns become selects at the
+ * end. x is clamped to +-TANH_MAX first so a lane that takes an early return still reads inside
+ * the table (clamping leaves every other lane unchanged, and NaN passes through pmin/pmax).
+ */
+function tanhVector(c: Code): void {
+  // v = x clamped
+  c.get(HX).f64x2Const(TANH_MAX).f64x2Pmin().f64x2Const(-TANH_MAX).f64x2Pmax().set(HC);
+  // i = (x * TANH_STEP + (TANH_MID + 0.5)) | 0
+  c.get(HC)
+    .f64x2Const(TANH_STEP)
+    .f64x2Mul()
+    .f64x2Const(TANH_MID + 0.5)
+    .f64x2Add();
+  c.truncToI32().set(HIV);
+  // d = x - (i - TANH_MID) * (1 / TANH_STEP)
+  c.get(HC).get(HIV).i32(TANH_MID).i32x4Splat().i32x4Sub().i32ToF64();
+  c.f64x2Const(1 / TANH_STEP)
+    .f64x2Mul()
+    .f64x2Sub()
+    .set(HD);
+  c.get(HD).get(HD).f64x2Mul().set(HD2);
+  // td = d + d * d2 * (T3 + d2 * (T5 + d2 * T7))
+  c.get(HD).get(HD).get(HD2).f64x2Mul();
+  c.f64x2Const(T3).get(HD2).f64x2Const(T5).get(HD2).f64x2Const(T7).f64x2Mul().f64x2Add();
+  c.f64x2Mul().f64x2Add().f64x2Mul().f64x2Add().set(HTD);
+  // t = TABLE[i], lane by lane (load64_lane wants lane 1's address under the vector)
+  c.get(HIV).i32x4Lane(1).i32(3).shl();
+  c.get(HIV).i32x4Lane(0).i32(3).shl().loadSplat();
+  c.loadLane1().set(HT);
+  // (t + td) / (1 + t * td)
+  c.get(HT).get(HTD).f64x2Add();
+  c.f64x2Const(1).get(HT).get(HTD).f64x2Mul().f64x2Add();
+  c.f64x2Div();
+  // x > TANH_MAX -> 1, x < -TANH_MAX -> -1, x == 0 -> x (keeps -0)
+  c.set(HT);
+  c.f64x2Const(1).get(HT).get(HX).f64x2Const(TANH_MAX).f64x2Gt().select();
+  c.set(HT);
+  c.f64x2Const(-1).get(HT).get(HX).f64x2Const(-TANH_MAX).f64x2Lt().select();
+  c.set(HT);
+  c.get(HX).get(HT).get(HX).f64x2Const(0).f64x2Eq().select();
+}
+
+/** Two elements per iteration; an odd last one rides in lane 0 of a vector whose lane 1 is 0. */
+function tanhBody(): number[] {
+  const c = new Code();
+  c.block().get(HN).i32(1).ltS().brIf(0).loop();
+  c.get(HN).i32(2).geS().if();
+  c.get(HP).load().set(HX);
+  c.else();
+  c.get(HP).loadZero().set(HX);
+  c.end();
+  tanhVector(c);
+  c.set(HT).get(HN).i32(2).geS().if();
+  c.get(HP).get(HT).store();
+  c.else();
+  c.get(HP).get(HT).storeLane0();
+  c.end();
+  c.get(HP).i32(16).add().set(HP);
+  c.get(HN).i32(2).sub().tee(HN).i32(0).gtS().brIf(0);
+  c.end().end();
+  return body(0, 7, c);
+}
+
+// --- the module ---
+
+function section(id: number, contents: number[]): number[] {
+  return [id, ...uleb(contents.length), ...contents];
 }
 
 /** The signature of a function taking `n` i32s and returning nothing. */
@@ -422,80 +580,108 @@ function i32Params(n: number): number[] {
   return [0x60, n, ...new Array<number>(n).fill(I32), 0];
 }
 
-/** The module's bytes: functions `gemm` and `outer`, and one exported, growable memory. */
+/** An export entry: the name, then the kind (0 function, 2 memory) and index of what it names. */
+function exported(name: string, kind: number, index: number): number[] {
+  return [...uleb(name.length), ...Array.from(name, (ch) => ch.charCodeAt(0)), kind, index];
+}
+
+/** The module's bytes: gemm, outer, transpose and tanh, and one exported, growable memory. */
 export function kernelModuleBytes(): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, [2, ...i32Params(N_PARAMS), ...i32Params(O_PARAMS)]),
-    ...section(3, [2, 0, 1]),
+    ...section(1, [
+      4,
+      ...i32Params(GEMM_PARAMS),
+      ...i32Params(OUTER_PARAMS),
+      ...i32Params(TRANSPOSE_PARAMS),
+      ...i32Params(TANH_PARAMS),
+    ]),
+    ...section(3, [4, 0, 1, 2, 3]),
     ...section(5, [1, 0x00, 1]),
     ...section(7, [
-      3,
-      ...exported("gemm", FUNC, 0),
-      ...exported("outer", FUNC, 1),
-      ...exported("memory", MEM, 0),
+      5,
+      ...exported("gemm", 0, 0),
+      ...exported("outer", 0, 1),
+      ...exported("transpose", 0, 2),
+      ...exported("tanh", 0, 3),
+      ...exported("memory", 2, 0),
     ]),
-    ...section(10, [2, ...gemmBody(), ...outerBody()]),
+    ...section(10, [4, ...gemmBody(), ...outerBody(), ...transposeBody(), ...tanhBody()]),
   ];
   return Uint8Array.from(bytes);
 }
 
-type OuterFn = (pa: number, pg: number, po: number, k: number, n: number, mode: number) => void;
+interface Exports {
+  gemm(
+    pa: number,
+    ars: number,
+    ats: number,
+    pb: number,
+    po: number,
+    m: number,
+    t: number,
+    n: number,
+    pbias: number,
+    mode: number,
+  ): void;
+  outer(pa: number, pg: number, po: number, k: number, n: number, mode: number): void;
+  transpose(src: number, dst: number, k: number, n: number): void;
+  tanh(p: number, n: number): void;
+  memory: WasmMemory;
+}
 
-type GemmFn = (
-  pa: number,
-  ars: number,
-  ats: number,
-  pb: number,
-  po: number,
-  m: number,
-  t: number,
-  n: number,
-  pbias: number,
-  mode: number,
-) => void;
+/** Where the operands start, in f64s: after tanh's table, at a 16-byte boundary. */
+const BASE = TANH_TABLE.length + (TANH_TABLE.length % 2);
 
-/** The instantiated kernel and its memory; a Float64Array view of the memory, renewed on growth. */
+/** The instantiated kernels and their memory; a Float64Array view of it, renewed on growth. */
 class Simd {
   private heap: Float64Array;
-  constructor(
-    private readonly gemm: GemmFn,
-    private readonly outer: OuterFn,
-    private readonly memory: WasmMemory,
-  ) {
-    this.heap = new Float64Array(memory.buffer);
-  }
-
-  // Views of the memory the results are copied out of, by (offset, length): a few shapes recur in
-  // a training loop, and creating a view each call would allocate in the hot path.
+  /** heap.length, kept as a field: reading `memory.buffer` is a call into the runtime. */
+  private capacity: number;
+  // Views of the memory the results are copied out of, by offset and length: a few shapes recur
+  // in a training loop, and creating a view each call would allocate in the hot path. Cleared
+  // when the memory grows (its old buffer is detached then).
   private views: Float64Array[] = [];
+  private viewAt: number[] = [];
+  private viewLength: number[] = [];
   private nextView = 0;
+
+  constructor(private readonly wasm: Exports) {
+    this.heap = new Float64Array(wasm.memory.buffer);
+    this.capacity = this.heap.length;
+    this.room(BASE);
+    this.heap.set(TANH_TABLE, 0);
+  }
 
   /** heap[at..at+n] as a cached view. */
   private view(at: number, n: number): Float64Array {
-    const views = this.views;
-    for (let i = 0; i < views.length; i++) {
-      const v = views[i];
-      if (v.byteOffset === at * 8 && v.length === n && v.buffer === this.memory.buffer) return v;
+    for (let i = 0; i < this.views.length; i++) {
+      if (this.viewAt[i] === at && this.viewLength[i] === n) return this.views[i];
     }
     const v = this.heap.subarray(at, at + n);
-    if (views.length < 16) views.push(v);
-    else {
-      views[this.nextView] = v;
-      this.nextView = (this.nextView + 1) % 16;
-    }
+    const slot = this.views.length < 16 ? this.views.length : this.nextView;
+    this.nextView = (slot + 1) % 16;
+    this.views[slot] = v;
+    this.viewAt[slot] = at;
+    this.viewLength[slot] = n;
     return v;
   }
 
   /** The memory as f64s, with room for at least `n` of them. */
   private room(n: number): Float64Array {
-    const have = this.memory.buffer.byteLength;
-    if (n * 8 > have) this.memory.grow(Math.ceil((n * 8 - have) / 65536));
-    if (this.heap.buffer !== this.memory.buffer) this.heap = new Float64Array(this.memory.buffer);
+    if (n > this.capacity) {
+      this.wasm.memory.grow(Math.ceil(((n - this.capacity) * 8) / 65536));
+      this.heap = new Float64Array(this.wasm.memory.buffer);
+      this.capacity = this.heap.length;
+      this.views.length = 0;
+      this.viewAt.length = 0;
+      this.viewLength.length = 0;
+      this.nextView = 0;
+    }
     return this.heap;
   }
 
-  /** out[M,N] = a[M,K] @ b[K,N] (+ bias[N]). N must be even. */
+  /** out[M,N] = a[M,K] @ b[K,N] (+ bias[N]), then tanh if asked. N must be even. */
   matmul(
     a: Float64Array,
     b: Float64Array,
@@ -504,15 +690,17 @@ class Simd {
     M: number,
     K: number,
     N: number,
+    tanh: boolean,
   ): void {
-    const oB = M * K;
+    const oB = BASE + M * K;
     const oBias = oB + K * N;
     const oOut = oBias + N;
     const heap = this.room(oOut + M * N);
-    copyIn(heap, 0, a, M * K);
+    copyIn(heap, BASE, a, M * K);
     copyIn(heap, oB, b, K * N);
     if (bias !== null) copyIn(heap, oBias, bias, N);
-    this.gemm(0, K * 8, 8, oB * 8, oOut * 8, M, K, N, oBias * 8, bias === null ? 0 : 1);
+    this.wasm.gemm(BASE * 8, K * 8, 8, oB * 8, oOut * 8, M, K, N, oBias * 8, bias ? 1 : 0);
+    if (tanh) this.wasm.tanh(oOut * 8, M * N);
     out.set(this.view(oOut, M * N));
   }
 
@@ -526,14 +714,15 @@ class Simd {
     N: number,
     overwrite: boolean,
   ): void {
-    const oG = M * K;
+    const oG = BASE + M * K;
     const oOut = oG + M * N;
     const heap = this.room(oOut + K * N);
-    copyIn(heap, 0, a, M * K);
+    copyIn(heap, BASE, a, M * K);
     copyIn(heap, oG, g, M * N);
     if (!overwrite) copyIn(heap, oOut, out, K * N);
-    if (M === 1) this.outer(0, oG * 8, oOut * 8, K, N, overwrite ? 0 : 2);
-    else this.gemm(0, 8, K * 8, oG * 8, oOut * 8, K, M, N, 0, overwrite ? 0 : 2);
+    const mode = overwrite ? 0 : 2;
+    if (M === 1) this.wasm.outer(BASE * 8, oG * 8, oOut * 8, K, N, mode);
+    else this.wasm.gemm(BASE * 8, 8, K * 8, oG * 8, oOut * 8, K, M, N, 0, mode);
     out.set(this.view(oOut, K * N));
   }
 
@@ -546,40 +735,32 @@ class Simd {
     N: number,
     K: number,
   ): void {
-    const oBt = M * N;
+    const oB = BASE + M * N;
+    const oBt = oB + K * N;
     const oOut = oBt + N * K;
     const heap = this.room(oOut + M * K);
-    copyIn(heap, 0, g, M * N);
-    // From 64 rows, a transposed copy of b (so B loads are single v128 loads) beats reading b in
-    // place two scalars at a time (measured: 15% faster at 256 rows, 2.5x slower at 1 row).
-    const transposed = M >= 64;
-    if (transposed) transposeInto(b, K, N, heap, oBt);
-    else copyIn(heap, oBt, b, K * N);
+    copyIn(heap, BASE, g, M * N);
+    copyIn(heap, oB, b, K * N);
     copyIn(heap, oOut, out, M * K);
-    this.gemm(0, N * 8, 8, oBt * 8, oOut * 8, M, N, K, 0, transposed ? 2 : 6);
+    if (M === 1) {
+      // B = b^T read in place, column-major: at one row a transposed copy costs more than the
+      // product (measured 3.6 us against 2.5 for 64x64).
+      this.wasm.gemm(BASE * 8, N * 8, 8, oB * 8, oOut * 8, M, N, K, 0, 2 | 4);
+    } else {
+      // b^T [N, K], so the reduction walks down B's rows as in the other two products.
+      this.wasm.transpose(oB * 8, oBt * 8, K, N);
+      this.wasm.gemm(BASE * 8, N * 8, 8, oBt * 8, oOut * 8, M, N, K, 0, 2);
+    }
     out.set(this.view(oOut, M * K));
   }
-}
 
-/**
- * dst[at + j * K + k] = b[k * N + j]: four rows of b at a time, so the reads run along rows
- * (a column-at-a-time walk strides 8N bytes and was twice as slow).
- */
-function transposeInto(b: Float64Array, K: number, N: number, dst: Float64Array, at: number): void {
-  let k = 0;
-  for (; k + 4 <= K; k += 4) {
-    const r0 = k * N;
-    const r1 = r0 + N;
-    const r2 = r1 + N;
-    const r3 = r2 + N;
-    for (let j = 0, d = at + k; j < N; j++, d += K) {
-      dst[d] = b[r0 + j];
-      dst[d + 1] = b[r1 + j];
-      dst[d + 2] = b[r2 + j];
-      dst[d + 3] = b[r3 + j];
-    }
+  /** y[0..n] = tanhFast(y[0..n]), bit for bit. */
+  tanh(y: Float64Array, n: number): void {
+    const heap = this.room(BASE + n);
+    copyIn(heap, BASE, y, n);
+    this.wasm.tanh(BASE * 8, n);
+    y.set(this.view(BASE, n));
   }
-  for (; k < K; k++) for (let j = 0, d = at + k; j < N; j++, d += K) dst[d] = b[k * N + j];
 }
 
 /** heap[at..at+n] = src[0..n]; a longer src is copied by a loop, since subarray() allocates. */
@@ -592,12 +773,7 @@ function instantiate(): Simd | null {
   if (typeof WebAssembly !== "object") return null;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(kernelModuleBytes()), {});
-    const { gemm, outer, memory } = instance.exports as unknown as {
-      gemm: GemmFn;
-      outer: OuterFn;
-      memory: WasmMemory;
-    };
-    return new Simd(gemm, outer, memory);
+    return new Simd(instance.exports as unknown as Exports);
   } catch {
     return null; // no SIMD support (or synchronous compilation refused): the JS kernels run
   }

@@ -2,7 +2,7 @@
  * Multi-layer perceptrons over named parameters: `initMlp`, the differentiable `mlp`, and
  * `createMlpInference`, the no-tape, no-allocation forward pass used on every environment step.
  */
-import { activateInPlace, matmulInto } from "../core/kernels.ts";
+import { denseInto } from "../core/kernels.ts";
 import { dense } from "../core/ops.ts";
 import type { Rng } from "../core/rng.ts";
 import { fmt, type Params, Tensor } from "../core/tensor.ts";
@@ -229,8 +229,8 @@ export function createMlpInference(
         layerParams(params, spec, i, sizes[i], sizes[i + 1]); // throws the descriptive error
       }
       const dst = i === L - 1 ? out : hidden[i];
-      matmulInto(input, w.data, b.data, dst, batch, sizes[i], sizes[i + 1]);
-      if (i < L - 1) activateInPlace(dst, batch * sizes[i + 1], spec.activation);
+      const act = i < L - 1 ? spec.activation : "none";
+      denseInto(input, w.data, b.data, dst, batch, sizes[i], sizes[i + 1], act);
       input = dst;
     }
   };

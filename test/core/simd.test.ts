@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Rng } from "../../src/core/index.ts";
-import { matmulABtAdd, matmulAtBAdd, matmulInto } from "../../src/core/kernels.ts";
+import {
+  activateInPlace,
+  denseInto,
+  matmulABtAdd,
+  matmulAtBAdd,
+  matmulInto,
+  tanhFast,
+} from "../../src/core/kernels.ts";
 import { kernelModuleBytes, simd, useSimd } from "../../src/core/simd.ts";
 
 declare const WebAssembly: { validate(bytes: Uint8Array): boolean };
@@ -37,7 +44,7 @@ test("the kernel module stays under 4 KB (browsers refuse larger synchronous com
 });
 
 // Shapes around every tile edge: 4-row blocks and single rows, 4- and 16-column tiles and the
-// 2-column remainder, the 64-row switch to a transposed copy in ABt, and one-row outer products.
+// 2-column remainder, and one-row outer products.
 const SHAPES: [number, number, number][] = [];
 for (const M of [1, 2, 3, 4, 5, 9, 63, 64, 67]) {
   for (const [K, N] of [
@@ -132,5 +139,46 @@ test("the SIMD memory grows for a large product and is still right for small one
       return out;
     });
     assertSameBits(r.wasm, r.js, `${M}x${K}x${N}`);
+  }
+});
+
+test("SIMD tanh gives the same bits as tanhFast, special values and odd lengths included", () => {
+  const rng = new Rng(13);
+  const xs: number[] = [];
+  for (const scale of [1e-300, 1e-8, 0.01, 0.5, 1, 3, 10, 19.9, 25]) {
+    for (let k = 0; k < 2000; k++) xs.push(rng.uniformRange(-scale, scale));
+  }
+  // Grid points and half-way points (where the table index rounds), the clamp edges, specials.
+  for (let i = -1281; i <= 1281; i++) xs.push(i / 64, (i + 0.5) / 64);
+  xs.push(20, -20, 20.000000000000004, -20.000000000000004, 1e300, -1e300);
+  xs.push(0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 5e-324, -5e-324);
+  for (const n of [xs.length, xs.length - 1, 257, 1]) {
+    const y = Float64Array.from(xs.slice(0, n));
+    simd()?.tanh(y, n);
+    assertSameBits(y, Float64Array.from(xs.slice(0, n), tanhFast), `n = ${n}`);
+  }
+  // Through the kernel entry points: activateInPlace and the dense forward with tanh fused.
+  const r = bothPaths(() => {
+    const y = Float64Array.from(xs);
+    activateInPlace(y, y.length, "tanh");
+    return y;
+  });
+  assertSameBits(r.wasm, r.js, "activateInPlace");
+  for (const [M, K, N] of [
+    [1, 64, 64],
+    [256, 64, 64],
+    [7, 4, 64],
+  ]) {
+    const a = rng.fillNormal(new Float64Array(M * K)) as Float64Array;
+    const b = rng.fillNormal(new Float64Array(K * N)) as Float64Array;
+    const bias = rng.fillNormal(new Float64Array(N)) as Float64Array;
+    for (const act of ["tanh", "relu", "elu", "none"] as const) {
+      const d = bothPaths(() => {
+        const out = new Float64Array(M * N);
+        denseInto(a, b, bias, out, M, K, N, act);
+        return out;
+      });
+      assertSameBits(d.wasm, d.js, `denseInto ${M}x${K}x${N} ${act}`);
+    }
   }
 });
