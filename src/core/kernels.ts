@@ -17,6 +17,14 @@ import { tanhFast } from "./tanh.ts";
 
 export { tanhFast };
 
+/**
+ * From this many multiply-adds a product runs in the SIMD module (see simd.ts). Below, the copies
+ * in and out cost more than they save. Measured on a batch-1 step of a 4-64-64-2 tanh MLP: 2048
+ * (only the 64x64 layer in SIMD) was 8% slower than 256 (the 4x64 layer too); 128 (all layers)
+ * was no faster than 256.
+ */
+export const SIMD_FROM = 256;
+
 /** From this many elements, tanh in the SIMD module beats the JS loop, copies included. */
 const SIMD_TANH_FROM = 256;
 
@@ -36,9 +44,8 @@ export function matmulInto(
   K: number,
   N: number,
 ): void {
-  // WebAssembly SIMD from 2048 multiply-adds (a 64x64 layer even at batch 1): measured ~5x the
-  // JS loop below at batch 256, and slower only for tiny products, where the copies dominate.
-  if ((N & 1) === 0 && M * K * N >= 2048) {
+  // WebAssembly SIMD from SIMD_FROM multiply-adds: measured ~5x the JS loop below at batch 256.
+  if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
     if (s !== null) {
       s.matmul(a, b, bias, out, M, K, N, false);
@@ -198,7 +205,7 @@ export function matmulAtBAdd(
   N: number,
   overwrite = false,
 ): void {
-  if ((N & 1) === 0 && M * K * N >= 2048) {
+  if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
     if (s !== null) {
       s.matmulAtB(a, g, out, M, K, N, overwrite);
@@ -344,7 +351,7 @@ export function matmulABtAdd(
   N: number,
   K: number,
 ): void {
-  if ((K & 1) === 0 && M * K * N >= 2048) {
+  if ((K & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
     if (s !== null) {
       s.matmulABt(g, b, out, M, N, K);
@@ -570,7 +577,7 @@ export function denseInto(
   N: number,
   act: DenseActivation,
 ): void {
-  if ((N & 1) === 0 && M * K * N >= 2048) {
+  if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
     if (s !== null) {
       s.matmul(a, b, bias, out, M, K, N, act === "tanh");

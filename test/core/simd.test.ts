@@ -7,6 +7,7 @@ import {
   matmulABtAdd,
   matmulAtBAdd,
   matmulInto,
+  SIMD_FROM,
   tanhFast,
 } from "../../src/core/kernels.ts";
 import { kernelModuleBytes, simd, useSimd } from "../../src/core/simd.ts";
@@ -93,7 +94,7 @@ test("SIMD matmul, weight and input gradients give the same bits as the JS kerne
       return out;
     });
     assertSameBits(r.wasm, r.js, `ABt ${shape}`);
-    if (M * K * N >= 2048 && N % 2 === 0) viaSimd++;
+    if (M * K * N >= SIMD_FROM && N % 2 === 0) viaSimd++;
   }
   assert.ok(viaSimd >= 30, `only ${viaSimd} shapes were large enough to take the SIMD path`);
 });
