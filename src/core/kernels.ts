@@ -47,10 +47,7 @@ export function matmulInto(
   // WebAssembly SIMD from SIMD_FROM multiply-adds: measured ~5x the JS loop below at batch 256.
   if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
-    if (s !== null) {
-      s.matmul(a, b, bias, out, M, K, N, false);
-      return;
-    }
+    if (s?.matmul(a, b, bias, out, M, K, N, false)) return;
   }
   const N4 = N - (N % 4);
   let i = 0;
@@ -207,10 +204,7 @@ export function matmulAtBAdd(
 ): void {
   if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
-    if (s !== null) {
-      s.matmulAtB(a, g, out, M, K, N, overwrite);
-      return;
-    }
+    if (s?.matmulAtB(a, g, out, M, K, N, overwrite)) return;
   }
   if (M === 1) {
     outerProductAdd(a, g, out, K, N, overwrite);
@@ -353,10 +347,7 @@ export function matmulABtAdd(
 ): void {
   if ((K & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
-    if (s !== null) {
-      s.matmulABt(g, b, out, M, N, K);
-      return;
-    }
+    if (s?.matmulABt(g, b, out, M, N, K)) return;
   }
   let i = 0;
   for (; i + 4 <= M; i += 4) {
@@ -579,8 +570,7 @@ export function denseInto(
 ): void {
   if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
-    if (s !== null) {
-      s.matmul(a, b, bias, out, M, K, N, act === "tanh");
+    if (s?.matmul(a, b, bias, out, M, K, N, act === "tanh")) {
       if (act !== "tanh") activateInPlace(out, M * N, act);
       return;
     }
@@ -593,10 +583,7 @@ export function denseInto(
 export function activateInPlace(y: Float64Array, n: number, act: DenseActivation): void {
   if (act === "tanh" && n >= SIMD_TANH_FROM) {
     const s = simd();
-    if (s !== null) {
-      s.tanh(y, n);
-      return;
-    }
+    if (s?.tanh(y, n)) return;
   }
   if (act === "tanh") {
     for (let i = 0; i < n; i++) y[i] = tanhFast(y[i]);

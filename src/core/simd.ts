@@ -649,7 +649,7 @@ class Simd {
   constructor(private readonly wasm: Exports) {
     this.heap = new Float64Array(wasm.memory.buffer);
     this.capacity = this.heap.length;
-    this.room(BASE);
+    this.room(BASE); // the first page already holds it
     this.heap.set(TANH_TABLE, 0);
   }
 
@@ -667,10 +667,18 @@ class Simd {
     return v;
   }
 
-  /** The memory as f64s, with room for at least `n` of them. */
-  private room(n: number): Float64Array {
+  /**
+   * The memory as f64s, with room for at least `n` of them; null if it cannot grow that far
+   * (WebAssembly memory stops at 4 GB, and engines may refuse less): the caller then runs its JS
+   * kernel instead.
+   */
+  private room(n: number): Float64Array | null {
     if (n > this.capacity) {
-      this.wasm.memory.grow(Math.ceil(((n - this.capacity) * 8) / 65536));
+      try {
+        this.wasm.memory.grow(Math.ceil(((n - this.capacity) * 8) / 65536));
+      } catch {
+        return null;
+      }
       this.heap = new Float64Array(this.wasm.memory.buffer);
       this.capacity = this.heap.length;
       this.views.length = 0;
@@ -691,17 +699,19 @@ class Simd {
     K: number,
     N: number,
     tanh: boolean,
-  ): void {
+  ): boolean {
     const oB = BASE + M * K;
     const oBias = oB + K * N;
     const oOut = oBias + N;
     const heap = this.room(oOut + M * N);
+    if (heap === null) return false;
     copyIn(heap, BASE, a, M * K);
     copyIn(heap, oB, b, K * N);
     if (bias !== null) copyIn(heap, oBias, bias, N);
     this.wasm.gemm(BASE * 8, K * 8, 8, oB * 8, oOut * 8, M, K, N, oBias * 8, bias ? 1 : 0);
     if (tanh) this.wasm.tanh(oOut * 8, M * N);
     out.set(this.view(oOut, M * N));
+    return true;
   }
 
   /** out[K,N] += a[M,K]^T @ g[M,N] (= with `overwrite`). N must be even. */
@@ -713,10 +723,11 @@ class Simd {
     K: number,
     N: number,
     overwrite: boolean,
-  ): void {
+  ): boolean {
     const oG = BASE + M * K;
     const oOut = oG + M * N;
     const heap = this.room(oOut + K * N);
+    if (heap === null) return false;
     copyIn(heap, BASE, a, M * K);
     copyIn(heap, oG, g, M * N);
     if (!overwrite) copyIn(heap, oOut, out, K * N);
@@ -724,6 +735,7 @@ class Simd {
     if (M === 1) this.wasm.outer(BASE * 8, oG * 8, oOut * 8, K, N, mode);
     else this.wasm.gemm(BASE * 8, 8, K * 8, oG * 8, oOut * 8, K, M, N, 0, mode);
     out.set(this.view(oOut, K * N));
+    return true;
   }
 
   /** out[M,K] += g[M,N] @ b[K,N]^T. K must be even. */
@@ -734,11 +746,12 @@ class Simd {
     M: number,
     N: number,
     K: number,
-  ): void {
+  ): boolean {
     const oB = BASE + M * N;
     const oBt = oB + K * N;
     const oOut = oBt + N * K;
     const heap = this.room(oOut + M * K);
+    if (heap === null) return false;
     copyIn(heap, BASE, g, M * N);
     copyIn(heap, oB, b, K * N);
     copyIn(heap, oOut, out, M * K);
@@ -752,14 +765,17 @@ class Simd {
       this.wasm.gemm(BASE * 8, N * 8, 8, oBt * 8, oOut * 8, M, N, K, 0, 2);
     }
     out.set(this.view(oOut, M * K));
+    return true;
   }
 
   /** y[0..n] = tanhFast(y[0..n]), bit for bit. */
-  tanh(y: Float64Array, n: number): void {
+  tanh(y: Float64Array, n: number): boolean {
     const heap = this.room(BASE + n);
+    if (heap === null) return false;
     copyIn(heap, BASE, y, n);
     this.wasm.tanh(BASE * 8, n);
     y.set(this.view(BASE, n));
+    return true;
   }
 }
 

@@ -183,3 +183,14 @@ test("SIMD tanh gives the same bits as tanhFast, special values and odd lengths 
     }
   }
 });
+
+test("a call the module's memory cannot grow to returns false (the caller then runs JS)", () => {
+  const s = simd();
+  assert.ok(s !== null);
+  const y = new Float64Array([0.5, -1]);
+  // 2^30 f64s is 8 GB, past WebAssembly's 4 GB: grow throws, nothing is copied or computed.
+  assert.equal(s.tanh(y, 2 ** 30), false);
+  assert.deepEqual(Array.from(y), [0.5, -1]);
+  assert.equal(s.tanh(y, 2), true);
+  assert.deepEqual(Array.from(y), [tanhFast(0.5), tanhFast(-1)]);
+});
