@@ -11,15 +11,20 @@
  *
  * Why batches rather than one state per call: each function's loop is the env's own
  * straight-line code, so its speed does not depend on what V8 decides to inline. With one call
- * per sub-env, the vector env's shared loop calling `physics.transition` went megamorphic once a
- * process had stepped five kinds of env (V8 keeps type feedback per function, so no more
- * inlining), and even when monomorphic it shared one inlining budget with its callers, which ran
- * out before `transition` was inlined (seen with --trace-turbo-inlining in bench/envs.ts).
+ * per sub-env, the vector env's shared loop calling the physics went megamorphic once a process
+ * had stepped five kinds of env (V8 keeps type feedback per function, so no more inlining), and
+ * even when monomorphic it shared one inlining budget with its callers, which ran out before the
+ * physics was inlined (seen with --trace-turbo-inlining in bench/envs.ts).
  *
- * A later differentiable (autodiff) version reuses the same equations: `transition`, `observe`,
- * `reward` and `terminal` are straight-line arithmetic of the state and action (plus clips, which
- * become `clip`/`where` ops), so the autodiff adapter evaluates the same expressions over Tensors
- * of shape `[B, stateDim]` instead of rows. It is not built yet.
+ * Why one fused `stepRows` (next state, terminal flag, reward and observation together) rather
+ * than one function per quantity: each separate pass re-reads the rows, and a reward of both the
+ * state before and after forced the adapters to double-buffer the states. Fused, a row is read
+ * once and stepped in place.
+ *
+ * A later differentiable (autodiff) version reuses the same equations: `stepRows` and `observe`
+ * are straight-line arithmetic of the state and action (plus clips, which become `clip`/`where`
+ * ops), so the autodiff adapter evaluates the same expressions over Tensors of shape
+ * `[B, stateDim]` instead of rows. It is not built yet.
  */
 import { Rng } from "../core/rng.ts";
 import { type BoxSpace, describe, describeValue, type Space } from "./spaces.ts";
@@ -50,60 +55,27 @@ export interface Physics<P = unknown> {
   /** Draws an initial state from `rng` into row `i` of `s` (one row: each sub-env has its Rng). */
   initial(p: P, rng: Rng, s: Float64Array, i: number): void;
   /**
-   * Writes the next state of each row for its action into `ns`. A row is read entirely before
-   * it is written, so `ns` may be `s` (in-place stepping). Out-of-bounds continuous actions are
-   * clipped here, as Gymnasium's envs do.
+   * One transition of each row `start <= i < end`, fused into one pass over the rows: writes the
+   * next state into `ns`, `terminated[i]` (1 where that state is terminal, else 0), the reward
+   * of the transition `s --a--> ns` into `rewards[i]`, and the observation of the next state into
+   * `obs`. Out-of-bounds continuous actions are clipped here, as Gymnasium's envs do.
+   *
+   * A row is read entirely before it is written, so `ns` may be `s` (in-place stepping, which
+   * both adapters use). `obs` must not alias `s` or `ns`.
    */
-  transition(
+  stepRows(
     p: P,
     s: Float64Array,
     a: Float64Array,
     ns: Float64Array,
-    start: number,
-    end: number,
-  ): void;
-  /** Writes the observation of each row's state into `obs`. */
-  observe(p: P, s: Float64Array, obs: Float64Array, start: number, end: number): void;
-  /** Writes 1 into `terminated[i]` where row i's state is terminal, else 0. */
-  terminal(p: P, s: Float64Array, terminated: Uint8Array, start: number, end: number): void;
-  /**
-   * Writes the reward of each row's transition `s --a--> ns` into `rewards`; `terminated` is
-   * `terminal(ns)`, passed so it is not recomputed. `s` and `ns` must not be the same array (the
-   * adapters double-buffer).
-   */
-  reward(
-    p: P,
-    s: Float64Array,
-    a: Float64Array,
-    ns: Float64Array,
-    terminated: Uint8Array,
+    obs: Float64Array,
     rewards: Float64Array,
+    terminated: Uint8Array,
     start: number,
     end: number,
   ): void;
-}
-
-/**
- * One transition of rows `start <= i < end`, from `s` into `ns` (different arrays): the next
- * states, their terminal flags, the rewards and the observations, in the order each needs the
- * others. The one way both adapters step a {@link Physics}.
- */
-export function stepRows<P>(
-  ph: Physics<P>,
-  p: P,
-  s: Float64Array,
-  a: Float64Array,
-  ns: Float64Array,
-  obs: Float64Array,
-  rewards: Float64Array,
-  terminated: Uint8Array,
-  start: number,
-  end: number,
-): void {
-  ph.transition(p, s, a, ns, start, end);
-  ph.terminal(p, ns, terminated, start, end);
-  ph.reward(p, s, a, ns, terminated, rewards, start, end);
-  ph.observe(p, ns, obs, start, end);
+  /** Writes the observation of each row's state into `obs` (after a reset or a set state). */
+  observe(p: P, s: Float64Array, obs: Float64Array, start: number, end: number): void;
 }
 
 /** Registration data of a built-in: physics, its registry id and limits. */
@@ -205,8 +177,7 @@ export class PhysicsEnv<P = unknown> implements Env {
   readonly maxEpisodeSteps?: number;
   readonly physics: Physics<P>;
   readonly params: P;
-  private state: Float64Array;
-  private next: Float64Array;
+  private readonly state: Float64Array;
   private readonly obs: Float64Array;
   private readonly act: Float64Array;
   private readonly reward1 = new Float64Array(1);
@@ -232,7 +203,6 @@ export class PhysicsEnv<P = unknown> implements Env {
     if (limits.maxEpisodeSteps !== undefined) this.maxEpisodeSteps = limits.maxEpisodeSteps;
     if (limits.rewardThreshold !== undefined) this.rewardThreshold = limits.rewardThreshold;
     this.state = new Float64Array(physics.stateDim);
-    this.next = new Float64Array(physics.stateDim);
     this.obs = new Float64Array(physics.obsDim);
     this.act = new Float64Array(physics.actDim);
   }
@@ -268,22 +238,18 @@ export class PhysicsEnv<P = unknown> implements Env {
       );
     }
     writeAction(this.id, this.actionSpace, action, this.act);
-    const { reward1, terminated1 } = this;
-    stepRows(
-      this.physics,
+    const { reward1, terminated1, state } = this;
+    this.physics.stepRows(
       this.params,
-      this.state,
+      state,
       this.act,
-      this.next,
+      state,
       this.obs,
       reward1,
       terminated1,
       0,
       1,
     );
-    const tmp = this.state;
-    this.state = this.next;
-    this.next = tmp;
     this.elapsed++;
     const reward = reward1[0];
     const terminated = terminated1[0] === 1;

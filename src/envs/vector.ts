@@ -18,7 +18,7 @@
  */
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Physics } from "./physics.ts";
-import { stepRows, writeAction } from "./physics.ts";
+import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
 import { describe, describeValue, flatSize, type Space } from "./spaces.ts";
 import type { Env } from "./types.ts";
@@ -142,8 +142,8 @@ function numbers(id: string, o: Record<string, unknown>, key: string, len: numbe
 }
 
 /**
- * The fast path for built-ins: one `[N, stateDim]` Float64Array (double-buffered, since
- * `Physics.reward` sees both the state before and after), stepped by the pure physics.
+ * The fast path for built-ins: one `[N, stateDim]` Float64Array, stepped in place by the pure
+ * physics (`Physics.stepRows`).
  */
 export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
   readonly id: string;
@@ -160,8 +160,7 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
   readonly maxEpisodeSteps: number;
   private readonly physics: Physics<P>;
   private readonly params: P;
-  private states: Float64Array;
-  private nextStates: Float64Array;
+  private readonly states: Float64Array;
   private readonly elapsed: Int32Array;
   private readonly pending: Uint8Array;
   private rngs: Rng[] | null = null;
@@ -192,7 +191,6 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     this.truncated = new Uint8Array(numEnvs);
     this.autoreset = new Uint8Array(numEnvs);
     this.states = new Float64Array(numEnvs * physics.stateDim);
-    this.nextStates = new Float64Array(numEnvs * physics.stateDim);
     this.elapsed = new Int32Array(numEnvs);
     this.pending = new Uint8Array(numEnvs);
   }
@@ -231,17 +229,15 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     ) {
       this.reject(actions);
     }
-    const s = this.states;
-    const ns = this.nextStates;
-    const { rewards, terminated, truncated, autoreset, pending, elapsed } = this;
-    // Every sub-env is stepped, including those whose episode ended last step: resetting them
-    // afterwards overwrites that result, and keeps the rare branch out of the physics' loops.
-    stepRows(
-      this.physics,
+    const { states, rewards, terminated, truncated, autoreset, pending, elapsed } = this;
+    // Every sub-env is stepped in place, including those whose episode ended last step:
+    // resetting them afterwards overwrites that result, and keeps the rare branch out of the
+    // physics' loop.
+    this.physics.stepRows(
       this.params,
-      s,
+      states,
       actions,
-      ns,
+      states,
       this.observations,
       rewards,
       terminated,
@@ -260,17 +256,15 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
       resets |= reset;
       pending[i] = terminated[i] | trunc;
     }
-    if (resets !== 0) this.autoresetPending(rngs, ns);
-    this.states = ns;
-    this.nextStates = s;
+    if (resets !== 0) this.autoresetPending(rngs);
   }
 
   /**
    * Gymnasium's next-step autoreset of the sub-envs whose episode ended on the previous step
    * (`autoreset[i] = 1`): a fresh initial state into `ns`, its observation, reward 0, flags 0.
    */
-  private autoresetPending(rngs: Rng[], ns: Float64Array): void {
-    const { physics: ph, params: p, autoreset } = this;
+  private autoresetPending(rngs: Rng[]): void {
+    const { physics: ph, params: p, autoreset, states: ns } = this;
     for (let i = 0; i < this.numEnvs; i++) {
       if (autoreset[i] !== 1) continue;
       ph.initial(p, rngs[i], ns, i);

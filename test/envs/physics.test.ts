@@ -8,7 +8,7 @@ import {
   mountainCarPhysics,
 } from "../../src/envs/classic/mountain_car.ts";
 import { pendulumPhysics } from "../../src/envs/classic/pendulum.ts";
-import { type Physics, stepRows } from "../../src/envs/physics.ts";
+import type { Physics } from "../../src/envs/physics.ts";
 import { point1dPhysics } from "../../src/envs/toy/point.ts";
 
 const ALL: Physics[] = [
@@ -30,11 +30,10 @@ function rows(ph: Physics, p: unknown, n: number, rng: Rng) {
       a[j] = space.kind === "discrete" ? rng.int(space.n) : 3 * rng.uniform() - 1.5;
   };
   for (let i = 0; i < n; i++) ph.initial(p, rng, s, i);
-  const tmp = new Float64Array(s.length);
+  const out = outputs(ph, n);
   for (let t = 0; t < 5; t++) {
     act();
-    ph.transition(p, s, a, tmp, 0, n);
-    s.set(tmp);
+    ph.stepRows(p, s, a, s, out.obs, out.rewards, out.terminated, 0, n);
   }
   act();
   return { s, a };
@@ -50,22 +49,22 @@ function outputs(ph: Physics, n: number) {
 }
 
 for (const ph of ALL) {
-  test(`${ph.name}: a batch of rows steps exactly as each row alone, and transition works in place`, () => {
+  test(`${ph.name}: a batch of rows steps exactly as each row alone, in place or not`, () => {
     const p = ph.params();
     const n = 9;
     const { s, a } = rows(ph, p, n, new Rng(5));
     const all = outputs(ph, n);
-    stepRows(ph, p, s, a, all.ns, all.obs, all.rewards, all.terminated, 0, n);
+    ph.stepRows(p, s, a, all.ns, all.obs, all.rewards, all.terminated, 0, n);
     const one = outputs(ph, n);
     // Row by row, last row first, so a row that read or wrote outside [start, end) shows up.
     for (let i = n - 1; i >= 0; i--) {
-      stepRows(ph, p, s, a, one.ns, one.obs, one.rewards, one.terminated, i, i + 1);
+      ph.stepRows(p, s, a, one.ns, one.obs, one.rewards, one.terminated, i, i + 1);
     }
     assert.deepEqual(one, all);
     // Rows outside [start, end) are left alone (sentinels survive), rows inside match.
     const part = outputs(ph, n);
     for (const out of Object.values(part)) out.fill(7);
-    stepRows(ph, p, s, a, part.ns, part.obs, part.rewards, part.terminated, 2, 5);
+    ph.stepRows(p, s, a, part.ns, part.obs, part.rewards, part.terminated, 2, 5);
     for (const [key, out] of Object.entries(part)) {
       const width = out.length / n;
       const whole = all[key as keyof typeof all];
@@ -74,9 +73,24 @@ for (const ph of ALL) {
         assert.equal(out[j], inside ? whole[j] : 7, `${key}[${j}]`);
       }
     }
-    // In place (ns = s), as the contract allows.
-    const inPlace = s.slice();
-    ph.transition(p, inPlace, a, inPlace, 0, n);
-    assert.deepEqual(inPlace, all.ns);
+    // In place (ns = s), as the contract allows and both adapters do: the same outputs.
+    const inPlace = outputs(ph, n);
+    inPlace.ns.set(s);
+    ph.stepRows(
+      p,
+      inPlace.ns,
+      a,
+      inPlace.ns,
+      inPlace.obs,
+      inPlace.rewards,
+      inPlace.terminated,
+      0,
+      n,
+    );
+    assert.deepEqual(inPlace, all);
+    // And the observation of the next state is what observe() gives for it.
+    const obs = new Float64Array(n * ph.obsDim);
+    ph.observe(p, all.ns, obs, 0, n);
+    assert.deepEqual(obs, all.obs);
   });
 }

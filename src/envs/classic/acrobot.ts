@@ -112,7 +112,7 @@ export const acrobotPhysics: Physics<AcrobotParams> = {
   initial(_p, rng, s, i) {
     for (let k = 0; k < 4; k++) s[i * 4 + k] = rng.uniformRange(-0.1, 0.1);
   },
-  transition(p, s, a, ns, start, end) {
+  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
     const dt = p.dt;
     const dt2 = dt / 2;
     const c = dt / 6.0;
@@ -137,33 +137,34 @@ export const acrobotPhysics: Physics<AcrobotParams> = {
       const n1 = y1 + c * (k[1] + 2 * k[5] + 2 * k[9] + k[13]);
       const n2 = y2 + c * (k[2] + 2 * k[6] + 2 * k[10] + k[14]);
       const n3 = y3 + c * (k[3] + 2 * k[7] + 2 * k[11] + k[15]);
-      ns[o] = wrap(n0, -Math.PI, Math.PI);
-      ns[o + 1] = wrap(n1, -Math.PI, Math.PI);
+      const theta1 = wrap(n0, -Math.PI, Math.PI);
+      const theta2 = wrap(n1, -Math.PI, Math.PI);
+      ns[o] = theta1;
+      ns[o + 1] = theta2;
       ns[o + 2] = Math.min(Math.max(n2, -p.maxVel1), p.maxVel1);
       ns[o + 3] = Math.min(Math.max(n3, -p.maxVel2), p.maxVel2);
+      // Terminal when the tip is above the bar; reward -1 per step, 0 on the terminating one.
+      const done = -Math.cos(theta1) - Math.cos(theta2 + theta1) > 1.0;
+      terminated[i] = done ? 1 : 0;
+      rewards[i] = done ? 0.0 : -1.0;
     }
+    observe(ns, obs, start, end);
   },
-  observe(_p, s, obs, start, end) {
-    for (let i = start; i < end; i++) {
-      const o = i * 6;
-      obs[o] = Math.cos(s[i * 4]);
-      obs[o + 1] = Math.sin(s[i * 4]);
-      obs[o + 2] = Math.cos(s[i * 4 + 1]);
-      obs[o + 3] = Math.sin(s[i * 4 + 1]);
-      obs[o + 4] = s[i * 4 + 2];
-      obs[o + 5] = s[i * 4 + 3];
-    }
-  },
-  terminal(_p, s, terminated, start, end) {
-    for (let i = start; i < end; i++) {
-      const theta1 = s[i * 4];
-      terminated[i] = -Math.cos(theta1) - Math.cos(s[i * 4 + 1] + theta1) > 1.0 ? 1 : 0;
-    }
-  },
-  reward(_p, _s, _a, _ns, terminated, rewards, start, end) {
-    for (let i = start; i < end; i++) rewards[i] = terminated[i] === 1 ? 0.0 : -1.0;
-  },
+  observe: (_p, s, obs, start, end) => observe(s, obs, start, end),
 };
+
+/** Observation `[cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2]`. */
+function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const o = i * 6;
+    obs[o] = Math.cos(s[i * 4]);
+    obs[o + 1] = Math.sin(s[i * 4]);
+    obs[o + 2] = Math.cos(s[i * 4 + 1]);
+    obs[o + 3] = Math.sin(s[i * 4 + 1]);
+    obs[o + 4] = s[i * 4 + 2];
+    obs[o + 5] = s[i * 4 + 3];
+  }
+}
 
 export const acrobotSpec: PhysicsSpec<AcrobotParams> = {
   id: "Acrobot-v1",

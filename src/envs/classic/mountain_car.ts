@@ -57,16 +57,9 @@ function observe(
   }
 }
 
-function terminal(
-  p: MountainCarParams,
-  s: Float64Array,
-  terminated: Uint8Array,
-  start: number,
-  end: number,
-) {
-  for (let i = start; i < end; i++) {
-    terminated[i] = s[i * 2] >= p.goalPosition && s[i * 2 + 1] >= p.goalVelocity ? 1 : 0;
-  }
+/** Whether the car at position `x` with velocity `v` has reached the goal (terminal). */
+function atGoal(p: MountainCarParams, x: number, v: number): 1 | 0 {
+  return x >= p.goalPosition && v >= p.goalVelocity ? 1 : 0;
 }
 
 /**
@@ -93,7 +86,7 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
   observationSpace,
   actionSpace: () => discrete(3),
   initial,
-  transition(p, s, a, ns, start, end) {
+  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
     for (let i = start; i < end; i++) {
       const position = s[i * 2];
       let velocity = s[i * 2 + 1] + (a[i] - 1) * p.force + Math.cos(3 * position) * -p.gravity;
@@ -104,13 +97,12 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
       if (x === p.minPosition && velocity < 0) velocity = 0;
       ns[i * 2] = x;
       ns[i * 2 + 1] = velocity;
+      terminated[i] = atGoal(p, x, velocity);
+      rewards[i] = -1.0;
     }
+    observe(p, ns, obs, start, end);
   },
   observe,
-  terminal,
-  reward(_p, _s, _a, _ns, _terminated, rewards, start, end) {
-    for (let i = start; i < end; i++) rewards[i] = -1.0;
-  },
 };
 
 /**
@@ -118,7 +110,7 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
  * [-1, 1] times power 0.0015. Reward `100 * [goal reached] - 0.1 * action^2`, where, as in
  * Gymnasium, the penalty uses the action as given (unclipped). Goal position 0.45, time limit
  * 999, threshold 90.
- * Like Gymnasium, this env computes in float32 (see `transition`).
+ * Like Gymnasium, this env computes in float32 (see `stepRows`).
  */
 export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
   name: "MountainCarContinuous",
@@ -140,7 +132,7 @@ export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
   observationSpace,
   actionSpace: () => box(-1, 1, [1]),
   initial,
-  transition(p, s, a, ns, start, end) {
+  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
     // Gymnasium runs this env in float32: its state array is float32 after every step, actions
     // are float32, and NumPy 2 keeps float32 when a Python float meets a float32 scalar (NEP 50),
     // while clipped values are Python floats (float64). We round at the same places with
@@ -163,19 +155,19 @@ export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
       let x = position === f(position) ? f(position + f(v)) : position + v;
       x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
       if (x === p.minPosition && v < 0) v = 0;
-      ns[i * 2] = f(x);
-      ns[i * 2 + 1] = f(v);
+      const nx = f(x);
+      const nv = f(v);
+      ns[i * 2] = nx;
+      ns[i * 2 + 1] = nv;
+      const done = atGoal(p, nx, nv);
+      terminated[i] = done;
+      // The penalty uses the action as given (unclipped, float64), as Gymnasium.
+      const a0 = a[i];
+      rewards[i] = (done === 1 ? 100.0 : 0) - a0 * a0 * 0.1;
     }
+    observe(p, ns, obs, start, end);
   },
-
   observe,
-  terminal,
-  reward(_p, _s, a, _ns, terminated, rewards, start, end) {
-    for (let i = start; i < end; i++) {
-      const u = a[i];
-      rewards[i] = (terminated[i] === 1 ? 100.0 : 0) - u * u * 0.1;
-    }
-  },
 };
 
 export const mountainCarSpec: PhysicsSpec<MountainCarParams> = {

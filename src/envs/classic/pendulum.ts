@@ -56,11 +56,18 @@ export const pendulumPhysics: Physics<PendulumParams> = {
     s[i * 2] = rng.uniformRange(-Math.PI, Math.PI);
     s[i * 2 + 1] = rng.uniformRange(-1, 1);
   },
-  transition(p, s, a, ns, start, end) {
+  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
     for (let i = start; i < end; i++) {
       const th = s[i * 2];
       const thDot = s[i * 2 + 1];
       const u = torque(p, a[i]);
+      // The reward is the cost of the state before the step (and the clipped torque).
+      const thN = angleNormalize(th);
+      rewards[i] = -(
+        thN * thN +
+        0.1 * (thDot * thDot) +
+        Math.fround(F32_0_001 * Math.fround(u * u))
+      );
       // Same grouping as Gymnasium, so rounding matches too; the torque term is float32 there.
       let newThDot =
         thDot +
@@ -69,28 +76,22 @@ export const pendulumPhysics: Physics<PendulumParams> = {
       newThDot = Math.min(Math.max(newThDot, -p.maxSpeed), p.maxSpeed);
       ns[i * 2] = th + newThDot * p.dt;
       ns[i * 2 + 1] = newThDot;
+      terminated[i] = 0;
     }
+    observe(ns, obs, start, end);
   },
-  observe(_p, s, obs, start, end) {
-    for (let i = start; i < end; i++) {
-      const th = s[i * 2];
-      obs[i * 3] = Math.cos(th);
-      obs[i * 3 + 1] = Math.sin(th);
-      obs[i * 3 + 2] = s[i * 2 + 1];
-    }
-  },
-  terminal(_p, _s, terminated, start, end) {
-    for (let i = start; i < end; i++) terminated[i] = 0;
-  },
-  reward(p, s, a, _ns, _terminated, rewards, start, end) {
-    for (let i = start; i < end; i++) {
-      const th = angleNormalize(s[i * 2]);
-      const thDot = s[i * 2 + 1];
-      const u = torque(p, a[i]);
-      rewards[i] = -(th * th + 0.1 * (thDot * thDot) + Math.fround(F32_0_001 * Math.fround(u * u)));
-    }
-  },
+  observe: (_p, s, obs, start, end) => observe(s, obs, start, end),
 };
+
+/** Observation `[cos theta, sin theta, theta_dot]` of each row's state. */
+function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const th = s[i * 2];
+    obs[i * 3] = Math.cos(th);
+    obs[i * 3 + 1] = Math.sin(th);
+    obs[i * 3 + 2] = s[i * 2 + 1];
+  }
+}
 
 export const pendulumSpec: PhysicsSpec<PendulumParams> = {
   id: "Pendulum-v1",

@@ -40,31 +40,29 @@ export const point1dPhysics: Physics<Point1DParams> = {
     s[i * 2] = rng.uniformRange(-1, 1);
     s[i * 2 + 1] = rng.uniformRange(-1, 1);
   },
-  transition(p, s, a, ns, start, end) {
+  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
     for (let i = start; i < end; i++) {
       const u = Math.min(Math.max(a[i], -1), 1);
       const target = s[i * 2 + 1];
-      ns[i * 2] = Math.min(Math.max(s[i * 2] + p.speed * u, -p.bound), p.bound);
+      const x = Math.min(Math.max(s[i * 2] + p.speed * u, -p.bound), p.bound);
+      ns[i * 2] = x;
       ns[i * 2 + 1] = target;
-    }
-  },
-  // The observation is the state.
-  observe(_p, s, obs, start, end) {
-    for (let i = start; i < end; i++) {
-      obs[i * 2] = s[i * 2];
-      obs[i * 2 + 1] = s[i * 2 + 1];
-    }
-  },
-  terminal(_p, _s, terminated, start, end) {
-    for (let i = start; i < end; i++) terminated[i] = 0;
-  },
-  reward(_p, _s, _a, ns, _terminated, rewards, start, end) {
-    for (let i = start; i < end; i++) {
-      const d = ns[i * 2] - ns[i * 2 + 1];
+      terminated[i] = 0;
+      const d = x - target;
       rewards[i] = -d * d;
     }
+    observe(ns, obs, start, end);
   },
+  observe: (_p, s, obs, start, end) => observe(s, obs, start, end),
 };
+
+/** The observation is the state. */
+function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    obs[i * 2] = s[i * 2];
+    obs[i * 2 + 1] = s[i * 2 + 1];
+  }
+}
 
 /**
  * Registration data: 30 steps; threshold -2. Mean returns (see test/envs/toy.test.ts): uniform
