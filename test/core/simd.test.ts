@@ -1,6 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { Rng } from "../../src/core/index.ts";
+import {
+  logSoftmaxGather,
+  mean,
+  mul,
+  neg,
+  Rng,
+  tensor,
+  valueAndGrad,
+} from "../../src/core/index.ts";
 import {
   activateInPlace,
   denseInto,
@@ -11,6 +19,7 @@ import {
   tanhFast,
 } from "../../src/core/kernels.ts";
 import { kernelModuleBytes, simd, useSimd } from "../../src/core/simd.ts";
+import { initMlp, mlp } from "../../src/nn/index.ts";
 
 declare const WebAssembly: { validate(bytes: Uint8Array): boolean };
 
@@ -193,4 +202,31 @@ test("a call the module's memory cannot grow to returns false (the caller then r
   assert.deepEqual(Array.from(y), [0.5, -1]);
   assert.equal(s.tanh(y, 2), true);
   assert.deepEqual(Array.from(y), [tanhFast(0.5), tanhFast(-1)]);
+});
+
+test("an MLP's loss and gradients have the same bits with the SIMD kernels as without", () => {
+  const spec = {
+    inputSize: 4,
+    hiddenSizes: [64, 64],
+    outputSize: 2,
+    activation: "tanh",
+    prefix: "pi",
+  } as const;
+  for (const B of [1, 3, 64]) {
+    const rng = new Rng(30 + B);
+    const params = initMlp(spec, rng);
+    const x = tensor(rng.fillNormal(new Float64Array(B * 4)) as Float64Array, [B, 4]);
+    const actions = Int32Array.from({ length: B }, () => rng.int(2));
+    const w = tensor(rng.fillNormal(new Float64Array(B)) as Float64Array, [B]);
+    const loss = valueAndGrad((p) => neg(mean(mul(logSoftmaxGather(mlp(p, spec, x), actions), w))));
+    useSimd(true);
+    const a = loss(params);
+    useSimd(false);
+    const b = loss(params);
+    useSimd(true);
+    assert.ok(Object.is(a.value, b.value), `loss at batch ${B}`);
+    for (const name of Object.keys(params)) {
+      assertSameBits(a.grads[name], b.grads[name], `${name} at batch ${B}`);
+    }
+  }
 });
