@@ -1,5 +1,5 @@
 /**
- * The batched kernels as WebAssembly SIMD (f64x2). The module is assembled below (~2.5 KB), so no
+ * The batched kernels as WebAssembly SIMD (f64x2). The module is assembled below (3.8 KB), so no
  * build step or binary file is involved; where WebAssembly SIMD is missing, `simd()` is null and
  * the JS kernels in kernels.ts run. Four functions:
  *
@@ -8,7 +8,8 @@
  *              forward product (A = x) and the weight gradient (A = x^T) are both this function.
  *   outer      out = a (x) g, the weight gradient of a single row (a gemm of one-step tiles
  *              would be all setup).
- *   transpose  for the input gradient g W^T: W^T is copied out once, then it is a gemm too.
+ *   transpose  for the input gradient g W^T: W^T is copied out once, then it is a gemm too (a
+ *              single row instead reads W^T in place, two scalars per vector: gemm's MODE bit 2).
  *   tanh       in place, the same operations as tanhFast (tanh.ts) on the same table.
  *
  * Why: scalar JS tops out near 1.5 GMAC/s here (every typed-array read is bounds-checked, one
