@@ -28,13 +28,7 @@ export const SIMD_FROM = 256;
 /** From this many elements, tanh in the SIMD module beats the JS loop, copies included. */
 const SIMD_TANH_FROM = 256;
 
-/**
- * out[M,N] = a[M,K] @ b[K,N] (+ bias[N] on every row if given). Overwrites out.
- *
- * Tiles of 2 rows x 4 columns: 8 accumulators plus the 6 loaded values fit the 16 SSE registers
- * V8 allocates from, where a 4x4 tile spills accumulators to the stack every iteration (measured
- * ~12% faster on [256,64] @ [64,64]). A leftover row takes the single-row path.
- */
+/** out[M,N] = a[M,K] @ b[K,N] (+ bias[N] on every row if given). Overwrites out. */
 export function matmulInto(
   a: Float64Array,
   b: Float64Array,
@@ -44,11 +38,43 @@ export function matmulInto(
   K: number,
   N: number,
 ): void {
-  // WebAssembly SIMD from SIMD_FROM multiply-adds: measured ~5x the JS loop below at batch 256.
-  if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
-    const s = simd();
-    if (s?.matmul(a, b, bias, out, M, K, N, false)) return;
-  }
+  if (!simdProduct(a, b, bias, out, M, K, N, false)) jsMatmul(a, b, bias, out, M, K, N);
+}
+
+/**
+ * The product in the SIMD module, with tanh fused if asked (measured ~5x the JS loop at batch
+ * 256): false where it does not run there (SIMD off or missing, odd N, fewer than SIMD_FROM
+ * multiply-adds, or no memory), and the caller runs JS.
+ */
+function simdProduct(
+  a: Float64Array,
+  b: Float64Array,
+  bias: Float64Array | null,
+  out: Float64Array,
+  M: number,
+  K: number,
+  N: number,
+  tanh: boolean,
+): boolean {
+  if ((N & 1) !== 0 || M * K * N < SIMD_FROM) return false;
+  return simd()?.matmul(a, b, bias, out, M, K, N, tanh) === true;
+}
+
+/**
+ * {@link matmulInto} in JS. Tiles of 2 rows x 4 columns: 8 accumulators plus the 6 loaded values
+ * fit the 16 SSE registers V8 allocates from, where a 4x4 tile spills accumulators to the stack
+ * every iteration (measured ~12% faster on [256,64] @ [64,64]). A leftover row takes the
+ * single-row path.
+ */
+function jsMatmul(
+  a: Float64Array,
+  b: Float64Array,
+  bias: Float64Array | null,
+  out: Float64Array,
+  M: number,
+  K: number,
+  N: number,
+): void {
   const N4 = N - (N % 4);
   let i = 0;
   for (; i + 2 <= M; i += 2) {
@@ -568,15 +594,12 @@ export function denseInto(
   N: number,
   act: DenseActivation,
 ): void {
-  if ((N & 1) === 0 && M * K * N >= SIMD_FROM) {
-    const s = simd();
-    if (s?.matmul(a, b, bias, out, M, K, N, act === "tanh")) {
-      if (act !== "tanh") activateInPlace(out, M * N, act);
-      return;
-    }
+  if (simdProduct(a, b, bias, out, M, K, N, act === "tanh")) {
+    if (act !== "tanh") activateInPlace(out, M * N, act);
+  } else {
+    jsMatmul(a, b, bias, out, M, K, N);
+    activateInPlace(out, M * N, act);
   }
-  matmulInto(a, b, bias, out, M, K, N);
-  activateInPlace(out, M * N, act);
 }
 
 /** y = act(y) in place over the first n elements. */
