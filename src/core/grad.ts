@@ -39,34 +39,72 @@ export function valueAndGrad(
 ): (p: Params) => ValueAndGrad {
   const tape = new Tape();
   const reuse = options.reuseGrads === true;
-  const owned: Record<string, Float64Array> = {};
+  // This call's parameters in key order, in lists reused across calls: the loops below then index
+  // arrays instead of looking names up (a keyed lookup per name and loop cost ~6% of a batch-1
+  // step of a 4-64-64-2 MLP).
+  const names: string[] = [];
+  const tensors: Tensor[] = [];
+  // With reuseGrads: the previous call's names, gradient arrays and returned record. A call with
+  // the same names (in the same order) and sizes returns the same record and arrays again.
+  const keptNames: string[] = [];
+  const keptArrays: Float64Array[] = [];
+  let kept: Record<string, Float64Array> | null = null;
   return (params: Params): ValueAndGrad => {
     if (activeTape !== null) {
       throw new Error(
         "valueAndGrad: nested calls are not supported (f called another gradient function)",
       );
     }
-    const names = Object.keys(params);
-    const grads: Record<string, Float64Array> = {};
-    let shared = false;
-    for (const name of names) {
+    let n = 0;
+    let same = kept !== null;
+    // for-in, not Object.keys: V8 reads params[name] from the enum cache inside this loop. A
+    // params object's own keys are its only enumerable ones (Object.prototype has none).
+    for (const name in params) {
       const p = params[name];
       if (!(p instanceof Tensor))
         throw new TypeError(`valueAndGrad: params["${name}"] is not a Tensor`);
-      if (p.tracked)
+      if (
+        same &&
+        (n >= keptNames.length || keptNames[n] !== name || keptArrays[n].length !== p.size)
+      )
+        same = false;
+      names[n] = name;
+      tensors[n] = p;
+      n++;
+    }
+    if (n !== keptNames.length) same = false;
+    let grads: Record<string, Float64Array>;
+    if (same && kept !== null) grads = kept;
+    else {
+      grads = {};
+      kept = null;
+      keptNames.length = 0;
+      keptArrays.length = 0;
+    }
+    let shared = false;
+    for (let i = 0; i < n; i++) {
+      const p = tensors[i];
+      if (p.tracked) {
         shared = true; // the same tensor under a second name: it shares the buffer
-      else {
-        p.tracked = true;
-        let g = reuse ? owned[name] : undefined;
-        if (g === undefined || g.length !== p.size) {
-          g = new Float64Array(p.size);
-          if (reuse) owned[name] = g;
-        }
-        // Not zeroed here: the first rule to reach p either writes all of it (gradToWrite) or
-        // zeroes it (gradOf); a parameter no rule reached is zeroed after backward.
-        p.gradBuf = g;
+        if (grads !== kept) grads[names[i]] = p.gradBuf!;
+        continue;
       }
-      grads[name] = p.gradBuf!;
+      p.tracked = true;
+      // Not zeroed here: the first rule to reach p either writes all of it (gradToWrite) or
+      // zeroes it (gradOf); a parameter no rule reached is zeroed after backward.
+      if (grads === kept) p.gradBuf = keptArrays[i];
+      else {
+        const g = new Float64Array(p.size);
+        p.gradBuf = g;
+        grads[names[i]] = g;
+      }
+    }
+    if (reuse && !shared && grads !== kept) {
+      kept = grads;
+      for (let i = 0; i < n; i++) {
+        keptNames.push(names[i]);
+        keptArrays.push(tensors[i].gradBuf!);
+      }
     }
     tape.reset();
     setActiveTape(tape);
@@ -78,16 +116,16 @@ export function valueAndGrad(
       }
       const value = out.data[0];
       if (out.tracked) tape.backward(out);
-      for (const name of names) {
-        const p = params[name];
-        if (p.grad === null) grads[name].fill(0);
+      for (let i = 0; i < n; i++) {
+        const p = tensors[i];
+        if (p.grad === null && p.gradBuf !== null) p.gradBuf.fill(0);
       }
       return { value, grads };
     } finally {
       setActiveTape(null);
       tape.release();
-      for (const name of names) {
-        const p = params[name];
+      for (let i = 0; i < n; i++) {
+        const p = tensors[i];
         p.tracked = false;
         p.grad = null;
         p.gradBuf = null;
@@ -95,9 +133,10 @@ export function valueAndGrad(
       if (shared) {
         // Every name gets the full gradient of its tensor, in an array of its own.
         const seen = new Set<Float64Array>();
-        for (const name of names) {
-          if (seen.has(grads[name])) grads[name] = grads[name].slice();
-          seen.add(grads[name]);
+        for (let i = 0; i < n; i++) {
+          const g = grads[names[i]];
+          if (seen.has(g)) grads[names[i]] = g.slice();
+          seen.add(g);
         }
       }
     }

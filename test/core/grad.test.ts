@@ -79,6 +79,34 @@ test("gradients are fresh per call by default, reused with reuseGrads", () => {
   assert.deepEqual(Array.from(r2), [6, 4]); // zeroed between calls, not accumulated
 });
 
+test("reuseGrads follows the params object: new names, sizes and shared tensors", () => {
+  const f = T.valueAndGrad((q) => T.sum(T.mul(q.a, q.b)), { reuseGrads: true });
+  const first = f({ a: tensor([1, 2]), b: tensor([3, 4]) }).grads;
+  const again = f({ a: tensor([5, 6]), b: tensor([7, 8]) }).grads;
+  assert.equal(again, first); // same names and sizes: the same record and arrays
+  assert.deepEqual(Array.from(again.a), [7, 8]);
+  assert.deepEqual(Array.from(again.b), [5, 6]);
+  const longer = f({ a: tensor([1, 2, 3]), b: tensor([1, 1, 1]) }).grads;
+  assert.deepEqual(Array.from(longer.a), [1, 1, 1]);
+  const reordered = f({ b: tensor([2, 0]), a: tensor([0, 3]) }).grads;
+  assert.deepEqual(Object.keys(reordered), ["b", "a"]);
+  assert.deepEqual(Array.from(reordered.a), [2, 0]);
+  assert.deepEqual(Array.from(reordered.b), [0, 3]);
+  const w = tensor([1, 2]);
+  const shared = f({ a: w, b: w }).grads;
+  assert.deepEqual(Array.from(shared.a), [2, 4]);
+  assert.deepEqual(Array.from(shared.b), [2, 4]);
+  assert.notEqual(shared.a, shared.b);
+  const after = f({ a: tensor([1, 1]), b: tensor([2, 3]) }).grads;
+  assert.deepEqual(Array.from(after.a), [2, 3]);
+  assert.deepEqual(Array.from(after.b), [1, 1]);
+  assert.throws(
+    () => f({ a: tensor([1, 2]), b: [1, 2] as unknown as T.Tensor }),
+    /params\["b"\] is not a Tensor/,
+  );
+  assert.deepEqual(Array.from(f({ a: tensor([1, 2]), b: tensor([0, 1]) }).grads.a), [0, 1]);
+});
+
 test("repeated calls give identical results (arena reuse leaks nothing between calls)", () => {
   const p = { w: tensor([0.1, -0.4, 0.3, 0.2], [2, 2]), b: tensor([0.05, -0.1]) };
   const x = tensor([1, 2, -1, 0.5, 0.3, -0.7], [3, 2]);
