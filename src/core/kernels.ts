@@ -9,7 +9,9 @@
  * across the row instead of a tile that would be mostly empty.
  *
  * Every output element is summed in the same order on every path (bias, then k ascending), so
- * a row gives the same bits whether it comes alone or inside a batch.
+ * a row gives the same bits whether it comes alone or inside a batch. One exception, on a
+ * gradient: the input gradient of a batch of exactly one row sums its even and odd terms
+ * separately (see rowDotsAdd), and the JS and SIMD kernels agree on that order too.
  */
 
 import { simd } from "./simd.ts";
@@ -371,9 +373,13 @@ export function matmulABtAdd(
   N: number,
   K: number,
 ): void {
-  if ((K & 1) === 0 && M * K * N >= SIMD_FROM) {
+  if (((M === 1 ? N : K) & 1) === 0 && M * K * N >= SIMD_FROM) {
     const s = simd();
     if (s?.matmulABt(g, b, out, M, N, K)) return;
+  }
+  if (M === 1) {
+    rowDotsAdd(g, b, out, N, K);
+    return;
   }
   let i = 0;
   for (; i + 4 <= M; i += 4) {
@@ -532,6 +538,72 @@ export function matmulABtAdd(
       for (let j = 0; j < N; j++) s += g[r + j] * b[q + j];
       out[o + k] += s;
     }
+  }
+}
+
+/**
+ * out[k] += e + o, where e and o sum g[j] * b[k, j] over the even and the odd j (each in
+ * ascending j): the input gradient of a single row, as K dot products along b's rows. This is
+ * the order of the SIMD kernel, which reads b[k, j..j+1] as one vector and keeps the two sums in
+ * its lanes; reading b row by row is what makes it fast there (a product against b^T gathers two
+ * scalars per vector from different rows). Four rows at a time, so eight sums are in flight.
+ */
+function rowDotsAdd(
+  g: Float64Array,
+  b: Float64Array,
+  out: Float64Array,
+  N: number,
+  K: number,
+): void {
+  const N2 = N - (N & 1);
+  let k = 0;
+  for (; k + 4 <= K; k += 4) {
+    const q0 = k * N;
+    const q1 = q0 + N;
+    const q2 = q1 + N;
+    const q3 = q2 + N;
+    let e0 = 0,
+      o0 = 0,
+      e1 = 0,
+      o1 = 0,
+      e2 = 0,
+      o2 = 0,
+      e3 = 0,
+      o3 = 0;
+    for (let j = 0; j < N2; j = (j + 2) | 0) {
+      const ge = g[j];
+      const go = g[(j + 1) | 0];
+      e0 += ge * b[(q0 + j) | 0];
+      o0 += go * b[(q0 + j + 1) | 0];
+      e1 += ge * b[(q1 + j) | 0];
+      o1 += go * b[(q1 + j + 1) | 0];
+      e2 += ge * b[(q2 + j) | 0];
+      o2 += go * b[(q2 + j + 1) | 0];
+      e3 += ge * b[(q3 + j) | 0];
+      o3 += go * b[(q3 + j + 1) | 0];
+    }
+    if (N2 < N) {
+      const ge = g[N2];
+      e0 += ge * b[q0 + N2];
+      e1 += ge * b[q1 + N2];
+      e2 += ge * b[q2 + N2];
+      e3 += ge * b[q3 + N2];
+    }
+    out[k] += e0 + o0;
+    out[k + 1] += e1 + o1;
+    out[k + 2] += e2 + o2;
+    out[k + 3] += e3 + o3;
+  }
+  for (; k < K; k++) {
+    const q = k * N;
+    let e = 0;
+    let o = 0;
+    for (let j = 0; j < N2; j += 2) {
+      e += g[j] * b[q + j];
+      o += g[j + 1] * b[q + j + 1];
+    }
+    if (N2 < N) e += g[N2] * b[q + N2];
+    out[k] += e + o;
   }
 }
 

@@ -1,15 +1,15 @@
 /**
  * The batched kernels as WebAssembly SIMD (f64x2). The module is assembled below (3.8 KB), so no
  * build step or binary file is involved; where WebAssembly SIMD is missing, `simd()` is null and
- * the JS kernels in kernels.ts run. Four functions:
+ * the JS kernels in kernels.ts run. Five functions:
  *
  *   gemm       out[r, j] = init[r, j] + sum_t A[r, t] * B[t, j]   (t ascending; init = bias[j] or 0)
  *              then stores the sums or adds them to out; A is read through two strides, so the
  *              forward product (A = x) and the weight gradient (A = x^T) are both this function.
  *   outer      out = a (x) g, the weight gradient of a single row (a gemm of one-step tiles
  *              would be all setup).
- *   transpose  for the input gradient g W^T: W^T is copied out once, then it is a gemm too (a
- *              single row instead reads W^T in place, two scalars per vector: gemm's MODE bit 2).
+ *   transpose  for the input gradient g W^T: W^T is copied out once, then it is a gemm too.
+ *   dots       the input gradient of a single row: dot products along W's rows.
  *   tanh       in place, the same operations as tanhFast (tanh.ts) on the same table.
  *
  * Why: scalar JS tops out near 1.5 GMAC/s here (every typed-array read is bounds-checked, one
@@ -137,12 +137,15 @@ class Code {
   brIf(depth: number): this {
     return this.emit(0x0d, ...uleb(depth));
   }
-  /** f64.load / f64.store at [address] (no offset). */
-  f64Load(): this {
-    return this.emit(0x2b, 3, 0);
+  /** f64.load / f64.store at [address + offset]. */
+  f64Load(offset = 0): this {
+    return this.emit(0x2b, 3, ...uleb(offset));
   }
-  f64Store(): this {
-    return this.emit(0x39, 3, 0);
+  f64Store(offset = 0): this {
+    return this.emit(0x39, 3, ...uleb(offset));
+  }
+  f64Add(): this {
+    return this.emit(0xa0);
   }
   private simd(op: number, ...rest: number[]): this {
     return this.emit(0xfd, ...uleb(op), ...rest);
@@ -208,6 +211,10 @@ class Code {
   f64x2Add(): this {
     return this.simd(0xf0);
   }
+  /** f64x2.extract_lane: the f64 in `lane`. */
+  f64x2Lane(lane: number): this {
+    return this.simd(0x21, lane);
+  }
   f64x2Sub(): this {
     return this.simd(0xf1);
   }
@@ -244,9 +251,7 @@ const M = 5;
 const T = 6;
 const N = 7;
 const PBIAS = 8;
-// MODE bit 0: start from bias[j]; bit 1: add into out instead of storing; bit 2: B is column-major,
-// B[t, j] at PB + (j * T + t) * 8 (read in place, two scalars per vector; single-row tiles only,
-// for the input gradient of one row, where a transposed copy would cost more than the product).
+// MODE bit 0: start from bias[j]; bit 1: add into out instead of storing.
 const MODE = 9;
 const GEMM_PARAMS = 10;
 const R = 10; // first row of the tile
@@ -256,33 +261,28 @@ const P = [13, 14, 15, 16]; // A pointers of the tile's rows
 const Q = 17; // B pointer: B[t, J]
 const NB = 18; // N * 8
 const O = 19; // out pointer
-const X = 20; // column-major B: the address of the next column's element
-const TB = 21; // column-major B: the stride between its columns, T * 8
-const GEMM_I32 = 12;
-const ACC = [22, 23, 24, 25, 26, 27, 28, 29]; // tile row i, vector v: ACC[i * vecs + v]
-const BV = [30, 31];
-const S = 32;
-const ZERO = 33; // never written: locals start at zero, and this is 2 bytes where a const is 18
+const GEMM_I32 = 10;
+const ACC = [20, 21, 22, 23, 24, 25, 26, 27]; // tile row i, vector v: ACC[i * vecs + v]
+const BV = [28, 29];
+const S = 30;
+const ZERO = 31; // never written: locals start at zero, and this is 2 bytes where a const is 18
 const GEMM_V128 = 12;
 
 /**
  * The reduction loop of a tile: acc[i][v] += A[R + i, t] * B[t, J + 2v .. +2] for t ascending.
- * Q walks down B's rows (row-major: by N * 8; column-major: by 8).
+ * Q walks down B's rows.
  */
-function reduce(c: Code, rows: number, vecs: number, columnMajor: boolean): void {
+function reduce(c: Code, rows: number, vecs: number): void {
   c.get(T).set(K);
   c.block().get(K).eqz().brIf(0).loop();
   if (rows === 1) {
     // One row: the splat of A stays in S and each B vector is used once.
     c.get(P[0]).loadSplat().set(S);
-    if (columnMajor) c.get(Q).set(X);
     for (let v = 0; v < vecs; v++) {
-      c.get(ACC[v]).get(S);
-      if (columnMajor) {
-        // [address of lane 1, lane 0 splat] -> load64_lane; then X moves two columns on.
-        c.get(X).get(TB).add().get(X).loadSplat().loadLane1();
-        c.get(X).get(TB).i32(1).shl().add().set(X);
-      } else c.get(Q).load(16 * v);
+      c.get(ACC[v])
+        .get(S)
+        .get(Q)
+        .load(16 * v);
       c.f64x2Mul().f64x2Add().set(ACC[v]);
     }
   } else {
@@ -299,10 +299,7 @@ function reduce(c: Code, rows: number, vecs: number, columnMajor: boolean): void
     }
   }
   for (let i = 0; i < rows; i++) c.get(P[i]).get(ATS).add().set(P[i]);
-  c.get(Q);
-  if (columnMajor) c.i32(8);
-  else c.get(NB);
-  c.add().set(Q);
+  c.get(Q).get(NB).add().set(Q);
   c.get(K).i32(1).sub().tee(K).brIf(0);
   c.end().end();
 }
@@ -331,15 +328,8 @@ function tile(c: Code, rows: number, vecs: number): void {
   c.else();
   for (let i = 0; i < rows * vecs; i++) c.get(ZERO).set(ACC[i]);
   c.end();
-  if (rows === 1) {
-    c.get(MODE).i32(4).and().if();
-    c.get(PB).get(J).get(TB).mul().add().set(Q);
-    reduce(c, rows, vecs, true);
-    c.else();
-  }
   c.get(PB).get(J).i32(3).shl().add().set(Q);
-  reduce(c, rows, vecs, false);
-  if (rows === 1) c.end();
+  reduce(c, rows, vecs);
   // out[R + i, J..] = acc, or += acc.
   c.get(PO).get(R).get(N).mul().get(J).add().i32(3).shl().add().set(O);
   for (const accumulate of [true, false]) {
@@ -394,7 +384,6 @@ function columns(c: Code, rows: number): void {
 function gemmBody(): number[] {
   const c = new Code();
   c.get(N).i32(3).shl().set(NB);
-  c.get(T).i32(3).shl().set(TB);
   c.i32(0).set(R);
   // Blocks of 4 rows, then the rest one row at a time.
   c.block().loop();
@@ -490,6 +479,71 @@ function transposeBody(): number[] {
   c.get(TJ).i32(1).sub().tee(TJ).brIf(0);
   c.end().end();
   return body(3, 0, c);
+}
+
+// --- dots: out[k] += (sum over pairs j of g[j..j+1] * W[k, j..j+1], lane by lane), lane 0 + lane 1 ---
+// The input gradient of a single row, g W^T, as K dot products along W's rows (N even): each row
+// is read front to back, where a product against W^T would gather two scalars per vector.
+
+const DG = 0;
+const DW = 1; // W[k, 0], the row being reduced
+const DO = 2; // out[k]
+const DK = 3; // rows left
+const DN = 4;
+const DOTS_PARAMS = 5;
+const DX = 5; // g[j]
+const DJ = 6; // pairs left
+const DP = [7, 8, 9, 10]; // W[k + i, j]
+const DNB = 11; // N * 8
+const DACC = [12, 13, 14, 15];
+const DGV = 16;
+const DZERO = 17; // never written
+
+/** Rows `rows` (4, then 1) at a time: four independent sums hide the latency of the adds. */
+function dotRows(c: Code, rows: number): void {
+  c.block().loop();
+  c.get(DK).i32(rows).ltS().brIf(1);
+  c.get(DW).set(DP[0]);
+  for (let i = 1; i < rows; i++)
+    c.get(DP[i - 1])
+      .get(DNB)
+      .add()
+      .set(DP[i]);
+  for (let i = 0; i < rows; i++) c.get(DZERO).set(DACC[i]);
+  c.get(DG).set(DX);
+  c.get(DN).i32(1).shr().set(DJ);
+  c.block().loop();
+  c.get(DJ).eqz().brIf(1);
+  c.get(DX).load().set(DGV);
+  for (let i = 0; i < rows; i++) {
+    c.get(DACC[i]).get(DGV).get(DP[i]).load().f64x2Mul().f64x2Add().set(DACC[i]);
+    c.get(DP[i]).i32(16).add().set(DP[i]);
+  }
+  c.get(DX).i32(16).add().set(DX);
+  c.get(DJ).i32(1).sub().set(DJ).br(0);
+  c.end().end();
+  for (let i = 0; i < rows; i++) {
+    c.get(DO)
+      .get(DO)
+      .f64Load(8 * i);
+    c.get(DACC[i]).f64x2Lane(0).get(DACC[i]).f64x2Lane(1).f64Add().f64Add();
+    c.f64Store(8 * i);
+  }
+  c.get(DP[rows - 1]).set(DW);
+  c.get(DO)
+    .i32(8 * rows)
+    .add()
+    .set(DO);
+  c.get(DK).i32(rows).sub().set(DK).br(0);
+  c.end().end();
+}
+
+function dotsBody(): number[] {
+  const c = new Code();
+  c.get(DN).i32(3).shl().set(DNB);
+  dotRows(c, 4);
+  dotRows(c, 1);
+  return body(7, 6, c);
 }
 
 // --- tanh, in place over n f64s at address p; the table of Math.tanh values is at address 0 ---
@@ -591,23 +645,32 @@ export function kernelModuleBytes(): Uint8Array {
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, [
-      4,
+      5,
       ...i32Params(GEMM_PARAMS),
       ...i32Params(OUTER_PARAMS),
       ...i32Params(TRANSPOSE_PARAMS),
       ...i32Params(TANH_PARAMS),
+      ...i32Params(DOTS_PARAMS),
     ]),
-    ...section(3, [4, 0, 1, 2, 3]),
+    ...section(3, [5, 0, 1, 2, 3, 4]),
     ...section(5, [1, 0x00, 1]),
     ...section(7, [
-      5,
+      6,
       ...exported("gemm", 0, 0),
       ...exported("outer", 0, 1),
       ...exported("transpose", 0, 2),
       ...exported("tanh", 0, 3),
+      ...exported("dots", 0, 4),
       ...exported("memory", 2, 0),
     ]),
-    ...section(10, [4, ...gemmBody(), ...outerBody(), ...transposeBody(), ...tanhBody()]),
+    ...section(10, [
+      5,
+      ...gemmBody(),
+      ...outerBody(),
+      ...transposeBody(),
+      ...tanhBody(),
+      ...dotsBody(),
+    ]),
   ];
   return Uint8Array.from(bytes);
 }
@@ -628,6 +691,7 @@ interface Exports {
   outer(pa: number, pg: number, po: number, k: number, n: number, mode: number): void;
   transpose(src: number, dst: number, k: number, n: number): void;
   tanh(p: number, n: number): void;
+  dots(pg: number, pw: number, po: number, k: number, n: number): void;
   memory: WasmMemory;
 }
 
@@ -739,7 +803,7 @@ class Simd {
     return true;
   }
 
-  /** out[M,K] += g[M,N] @ b[K,N]^T. K must be even. */
+  /** out[M,K] += g[M,N] @ b[K,N]^T. K must be even (N, for a single row). */
   matmulABt(
     g: Float64Array,
     b: Float64Array,
@@ -750,16 +814,15 @@ class Simd {
   ): boolean {
     const oB = BASE + M * N;
     const oBt = oB + K * N;
-    const oOut = oBt + N * K;
+    const oOut = M === 1 ? oBt : oBt + N * K;
     const heap = this.room(oOut + M * K);
     if (heap === null) return false;
     copyIn(heap, BASE, g, M * N);
     copyIn(heap, oB, b, K * N);
     copyIn(heap, oOut, out, M * K);
     if (M === 1) {
-      // B = b^T read in place, column-major: at one row a transposed copy costs more than the
-      // product (measured 3.6 us against 2.5 for 64x64).
-      this.wasm.gemm(BASE * 8, N * 8, 8, oB * 8, oOut * 8, M, N, K, 0, 2 | 4);
+      // One row: K dot products along b's rows (see kernels.ts rowTimesMatrixT for the order).
+      this.wasm.dots(BASE * 8, oB * 8, oOut * 8, K, N);
     } else {
       // b^T [N, K], so the reduction walks down B's rows as in the other two products.
       this.wasm.transpose(oB * 8, oBt * 8, K, N);

@@ -32,7 +32,7 @@ test("tanhFast is within 1e-15 relative of Math.tanh, and exact at the special v
   assert.equal(tanhFast(5e-324), 5e-324);
 });
 
-/** The kernels on M rows equal the same kernels run one row at a time, bit for bit. */
+/** The kernels on M rows against the same kernels run one row at a time, bit for bit. */
 test("single-row kernel paths give the same bits as the tiled batch paths", () => {
   const rng = new T.Rng(11);
   for (const [M, K, N] of [
@@ -57,9 +57,23 @@ test("single-row kernel paths give the same bits as the tiled batch paths", () =
         out.subarray(i * N, (i + 1) * N),
         `matmulInto row ${i} of ${M}x${K}x${N}`,
       );
+      // The input gradient: a row inside a batch sums its terms in order; a batch of one row sums
+      // the even and the odd terms apart, then adds the two (kernels.ts rowDotsAdd).
       const gxRow = new Float64Array(K);
       matmulABtAdd(g.subarray(i * N, (i + 1) * N), b, gxRow, 1, N, K);
-      assert.deepEqual(gxRow, gx.subarray(i * K, (i + 1) * K), `matmulABtAdd row ${i}`);
+      for (let k = 0; k < K; k++) {
+        let inOrder = 0;
+        let even = 0;
+        let odd = 0;
+        for (let j = 0; j < N; j++) {
+          const t = g[i * N + j] * b[k * N + j];
+          inOrder += t;
+          if (j % 2 === 0) even += t;
+          else odd += t;
+        }
+        assert.equal(gx[i * K + k], inOrder, `matmulABtAdd row ${i} of ${M}, [${k}]`);
+        assert.equal(gxRow[k], even + odd, `matmulABtAdd single row, [${k}]`);
+      }
     }
     // The weight gradient of one row (an outer product) equals the tiled sum over a single row.
     const one = new Float64Array(K * N);
