@@ -80,11 +80,15 @@ export function createValueFunction(
   let metrics = { valueMse: 0 };
   let fitObs: Tensor | null = null;
   let fitTargets: Tensor | null = null;
-  const vg = valueAndGrad((p) => {
-    const r = valueLoss(spec, p, fitObs!, fitTargets!);
-    metrics = r.metrics;
-    return r.loss;
-  });
+  // reuseGrads: each fitting step applies its gradients before the next one is computed.
+  const vg = valueAndGrad(
+    (p) => {
+      const r = valueLoss(spec, p, fitObs!, fitTargets!);
+      metrics = r.metrics;
+      return r.loss;
+    },
+    { reuseGrads: true },
+  );
   return {
     spec,
     params,

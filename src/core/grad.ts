@@ -1,6 +1,7 @@
 /**
  * The functional gradient API over named parameters: `valueAndGrad(f)` and `grad(f)`.
  */
+import { residentArray } from "./simd.ts";
 import { activeTape, fmt, type Params, setActiveTape, Tape, Tensor } from "./tensor.ts";
 
 export interface ValueAndGrad {
@@ -94,7 +95,8 @@ export function valueAndGrad(
       // zeroes it (gradOf); a parameter no rule reached is zeroed after backward.
       if (grads === kept) p.gradBuf = keptArrays[i];
       else {
-        const g = new Float64Array(p.size);
+        // Kept arrays live in the SIMD kernels' memory, which writes the weight gradients there.
+        const g = reuse ? residentArray(p.size) : new Float64Array(p.size);
         p.gradBuf = g;
         grads[names[i]] = g;
       }

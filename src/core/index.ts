@@ -40,4 +40,5 @@ export {
   where,
 } from "./ops.ts";
 export { Rng, type RngState } from "./rng.ts";
+export { residentArray, residentCopy } from "./simd.ts";
 export { full, ones, type Params, Tensor, tensor, zeros } from "./tensor.ts";

@@ -698,11 +698,36 @@ interface Exports {
 /** Where the operands start, in f64s: after tanh's table, at a 16-byte boundary. */
 const BASE = TANH_TABLE.length + (TANH_TABLE.length % 2);
 
-/** The instantiated kernels and their memory; a Float64Array view of it, renewed on growth. */
+/**
+ * The home instance's memory, in 64 KB pages: grown to this once, when it is created, and never
+ * again, so views of it stay valid (growing a WebAssembly memory detaches its buffer, and every
+ * view with it). The OS commits its pages only as they are touched. Half of it may hold resident
+ * arrays; the rest is scratch for products.
+ */
+const HOME_PAGES = 256;
+
+interface Block {
+  at: number;
+  size: number;
+}
+
+/**
+ * An instance of the kernels and its memory. The first one, the home, has a fixed memory that
+ * also holds resident arrays (see {@link residentArray}): a product reads and writes those in
+ * place instead of copying them in and out. A product whose other operands do not fit the home's
+ * scratch runs in a second instance whose memory grows as needed.
+ */
 class Simd {
   private heap: Float64Array;
   /** heap.length, kept as a field: reading `memory.buffer` is a call into the runtime. */
   private capacity: number;
+  /** The buffer resident arrays are views of (the home's, which never changes), else null. */
+  private readonly home: ArrayBuffer | null;
+  /** Where the scratch of a product starts: after the resident blocks. */
+  private top = BASE;
+  /** Free gaps between resident blocks below `top`, sorted by address. */
+  private gaps: Block[] = [];
+  private spill: Simd | null | undefined;
   // Views of the memory the results are copied out of, by offset and length: a few shapes recur
   // in a training loop, and creating a view each call would allocate in the hot path. Cleared
   // when the memory grows (its old buffer is detached then).
@@ -711,11 +736,55 @@ class Simd {
   private viewLength: number[] = [];
   private nextView = 0;
 
-  constructor(private readonly wasm: Exports) {
+  constructor(
+    private readonly wasm: Exports,
+    fixedPages: number,
+  ) {
+    if (fixedPages > 0) {
+      try {
+        wasm.memory.grow(fixedPages - wasm.memory.buffer.byteLength / 65536);
+      } catch {
+        // Refused: the home keeps its one page, and residents and products go elsewhere.
+      }
+    }
     this.heap = new Float64Array(wasm.memory.buffer);
     this.capacity = this.heap.length;
-    this.room(BASE); // the first page already holds it
+    this.home = fixedPages > 0 ? wasm.memory.buffer : null;
     this.heap.set(TANH_TABLE, 0);
+  }
+
+  /**
+   * The memory as f64s, with room for at least `n` of them; null if it cannot grow that far (the
+   * home never grows; WebAssembly memory stops at 4 GB, and engines may refuse less).
+   */
+  private room(n: number): Float64Array | null {
+    if (n > this.capacity) {
+      if (this.home !== null) return null;
+      try {
+        this.wasm.memory.grow(Math.ceil(((n - this.capacity) * 8) / 65536));
+      } catch {
+        return null;
+      }
+      this.heap = new Float64Array(this.wasm.memory.buffer);
+      this.capacity = this.heap.length;
+      this.views.length = 0;
+      this.viewAt.length = 0;
+      this.viewLength.length = 0;
+      this.nextView = 0;
+    }
+    return this.heap;
+  }
+
+  /** The instance for products that do not fit the home: created on first use. */
+  private next(): Simd | null {
+    if (this.home === null) return null;
+    if (this.spill === undefined) this.spill = instantiate(0);
+    return this.spill;
+  }
+
+  /** x's offset in this memory, in f64s, if x is a resident array; else -1. */
+  private at(x: Float64Array): number {
+    return x.buffer === this.home ? x.byteOffset >> 3 : -1;
   }
 
   /** heap[at..at+n] as a cached view. */
@@ -733,28 +802,60 @@ class Simd {
   }
 
   /**
-   * The memory as f64s, with room for at least `n` of them; null if it cannot grow that far
-   * (WebAssembly memory stops at 4 GB, and engines may refuse less): the caller then runs its JS
-   * kernel instead.
+   * A zeroed view of n f64s in the home memory, or null when this is not the home or half of it is
+   * taken. First fit among the freed blocks, else at the top.
    */
-  private room(n: number): Float64Array | null {
-    if (n > this.capacity) {
-      try {
-        this.wasm.memory.grow(Math.ceil(((n - this.capacity) * 8) / 65536));
-      } catch {
-        return null;
-      }
-      this.heap = new Float64Array(this.wasm.memory.buffer);
-      this.capacity = this.heap.length;
-      this.views.length = 0;
-      this.viewAt.length = 0;
-      this.viewLength.length = 0;
-      this.nextView = 0;
+  alloc(n: number): Float64Array | null {
+    if (this.home === null || registry === null) return null;
+    const size = Math.max(2, n + (n & 1)); // every block starts at a 16-byte boundary
+    let at = -1;
+    for (let i = 0; i < this.gaps.length; i++) {
+      const gap = this.gaps[i];
+      if (gap.size < size) continue;
+      at = gap.at;
+      gap.at += size;
+      gap.size -= size;
+      if (gap.size === 0) this.gaps.splice(i, 1);
+      break;
     }
-    return this.heap;
+    if (at < 0) {
+      if (this.top + size > this.capacity >> 1) return null;
+      at = this.top;
+      this.top += size;
+    }
+    const v = new Float64Array(this.home, at * 8, n);
+    v.fill(0);
+    registry.register(v, { at, size });
+    return v;
   }
 
-  /** out[M,N] = a[M,K] @ b[K,N] (+ bias[N]), then tanh if asked. N must be even. */
+  /** Returns a resident block (its view was garbage-collected) to the free gaps. */
+  free(block: Block): void {
+    const gaps = this.gaps;
+    let i = 0;
+    while (i < gaps.length && gaps[i].at < block.at) i++;
+    gaps.splice(i, 0, { at: block.at, size: block.size });
+    // Merge with the neighbours, then give a gap that reaches the top back to the scratch.
+    if (i + 1 < gaps.length && gaps[i].at + gaps[i].size === gaps[i + 1].at) {
+      gaps[i].size += gaps[i + 1].size;
+      gaps.splice(i + 1, 1);
+    }
+    if (i > 0 && gaps[i - 1].at + gaps[i - 1].size === gaps[i].at) {
+      gaps[i - 1].size += gaps[i].size;
+      gaps.splice(i, 1);
+      i--;
+    }
+    const last = gaps[gaps.length - 1];
+    if (last.at + last.size === this.top) {
+      this.top = last.at;
+      gaps.pop();
+    }
+  }
+
+  /**
+   * out[M,N] = a[M,K] @ b[K,N] (+ bias[N]), then tanh if asked. N must be even. Resident operands
+   * are read in place and a resident out is written in place; the rest are copied.
+   */
   matmul(
     a: Float64Array,
     b: Float64Array,
@@ -765,17 +866,39 @@ class Simd {
     N: number,
     tanh: boolean,
   ): boolean {
-    const oB = BASE + M * K;
-    const oBias = oB + K * N;
-    const oOut = oBias + N;
-    const heap = this.room(oOut + M * N);
-    if (heap === null) return false;
-    copyIn(heap, BASE, a, M * K);
-    copyIn(heap, oB, b, K * N);
-    if (bias !== null) copyIn(heap, oBias, bias, N);
-    this.wasm.gemm(BASE * 8, K * 8, 8, oB * 8, oOut * 8, M, K, N, oBias * 8, bias ? 1 : 0);
+    let end = this.top;
+    let oA = this.at(a);
+    const copyA = oA < 0;
+    if (copyA) {
+      oA = end;
+      end += M * K;
+    }
+    let oB = this.at(b);
+    const copyB = oB < 0;
+    if (copyB) {
+      oB = end;
+      end += K * N;
+    }
+    let oBias = bias === null ? 0 : this.at(bias);
+    const copyBias = bias !== null && oBias < 0;
+    if (copyBias) {
+      oBias = end;
+      end += N;
+    }
+    let oOut = this.at(out);
+    const copyOut = oOut < 0;
+    if (copyOut) {
+      oOut = end;
+      end += M * N;
+    }
+    const heap = this.room(end);
+    if (heap === null) return this.next()?.matmul(a, b, bias, out, M, K, N, tanh) === true;
+    if (copyA) copyIn(heap, oA, a, M * K);
+    if (copyB) copyIn(heap, oB, b, K * N);
+    if (copyBias) copyIn(heap, oBias, bias!, N);
+    this.wasm.gemm(oA * 8, K * 8, 8, oB * 8, oOut * 8, M, K, N, oBias * 8, bias ? 1 : 0);
     if (tanh) this.wasm.tanh(oOut * 8, M * N);
-    out.set(this.view(oOut, M * N));
+    if (copyOut) out.set(this.view(oOut, M * N));
     return true;
   }
 
@@ -789,17 +912,34 @@ class Simd {
     N: number,
     overwrite: boolean,
   ): boolean {
-    const oG = BASE + M * K;
-    const oOut = oG + M * N;
-    const heap = this.room(oOut + K * N);
-    if (heap === null) return false;
-    copyIn(heap, BASE, a, M * K);
-    copyIn(heap, oG, g, M * N);
-    if (!overwrite) copyIn(heap, oOut, out, K * N);
+    let end = this.top;
+    let oA = this.at(a);
+    const copyA = oA < 0;
+    if (copyA) {
+      oA = end;
+      end += M * K;
+    }
+    let oG = this.at(g);
+    const copyG = oG < 0;
+    if (copyG) {
+      oG = end;
+      end += M * N;
+    }
+    let oOut = this.at(out);
+    const copyOut = oOut < 0;
+    if (copyOut) {
+      oOut = end;
+      end += K * N;
+    }
+    const heap = this.room(end);
+    if (heap === null) return this.next()?.matmulAtB(a, g, out, M, K, N, overwrite) === true;
+    if (copyA) copyIn(heap, oA, a, M * K);
+    if (copyG) copyIn(heap, oG, g, M * N);
+    if (copyOut && !overwrite) copyIn(heap, oOut, out, K * N);
     const mode = overwrite ? 0 : 2;
-    if (M === 1) this.wasm.outer(BASE * 8, oG * 8, oOut * 8, K, N, mode);
-    else this.wasm.gemm(BASE * 8, 8, K * 8, oG * 8, oOut * 8, K, M, N, 0, mode);
-    out.set(this.view(oOut, K * N));
+    if (M === 1) this.wasm.outer(oA * 8, oG * 8, oOut * 8, K, N, mode);
+    else this.wasm.gemm(oA * 8, 8, K * 8, oG * 8, oOut * 8, K, M, N, 0, mode);
+    if (copyOut) out.set(this.view(oOut, K * N));
     return true;
   }
 
@@ -812,33 +952,54 @@ class Simd {
     N: number,
     K: number,
   ): boolean {
-    const oB = BASE + M * N;
-    const oBt = oB + K * N;
-    const oOut = M === 1 ? oBt : oBt + N * K;
-    const heap = this.room(oOut + M * K);
-    if (heap === null) return false;
-    copyIn(heap, BASE, g, M * N);
-    copyIn(heap, oB, b, K * N);
-    copyIn(heap, oOut, out, M * K);
+    let end = this.top;
+    let oG = this.at(g);
+    const copyG = oG < 0;
+    if (copyG) {
+      oG = end;
+      end += M * N;
+    }
+    let oB = this.at(b);
+    const copyB = oB < 0;
+    if (copyB) {
+      oB = end;
+      end += K * N;
+    }
+    const oBt = end;
+    if (M !== 1) end += N * K; // b^T, for the gemm
+    let oOut = this.at(out);
+    const copyOut = oOut < 0;
+    if (copyOut) {
+      oOut = end;
+      end += M * K;
+    }
+    const heap = this.room(end);
+    if (heap === null) return this.next()?.matmulABt(g, b, out, M, N, K) === true;
+    if (copyG) copyIn(heap, oG, g, M * N);
+    if (copyB) copyIn(heap, oB, b, K * N);
+    if (copyOut) copyIn(heap, oOut, out, M * K);
     if (M === 1) {
-      // One row: K dot products along b's rows (see kernels.ts rowTimesMatrixT for the order).
-      this.wasm.dots(BASE * 8, oB * 8, oOut * 8, K, N);
+      // One row: K dot products along b's rows (see kernels.ts rowDotsAdd for the order).
+      this.wasm.dots(oG * 8, oB * 8, oOut * 8, K, N);
     } else {
       // b^T [N, K], so the reduction walks down B's rows as in the other two products.
       this.wasm.transpose(oB * 8, oBt * 8, K, N);
-      this.wasm.gemm(BASE * 8, N * 8, 8, oBt * 8, oOut * 8, M, N, K, 0, 2);
+      this.wasm.gemm(oG * 8, N * 8, 8, oBt * 8, oOut * 8, M, N, K, 0, 2);
     }
-    out.set(this.view(oOut, M * K));
+    if (copyOut) out.set(this.view(oOut, M * K));
     return true;
   }
 
   /** y[0..n] = tanhFast(y[0..n]), bit for bit. */
   tanh(y: Float64Array, n: number): boolean {
-    const heap = this.room(BASE + n);
-    if (heap === null) return false;
-    copyIn(heap, BASE, y, n);
-    this.wasm.tanh(BASE * 8, n);
-    y.set(this.view(BASE, n));
+    let at = this.at(y);
+    const copy = at < 0;
+    if (copy) at = this.top;
+    const heap = this.room(copy ? at + n : 0);
+    if (heap === null) return this.next()?.tanh(y, n) === true;
+    if (copy) copyIn(heap, at, y, n);
+    this.wasm.tanh(at * 8, n);
+    if (copy) y.set(this.view(at, n));
     return true;
   }
 }
@@ -849,11 +1010,12 @@ function copyIn(heap: Float64Array, at: number, src: Float64Array, n: number): v
   else for (let i = 0; i < n; i++) heap[at + i] = src[i];
 }
 
-function instantiate(): Simd | null {
+/** An instance of the kernels with its own memory (fixed at `fixedPages` if > 0), or null. */
+function instantiate(fixedPages: number): Simd | null {
   if (typeof WebAssembly !== "object") return null;
   try {
     const instance = new WebAssembly.Instance(new WebAssembly.Module(kernelModuleBytes()), {});
-    return new Simd(instance.exports as unknown as Exports);
+    return new Simd(instance.exports as unknown as Exports, fixedPages);
   } catch {
     return null; // no SIMD support (or synchronous compilation refused): the JS kernels run
   }
@@ -862,19 +1024,50 @@ function instantiate(): Simd | null {
 let instance: Simd | null | undefined;
 let enabled = true;
 
+/** Frees the block of a resident array once the array has been garbage-collected. */
+const registry =
+  typeof FinalizationRegistry === "function"
+    ? new FinalizationRegistry<Block>((block) => instance?.free(block))
+    : null;
+
+function home(): Simd | null {
+  if (instance === undefined) instance = instantiate(HOME_PAGES);
+  return instance;
+}
+
 /**
  * The SIMD kernels, or null where WebAssembly SIMD is unavailable or switched off. Instantiated
  * on first use.
  */
 export function simd(): Simd | null {
-  if (!enabled) return null;
-  if (instance === undefined) instance = instantiate();
-  return instance;
+  return enabled ? home() : null;
+}
+
+/**
+ * A zeroed Float64Array of n elements that lives in the SIMD kernels' memory, so they read and
+ * write it in place (no copy in or out): for parameters and reused gradient buffers, which every
+ * training step passes to the kernels. A plain Float64Array where WebAssembly SIMD is unavailable
+ * or that memory's resident half is full. The block is freed when the array is
+ * garbage-collected.
+ *
+ * The array's `buffer` is the kernels' whole memory (16 MB): slice() it before sending it to a
+ * worker or building other views on its buffer.
+ */
+export function residentArray(n: number): Float64Array {
+  return home()?.alloc(n) ?? new Float64Array(n);
+}
+
+/** A resident copy of `values` (see {@link residentArray}). */
+export function residentCopy(values: Float64Array): Float64Array {
+  const out = residentArray(values.length);
+  out.set(values);
+  return out;
 }
 
 /**
  * Switches the SIMD kernels on (the default, where supported) or off, so the JS kernels run.
- * Both give the same bits; tests and the core benchmark compare the two.
+ * Both give the same bits; tests and the core benchmark compare the two. Resident arrays stay
+ * where they are.
  */
 export function useSimd(on: boolean): void {
   enabled = on;

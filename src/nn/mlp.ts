@@ -5,6 +5,7 @@
 import { denseInto } from "../core/kernels.ts";
 import { dense } from "../core/ops.ts";
 import type { Rng } from "../core/rng.ts";
+import { residentArray, residentCopy } from "../core/simd.ts";
 import { fmt, type Params, Tensor } from "../core/tensor.ts";
 import { orthogonal, xavierUniform } from "./init.ts";
 
@@ -67,8 +68,9 @@ export function initMlp(spec: MlpSpec, rng: Rng, options: InitOptions = {}): Par
       init === "orthogonal"
         ? orthogonal(rng, fanIn, fanOut, gain)
         : xavierUniform(rng, fanIn, fanOut, gain);
-    params[`${spec.prefix}.${i}.weight`] = new Tensor(w, [fanIn, fanOut]);
-    params[`${spec.prefix}.${i}.bias`] = new Tensor(new Float64Array(fanOut), [fanOut]);
+    // In the SIMD kernels' memory: every product reads them there, with no copy in.
+    params[`${spec.prefix}.${i}.weight`] = new Tensor(residentCopy(w), [fanIn, fanOut]);
+    params[`${spec.prefix}.${i}.bias`] = new Tensor(residentArray(fanOut), [fanOut]);
   }
   return params;
 }
