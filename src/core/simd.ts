@@ -706,6 +706,9 @@ const BASE = TANH_TABLE.length + (TANH_TABLE.length % 2);
  */
 const HOME_PAGES = 256;
 
+/** See Simd.at. */
+const RESIDENT_FROM = 128;
+
 interface Block {
   at: number;
   size: number;
@@ -782,9 +785,13 @@ class Simd {
     return this.spill;
   }
 
-  /** x's offset in this memory, in f64s, if x is a resident array; else -1. */
+  /**
+   * x's offset in this memory, in f64s, if x is a resident array; else -1. Arrays shorter than
+   * RESIDENT_FROM are copied whether resident or not: reading `buffer` costs about as much as
+   * copying a few dozen f64s.
+   */
   private at(x: Float64Array): number {
-    return x.buffer === this.home ? x.byteOffset >> 3 : -1;
+    return x.length >= RESIDENT_FROM && x.buffer === this.home ? x.byteOffset >> 3 : -1;
   }
 
   /** heap[at..at+n] as a cached view. */
