@@ -21,6 +21,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
+import { residentCopy } from "../core/simd.ts";
 import { type Params, Tensor } from "../core/tensor.ts";
 import {
   fsyncDir,
@@ -309,8 +310,9 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
     checkSum(key, bytes);
     const params: Params = {};
     for (const [name, t] of Object.entries(contents.tensors)) {
+      // Resident, like initMlp's: the kernels read them in place (a resumed run is as fast).
       params[name] = new Tensor(
-        t.data instanceof Float64Array ? t.data : Float64Array.from(t.data),
+        residentCopy(t.data instanceof Float64Array ? t.data : Float64Array.from(t.data)),
         t.shape,
       );
     }
