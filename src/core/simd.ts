@@ -1,5 +1,5 @@
 /**
- * The batched kernels as WebAssembly SIMD (f64x2). The module is assembled below (3.8 KB), so no
+ * The batched kernels as WebAssembly SIMD (f64x2). The module is assembled below (3.7 KB), so no
  * build step or binary file is involved; where WebAssembly SIMD is missing, `simd()` is null and
  * the JS kernels in kernels.ts run. Five functions:
  *
@@ -15,12 +15,14 @@
  * Why: scalar JS tops out near 1.5 GMAC/s here (every typed-array read is bounds-checked, one
  * multiply-add per instruction pair); f64x2 does two per pair without checks, ~5x the JS kernels at
  * batch 256. Every output element is computed with the same operations in the same order as the JS
- * kernels, and WebAssembly never fuses a multiply-add, so both paths give the same bits and a row's
- * result does not depend on the path or the batch size (test/core/simd.test.ts checks this).
+ * kernels, and WebAssembly never fuses a multiply-add, so both paths give the same bits and a
+ * forward row does not depend on the path or the batch size (test/core/simd.test.ts checks this).
  *
- * The operands are copied into the module's memory and the results copied out: O(MK + KN + MN)
- * copies against O(MKN) multiply-adds. The memory starts with tanh's table; the operands of each
- * call are laid out after it.
+ * Memory: it starts with tanh's table. Resident arrays (residentArray: parameters, reused
+ * gradients) live in the first instance's memory, which never grows once created, and products
+ * read and write them where they are. Other operands are copied in and results copied out, into
+ * scratch after the resident blocks: O(MK + KN + MN) copies against O(MKN) multiply-adds, which
+ * matter only at batch 1, where the weights are most of what a product touches.
  */
 import { T3, T5, T7, TANH_MAX, TANH_MID, TANH_STEP, TANH_TABLE } from "./tanh.ts";
 

@@ -13,6 +13,11 @@
 /** Row-major float64 tensor. `data.length === size === product(shape)`; a scalar has shape `[]`. */
 export class Tensor {
   readonly shape: readonly number[];
+  /**
+   * The values. For parameters made by initMlp, loaded or cloned, this is a view into the SIMD
+   * kernels' memory (see residentArray): its `buffer` is that whole memory, so use
+   * `data.slice()`, not `data.buffer`, to copy or send the values.
+   */
   readonly data: Float64Array;
   readonly size: number;
   /** @internal true when this tensor depends on a parameter of the active tape. */
