@@ -730,6 +730,8 @@ class Simd {
   private readonly home: ArrayBuffer | null;
   /** Where the scratch of a product starts: after the resident blocks. */
   private top = BASE;
+  /** The end of the scratch laid out so far for the product being set up (see place). */
+  private end = BASE;
   /** Free gaps between resident blocks below `top`, sorted by address. */
   private gaps: Block[] = [];
   private spill: Simd | null | undefined;
@@ -862,6 +864,18 @@ class Simd {
   }
 
   /**
+   * Where a product reads or writes x (n f64s): in place if x is resident, else the next n f64s of
+   * its scratch, which starts at `top` and ends at `end`. So an offset >= top means a copy.
+   */
+  private place(x: Float64Array, n: number): number {
+    const at = this.at(x);
+    if (at >= 0) return at;
+    const o = this.end;
+    this.end += n;
+    return o;
+  }
+
+  /**
    * out[M,N] = a[M,K] @ b[K,N] (+ bias[N]), then tanh if asked. N must be even. Resident operands
    * are read in place and a resident out is written in place; the rest are copied.
    */
@@ -875,39 +889,20 @@ class Simd {
     N: number,
     tanh: boolean,
   ): boolean {
-    let end = this.top;
-    let oA = this.at(a);
-    const copyA = oA < 0;
-    if (copyA) {
-      oA = end;
-      end += M * K;
-    }
-    let oB = this.at(b);
-    const copyB = oB < 0;
-    if (copyB) {
-      oB = end;
-      end += K * N;
-    }
-    let oBias = bias === null ? 0 : this.at(bias);
-    const copyBias = bias !== null && oBias < 0;
-    if (copyBias) {
-      oBias = end;
-      end += N;
-    }
-    let oOut = this.at(out);
-    const copyOut = oOut < 0;
-    if (copyOut) {
-      oOut = end;
-      end += M * N;
-    }
-    const heap = this.room(end);
+    const s = this.top;
+    this.end = s;
+    const oA = this.place(a, M * K);
+    const oB = this.place(b, K * N);
+    const oBias = bias === null ? 0 : this.place(bias, N);
+    const oOut = this.place(out, M * N);
+    const heap = this.room(this.end);
     if (heap === null) return this.next()?.matmul(a, b, bias, out, M, K, N, tanh) === true;
-    if (copyA) copyIn(heap, oA, a, M * K);
-    if (copyB) copyIn(heap, oB, b, K * N);
-    if (copyBias) copyIn(heap, oBias, bias!, N);
+    if (oA >= s) copyIn(heap, oA, a, M * K);
+    if (oB >= s) copyIn(heap, oB, b, K * N);
+    if (bias !== null && oBias >= s) copyIn(heap, oBias, bias, N);
     this.wasm.gemm(oA * 8, K * 8, 8, oB * 8, oOut * 8, M, K, N, oBias * 8, bias ? 1 : 0);
     if (tanh) this.wasm.tanh(oOut * 8, M * N);
-    if (copyOut) out.set(this.view(oOut, M * N));
+    if (oOut >= s) out.set(this.view(oOut, M * N));
     return true;
   }
 
@@ -921,34 +916,20 @@ class Simd {
     N: number,
     overwrite: boolean,
   ): boolean {
-    let end = this.top;
-    let oA = this.at(a);
-    const copyA = oA < 0;
-    if (copyA) {
-      oA = end;
-      end += M * K;
-    }
-    let oG = this.at(g);
-    const copyG = oG < 0;
-    if (copyG) {
-      oG = end;
-      end += M * N;
-    }
-    let oOut = this.at(out);
-    const copyOut = oOut < 0;
-    if (copyOut) {
-      oOut = end;
-      end += K * N;
-    }
-    const heap = this.room(end);
+    const s = this.top;
+    this.end = s;
+    const oA = this.place(a, M * K);
+    const oG = this.place(g, M * N);
+    const oOut = this.place(out, K * N);
+    const heap = this.room(this.end);
     if (heap === null) return this.next()?.matmulAtB(a, g, out, M, K, N, overwrite) === true;
-    if (copyA) copyIn(heap, oA, a, M * K);
-    if (copyG) copyIn(heap, oG, g, M * N);
-    if (copyOut && !overwrite) copyIn(heap, oOut, out, K * N);
+    if (oA >= s) copyIn(heap, oA, a, M * K);
+    if (oG >= s) copyIn(heap, oG, g, M * N);
+    if (oOut >= s && !overwrite) copyIn(heap, oOut, out, K * N);
     const mode = overwrite ? 0 : 2;
     if (M === 1) this.wasm.outer(oA * 8, oG * 8, oOut * 8, K, N, mode);
     else this.wasm.gemm(oA * 8, 8, K * 8, oG * 8, oOut * 8, K, M, N, 0, mode);
-    if (copyOut) out.set(this.view(oOut, K * N));
+    if (oOut >= s) out.set(this.view(oOut, K * N));
     return true;
   }
 
@@ -961,32 +942,18 @@ class Simd {
     N: number,
     K: number,
   ): boolean {
-    let end = this.top;
-    let oG = this.at(g);
-    const copyG = oG < 0;
-    if (copyG) {
-      oG = end;
-      end += M * N;
-    }
-    let oB = this.at(b);
-    const copyB = oB < 0;
-    if (copyB) {
-      oB = end;
-      end += K * N;
-    }
-    const oBt = end;
-    if (M !== 1) end += N * K; // b^T, for the gemm
-    let oOut = this.at(out);
-    const copyOut = oOut < 0;
-    if (copyOut) {
-      oOut = end;
-      end += M * K;
-    }
-    const heap = this.room(end);
+    const s = this.top;
+    this.end = s;
+    const oG = this.place(g, M * N);
+    const oB = this.place(b, K * N);
+    const oBt = this.end;
+    if (M !== 1) this.end += N * K; // b^T, for the gemm
+    const oOut = this.place(out, M * K);
+    const heap = this.room(this.end);
     if (heap === null) return this.next()?.matmulABt(g, b, out, M, N, K) === true;
-    if (copyG) copyIn(heap, oG, g, M * N);
-    if (copyB) copyIn(heap, oB, b, K * N);
-    if (copyOut) copyIn(heap, oOut, out, M * K);
+    if (oG >= s) copyIn(heap, oG, g, M * N);
+    if (oB >= s) copyIn(heap, oB, b, K * N);
+    if (oOut >= s) copyIn(heap, oOut, out, M * K);
     if (M === 1) {
       // One row: K dot products along b's rows (see kernels.ts rowDotsAdd for the order).
       this.wasm.dots(oG * 8, oB * 8, oOut * 8, K, N);
@@ -995,20 +962,20 @@ class Simd {
       this.wasm.transpose(oB * 8, oBt * 8, K, N);
       this.wasm.gemm(oG * 8, N * 8, 8, oBt * 8, oOut * 8, M, N, K, 0, 2);
     }
-    if (copyOut) out.set(this.view(oOut, M * K));
+    if (oOut >= s) out.set(this.view(oOut, M * K));
     return true;
   }
 
   /** y[0..n] = tanhFast(y[0..n]), bit for bit. */
   tanh(y: Float64Array, n: number): boolean {
-    let at = this.at(y);
-    const copy = at < 0;
-    if (copy) at = this.top;
-    const heap = this.room(copy ? at + n : 0);
+    const s = this.top;
+    this.end = s;
+    const at = this.place(y, n);
+    const heap = this.room(this.end);
     if (heap === null) return this.next()?.tanh(y, n) === true;
-    if (copy) copyIn(heap, at, y, n);
+    if (at >= s) copyIn(heap, at, y, n);
     this.wasm.tanh(at * 8, n);
-    if (copy) y.set(this.view(at, n));
+    if (at >= s) y.set(this.view(at, n));
     return true;
   }
 }
