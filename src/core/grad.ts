@@ -86,8 +86,7 @@ export function valueAndGrad(
     for (let i = 0; i < n; i++) {
       const p = tensors[i];
       if (p.tracked) {
-        shared = true; // the same tensor under a second name: it shares the buffer
-        if (grads !== kept) grads[names[i]] = p.gradBuf!;
+        shared = true; // the same tensor under a second name
         continue;
       }
       p.tracked = true;
@@ -101,7 +100,15 @@ export function valueAndGrad(
         grads[names[i]] = g;
       }
     }
-    if (reuse && !shared && grads !== kept) {
+    if (shared) {
+      // Both names get the tensor's one buffer (copied apart at the end); such a record is not
+      // kept, and one kept before no longer fits.
+      grads = {};
+      for (let i = 0; i < n; i++) grads[names[i]] = tensors[i].gradBuf!;
+      kept = null;
+      keptNames.length = 0;
+      keptArrays.length = 0;
+    } else if (reuse && grads !== kept) {
       kept = grads;
       for (let i = 0; i < n; i++) {
         keptNames.push(names[i]);

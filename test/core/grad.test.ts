@@ -92,6 +92,7 @@ test("reuseGrads follows the params object: new names, sizes and shared tensors"
   assert.deepEqual(Object.keys(reordered), ["b", "a"]);
   assert.deepEqual(Array.from(reordered.a), [2, 0]);
   assert.deepEqual(Array.from(reordered.b), [0, 3]);
+  f({ a: tensor([9, 9]), b: tensor([9, 9]) }); // kept again under a, b, with these sizes
   const w = tensor([1, 2]);
   const shared = f({ a: w, b: w }).grads;
   assert.deepEqual(Array.from(shared.a), [2, 4]);
