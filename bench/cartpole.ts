@@ -12,7 +12,7 @@
  * first run would (the first seed pays the most).
  */
 import { reinforce, reinforceSchema } from "../src/algos/reinforce.ts";
-import { defaultConfig } from "../src/core/config.ts";
+import { defaultConfig } from "../src/config/schema.ts";
 
 const SEEDS = [0, 1, 2, 3, 4];
 /** A cap so an unsolved seed ends; well above the 100k-step target. */

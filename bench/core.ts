@@ -16,6 +16,7 @@ import os from "node:os";
 import v8 from "node:v8";
 import vm from "node:vm";
 import * as tf from "@tensorflow/tfjs";
+import { useSimd } from "../src/core/backend/simd.ts";
 import {
   logSoftmaxGather,
   mean,
@@ -26,7 +27,6 @@ import {
   tensor,
   valueAndGrad,
 } from "../src/core/index.ts";
-import { useSimd } from "../src/core/simd.ts";
 import { createMlpInference, initMlp, type MlpSpec, mlp } from "../src/nn/index.ts";
 
 const BATCHES = [1, 16, 256, 4096] as const;

@@ -12,7 +12,8 @@
  * console.log(evaluate(policy, make("CartPole-v1"), { episodes: 10, seed: 1, deterministic: true }).returnMean);
  */
 export * from "./algos/index.ts";
+export * from "./config/schema.ts";
 export * from "./core/index.ts";
-export * from "./dist/index.ts";
+export * from "./distributions/index.ts";
 export * from "./envs/index.ts";
 export * from "./nn/index.ts";

@@ -9,7 +9,7 @@
  * | Box, state-independent log-std | DiagGaussian, `policy.logStd` [D] | D means                 |
  * | Box, state-dependent log-std   | DiagGaussian                | D means, then D log-stds         |
  *
- * Box actions meet their bounds by clipping or tanh squashing (`spec.squash`, see src/dist/gaussian.ts).
+ * Box actions meet their bounds by clipping or tanh squashing (`spec.squash`, see src/distributions/gaussian.ts).
  *
  * Parameter names are stable (they become tensor names in checkpoints): `policy.<i>.weight` [in, out]
  * and `policy.<i>.bias` [out] for layer i of the MLP, and `policy.logStd` [D] for a
@@ -34,7 +34,7 @@ import {
   squashedGaussianEntropy,
   squashedGaussianLogProb,
   squashToBox,
-} from "../dist/index.ts";
+} from "../distributions/index.ts";
 import { describe, flatSize, type Space } from "../envs/spaces.ts";
 import { type Activation, createMlpInference, initMlp, type MlpSpec, mlp } from "../nn/index.ts";
 
@@ -115,7 +115,7 @@ export interface Policy {
    * Differentiable in `params` (use inside `valueAndGrad`): per-sample log pi(a | s) [B] and
    * entropy [B] for obs [B, obsDim] and raw actions [B * actDim] (the `outRaw` of `act`).
    * For a tanh-squashed Gaussian, `entropy` is that of the pre-squash Gaussian (the squashed one has
-   * no closed form; see `squashedGaussianEntropy` in src/dist/gaussian.ts).
+   * no closed form; see `squashedGaussianEntropy` in src/distributions/gaussian.ts).
    */
   logProbAndEntropy(
     params: Params,

@@ -13,7 +13,7 @@ import {
   nullableNumberField,
   numberField,
   resolveConfig,
-} from "../core/config.ts";
+} from "../config/schema.ts";
 
 export const reinforceSchema = {
   seed: intField(

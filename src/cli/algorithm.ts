@@ -4,7 +4,7 @@
  * schema (the `train` flags are derived from it), its trainer, and how to evaluate a checkpoint.
  * Adding an algorithm means adding one entry; nothing else in the CLI changes.
  */
-import type { ConfigSchema } from "../core/config.ts";
+import type { ConfigSchema } from "../config/schema.ts";
 import type { Checkpoint } from "../io/checkpoint.ts";
 
 /** How the CLI drives one training session. */

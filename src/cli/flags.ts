@@ -8,7 +8,7 @@
  * `--x` / `--no-x`; enums by name.
  */
 import { type Command, Option } from "commander";
-import { type ConfigSchema, checkField, describeField, type Field } from "../core/config.ts";
+import { type ConfigSchema, checkField, describeField, type Field } from "../config/schema.ts";
 
 /** A bad command line (unknown flag or command, bad value): exit code 2 with the usage. */
 export class UsageError extends Error {

@@ -1,7 +1,7 @@
 /**
  * The functional gradient API over named parameters: `valueAndGrad(f)` and `grad(f)`.
  */
-import { residentArray } from "./simd.ts";
+import { residentArray } from "./backend/simd.ts";
 import { activeTape, fmt, type Params, setActiveTape, Tape, Tensor } from "./tensor.ts";
 
 export interface ValueAndGrad {

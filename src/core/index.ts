@@ -3,9 +3,9 @@
  * table, fused dense and log-softmax kernels, and `valueAndGrad` over named parameters.
  */
 
-export * from "./config.ts";
+export type { DenseActivation } from "./backend/kernels.ts";
+export { residentArray, residentCopy } from "./backend/simd.ts";
 export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
-export type { DenseActivation } from "./kernels.ts";
 export {
   abs,
   add,
@@ -40,5 +40,4 @@ export {
   where,
 } from "./ops.ts";
 export { Rng, type RngState } from "./rng.ts";
-export { residentArray, residentCopy } from "./simd.ts";
 export { full, ones, type Params, Tensor, tensor, zeros } from "./tensor.ts";

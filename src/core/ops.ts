@@ -15,7 +15,7 @@ import {
   matmulAtBAdd,
   matmulInto,
   tanhFast,
-} from "./kernels.ts";
+} from "./backend/kernels.ts";
 import {
   activeTape,
   alloc,

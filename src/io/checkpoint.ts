@@ -21,7 +21,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { residentCopy } from "../core/simd.ts";
+import { residentCopy } from "../core/backend/simd.ts";
 import { type Params, Tensor } from "../core/tensor.ts";
 import {
   fsyncDir,

@@ -2,10 +2,10 @@
  * Multi-layer perceptrons over named parameters: `initMlp`, the differentiable `mlp`, and
  * `createMlpInference`, the no-tape, no-allocation forward pass used on every environment step.
  */
-import { denseInto } from "../core/kernels.ts";
+import { denseInto } from "../core/backend/kernels.ts";
+import { residentArray, residentCopy } from "../core/backend/simd.ts";
 import { dense } from "../core/ops.ts";
 import type { Rng } from "../core/rng.ts";
-import { residentArray, residentCopy } from "../core/simd.ts";
 import { fmt, type Params, Tensor } from "../core/tensor.ts";
 import { orthogonal, xavierUniform } from "./init.ts";
 

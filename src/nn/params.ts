@@ -1,7 +1,7 @@
 /**
  * Named-parameter helpers: count, copy, and a JSON-safe form for checkpoints.
  */
-import { residentCopy } from "../core/simd.ts";
+import { residentCopy } from "../core/backend/simd.ts";
 import { fmt, type Params, shapeSize, Tensor } from "../core/tensor.ts";
 
 /** JSON-safe parameters: shape and row-major values per name. */

@@ -21,7 +21,7 @@ import {
   multiDiscrete,
   type Space,
 } from "../../src/envs/spaces.ts";
-import { gradcheck } from "../dist/gradcheck.ts";
+import { gradcheck } from "../distributions/gradcheck.ts";
 
 function spec(actionSpace: Space, over: Partial<PolicySpec> = {}): PolicySpec {
   return {

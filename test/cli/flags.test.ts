@@ -16,7 +16,7 @@ import {
   intListField,
   nullableNumberField,
   numberField,
-} from "../../src/core/config.ts";
+} from "../../src/config/schema.ts";
 
 const schema = {
   lr: numberField(0.01, "Learning rate.", { min: 0, exclusiveMin: true }),

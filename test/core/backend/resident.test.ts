@@ -2,15 +2,15 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import v8 from "node:v8";
 import vm from "node:vm";
-import { Rng, residentArray, residentCopy } from "../../src/core/index.ts";
 import {
   activateInPlace,
   denseInto,
   matmulABtAdd,
   matmulAtBAdd,
   matmulInto,
-} from "../../src/core/kernels.ts";
-import { useSimd } from "../../src/core/simd.ts";
+} from "../../../src/core/backend/kernels.ts";
+import { useSimd } from "../../../src/core/backend/simd.ts";
+import { Rng, residentArray, residentCopy } from "../../../src/core/index.ts";
 
 /** Bit equality, NaN and -0 included. */
 function assertSameBits(a: Float64Array, b: Float64Array, what: string): void {

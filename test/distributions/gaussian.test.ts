@@ -15,7 +15,7 @@ import {
   squashedGaussianEntropy,
   squashedGaussianLogProb,
   squashToBox,
-} from "../../src/dist/index.ts";
+} from "../../src/distributions/index.ts";
 import { gradcheck } from "./gradcheck.ts";
 
 /** log-density of the 1-D Gaussian N(mu, exp(ls)^2) at x, via the library function. */

@@ -8,7 +8,7 @@ import {
   categoricalMode,
   categoricalSample,
   categoricalSampleRow,
-} from "../../src/dist/index.ts";
+} from "../../src/distributions/index.ts";
 import { gradcheck } from "./gradcheck.ts";
 
 /** Rows of logits from N(0, scale^2), [rows, k]. */

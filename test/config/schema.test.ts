@@ -11,7 +11,7 @@ import {
   nullableNumberField,
   numberField,
   resolveConfig,
-} from "../../src/core/config.ts";
+} from "../../src/config/schema.ts";
 
 const schema = {
   lr: numberField(0.01, "Step size.", { min: 0, exclusiveMin: true }),

@@ -1,9 +1,14 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import * as T from "../../src/core/index.ts";
-import { tensor } from "../../src/core/index.ts";
-import { matmulABtAdd, matmulAtBAdd, matmulInto, tanhFast } from "../../src/core/kernels.ts";
-import { gradcheck } from "./gradcheck.ts";
+import {
+  matmulABtAdd,
+  matmulAtBAdd,
+  matmulInto,
+  tanhFast,
+} from "../../../src/core/backend/kernels.ts";
+import * as T from "../../../src/core/index.ts";
+import { tensor } from "../../../src/core/index.ts";
+import { gradcheck } from "../gradcheck.ts";
 
 test("tanhFast is within 1e-15 relative of Math.tanh, and exact at the special values", () => {
   const rng = new T.Rng(7);

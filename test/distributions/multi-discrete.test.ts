@@ -8,7 +8,7 @@ import {
   multiDiscreteLogProb,
   multiDiscreteMode,
   multiDiscreteSample,
-} from "../../src/dist/index.ts";
+} from "../../src/distributions/index.ts";
 import { gradcheck } from "./gradcheck.ts";
 
 const NVEC = [2, 3, 4];

@@ -1,15 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import {
-  logSoftmaxGather,
-  mean,
-  mul,
-  neg,
-  Rng,
-  tensor,
-  valueAndGrad,
-} from "../../src/core/index.ts";
-import {
   activateInPlace,
   denseInto,
   matmulABtAdd,
@@ -17,9 +8,18 @@ import {
   matmulInto,
   SIMD_FROM,
   tanhFast,
-} from "../../src/core/kernels.ts";
-import { kernelModuleBytes, simd, useSimd } from "../../src/core/simd.ts";
-import { initMlp, mlp } from "../../src/nn/index.ts";
+} from "../../../src/core/backend/kernels.ts";
+import { kernelModuleBytes, simd, useSimd } from "../../../src/core/backend/simd.ts";
+import {
+  logSoftmaxGather,
+  mean,
+  mul,
+  neg,
+  Rng,
+  tensor,
+  valueAndGrad,
+} from "../../../src/core/index.ts";
+import { initMlp, mlp } from "../../../src/nn/index.ts";
 
 declare const WebAssembly: { validate(bytes: Uint8Array): boolean };
 
