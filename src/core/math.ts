@@ -1,0 +1,1083 @@
+/**
+ * Elementary functions that give the same bits in every JavaScript engine.
+ *
+ * Why: the engines' `Math.exp/log/sin/cos/pow/...` are free to differ in the last bit, and they
+ * do (issue #17: `1.3 ** 1.7` differs between Node 22 and Node 24; `Math.cos(0.1)` and
+ * `Math.log(3)` between Node 20 and Chromium), so a seeded run diverged from one runtime to the
+ * next. These are built only from IEEE-754 basic operations (+ - * / and sqrt, which every engine
+ * rounds the same way), integer operations, and exact reads and writes of a double's 32-bit
+ * halves. They follow fdlibm 5.3 (Sun, 1993) operation for operation, as V8 did up to Node 22, so
+ * on Node 20 each equals its `Math` counterpart bit for bit (test/core/math.test.ts checks that on
+ * millions of arguments and measures every function against correctly rounded values: all are
+ * within 1 ulp). fdlibm's method and error analysis is in its comments; each function here says
+ * the one line of method a reader needs.
+ *
+ * Call these, never `Math.exp` and friends, on any path whose numbers reach a result
+ * (test/lint/determinism.test.ts fails when a source file does). `Math.sqrt`, `Math.abs`,
+ * `Math.floor`, `Math.min/max`, `Math.round` and `Math.fround` are exact and stay.
+ */
+
+// --- the two 32-bit halves of a double --------------------------------------------------------
+
+const F64 = new Float64Array(1);
+const I32 = new Int32Array(F64.buffer);
+const U32 = new Uint32Array(F64.buffer);
+F64[0] = 1; // 0x3ff00000_00000000: the high half is the non-zero word
+const HI = I32[1] === 0x3ff00000 ? 1 : 0;
+const LO = 1 - HI;
+
+/** The sign, exponent and top 20 bits of the significand, as a signed 32-bit integer. */
+function highWord(x: number): number {
+  F64[0] = x;
+  return I32[HI];
+}
+
+/** The low 32 bits of the significand, unsigned. */
+function lowWord(x: number): number {
+  F64[0] = x;
+  return U32[LO];
+}
+
+function fromWords(hi: number, lo: number): number {
+  I32[HI] = hi;
+  U32[LO] = lo;
+  return F64[0];
+}
+
+/** x with its low 32 bits cleared (fdlibm's SET_LOW_WORD(x, 0)): a head whose products are exact. */
+function clearLow(x: number): number {
+  F64[0] = x;
+  U32[LO] = 0;
+  return F64[0];
+}
+
+function withHighWord(x: number, hi: number): number {
+  F64[0] = x;
+  I32[HI] = hi;
+  return F64[0];
+}
+
+/** 2^n for -1022 <= n <= 1023, exactly. */
+function pow2(n: number): number {
+  return fromWords((0x3ff + n) << 20, 0);
+}
+
+// --- exp, expm1 ---------------------------------------------------------------------------------
+
+const LN2_HI = 6.93147180369123816490e-1; // ln 2 with 32 trailing zero bits, so k * LN2_HI is exact
+const LN2_LO = 1.90821492927058770002e-10; // ln 2 - LN2_HI
+const INV_LN2 = 1.4426950408889634;
+const EXP_OVERFLOW = 7.09782712893383973096e2;
+const EXP_UNDERFLOW = -7.45133219101941108420e2;
+const TWO_1023 = 8.98846567431158e307;
+const TWO_M1000 = 9.332636185032189e-302;
+// exp's Remez coefficients of r (e^r + 1) / (e^r - 1) on [0, 0.347], error < 2^-59.
+const P1 = 1.66666666666666019037e-1;
+const P2 = -2.77777777770155933842e-3;
+const P3 = 6.61375632143793436117e-5;
+const P4 = -1.65339022054652515390e-6;
+const P5 = 4.13813679705723846039e-8;
+
+/**
+ * e^x within 1 ulp (fdlibm's e_exp.c). x = k ln2 + r with |r| <= ln2/2, then
+ * e^r = 1 + r + r c / (2 - c) with c a degree-10 polynomial, scaled by 2^k.
+ */
+export function exp(x: number): number {
+  const hx = highWord(x);
+  const ax = hx & 0x7fffffff;
+  const negative = hx < 0;
+  if (ax >= 0x40862e42) {
+    // |x| >= 709.78: NaN, +-Infinity, overflow or underflow.
+    if (ax >= 0x7ff00000) {
+      if (x !== x) return x;
+      return negative ? 0 : x;
+    }
+    if (x > EXP_OVERFLOW) return Number.POSITIVE_INFINITY;
+    if (x < EXP_UNDERFLOW) return 0;
+  }
+  let hi = 0;
+  let lo = 0;
+  let k = 0;
+  if (ax > 0x3fd62e42) {
+    // |x| > ln2 / 2
+    if (ax < 0x3ff0a2b2) {
+      // |x| < 1.5 ln2: k = +-1. V8 returns e itself at 1, where the formula is 1 ulp off.
+      if (x === 1) return Math.E;
+      hi = negative ? x + LN2_HI : x - LN2_HI;
+      lo = negative ? -LN2_LO : LN2_LO;
+      k = negative ? -1 : 1;
+    } else {
+      k = (INV_LN2 * x + (negative ? -0.5 : 0.5)) | 0;
+      hi = x - k * LN2_HI;
+      lo = k * LN2_LO;
+    }
+    x = hi - lo;
+  } else if (ax < 0x3e300000) {
+    return 1 + x; // |x| < 2^-28
+  }
+  const t = x * x;
+  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  if (k === 0) return 1 - ((x * c) / (c - 2) - x);
+  const y = 1 - (lo - (x * c) / (2 - c) - hi);
+  if (k >= -1021) return k === 1024 ? y * 2 * TWO_1023 : y * pow2(k);
+  return y * pow2(k + 1000) * TWO_M1000;
+}
+
+// expm1's coefficients, scaled: Qn here is 2^n times the Remez coefficient of
+// 6/r ((e^r + 1)/(e^r - 1) - 2/r) in r^2 on [0, 0.347], error < 2^-61.
+const Q1 = -3.33333333333331316428e-2;
+const Q2 = 1.58730158725481460165e-3;
+const Q3 = -7.9365075786748794247e-5;
+const Q4 = 4.00821782732936239552e-6;
+const Q5 = -2.01099218183624371326e-7;
+
+/**
+ * e^x - 1 within 1 ulp, accurate near 0 where `exp(x) - 1` cancels (fdlibm's s_expm1.c).
+ * The same reduction as exp, carrying the rounding error c of r = hi - lo into the result.
+ */
+export function expm1(x: number): number {
+  const hx = highWord(x);
+  const ax = hx & 0x7fffffff;
+  const negative = hx < 0;
+  if (ax >= 0x4043687a) {
+    // |x| >= 56 ln2
+    if (ax >= 0x40862e42) {
+      if (ax >= 0x7ff00000) {
+        if (x !== x) return x;
+        return negative ? -1 : x;
+      }
+      if (x > EXP_OVERFLOW) return Number.POSITIVE_INFINITY;
+    }
+    if (negative) return -1; // e^x < 2^-56 of 1
+  }
+  let k = 0;
+  let c = 0;
+  if (ax > 0x3fd62e42) {
+    let hi: number;
+    let lo: number;
+    if (ax < 0x3ff0a2b2) {
+      hi = negative ? x + LN2_HI : x - LN2_HI;
+      lo = negative ? -LN2_LO : LN2_LO;
+      k = negative ? -1 : 1;
+    } else {
+      k = (INV_LN2 * x + (negative ? -0.5 : 0.5)) | 0;
+      hi = x - k * LN2_HI;
+      lo = k * LN2_LO;
+    }
+    x = hi - lo;
+    c = hi - x - lo;
+  } else if (ax < 0x3c900000) {
+    return x; // |x| < 2^-54
+  }
+  const hfx = 0.5 * x;
+  const hxs = x * hfx;
+  const r1 = 1 + hxs * (Q1 + hxs * (Q2 + hxs * (Q3 + hxs * (Q4 + hxs * Q5))));
+  const t = 3 - r1 * hfx;
+  let e = hxs * ((r1 - t) / (6 - x * t));
+  if (k === 0) return x - (x * e - hxs);
+  e = x * (e - c) - c;
+  e -= hxs;
+  if (k === -1) return 0.5 * (x - e) - 0.5;
+  if (k === 1) return x < -0.25 ? -2 * (e - (x + 0.5)) : 1 + 2 * (x - e);
+  if (k <= -2 || k > 56) {
+    const y = 1 - (e - x);
+    return (k === 1024 ? y * 2 * TWO_1023 : y * pow2(k)) - 1;
+  }
+  if (k < 20) return (fromWords(0x3ff00000 - (0x200000 >> k), 0) - (e - x)) * pow2(k); // 1 - 2^-k
+  return (x - (e + pow2(-k)) + 1) * pow2(k);
+}
+
+// --- log, log1p ---------------------------------------------------------------------------------
+
+const TWO_54 = 1.8014398509481984e16;
+// Remez coefficients of (log(1+f) - 2s) / s in s^2, s = f / (2 + f), on [0, 0.1716], error < 2^-58.45.
+const LG1 = 6.666666666666735130e-1;
+const LG2 = 3.999999999940941908e-1;
+const LG3 = 2.857142874366239149e-1;
+const LG4 = 2.222219843214978396e-1;
+const LG5 = 1.818357216161805012e-1;
+const LG6 = 1.531383769920937332e-1;
+const LG7 = 1.479819860511658591e-1;
+
+/**
+ * The natural logarithm within 1 ulp (fdlibm's e_log.c): x = 2^k (1 + f) with
+ * sqrt(2)/2 < 1 + f < sqrt(2), and log(1 + f) = 2s + s R(s^2), s = f / (2 + f).
+ */
+export function log(x: number): number {
+  let hx = highWord(x);
+  let k = 0;
+  if (hx < 0x00100000) {
+    // x < 2^-1022: zero, negative, or subnormal
+    if (x === 0) return Number.NEGATIVE_INFINITY;
+    if (hx < 0 || x !== x) return Number.NaN;
+    k -= 54;
+    x *= TWO_54;
+    hx = highWord(x);
+  }
+  if (hx >= 0x7ff00000) return x + x;
+  k += (hx >> 20) - 1023;
+  hx &= 0x000fffff;
+  const i = (hx + 0x95f64) & 0x100000;
+  x = withHighWord(x, hx | (i ^ 0x3ff00000)); // x or x/2 into [sqrt(2)/2, sqrt(2))
+  k += i >> 20;
+  const f = x - 1;
+  if ((0x000fffff & (2 + hx)) < 3) {
+    // -2^-20 <= f < 2^-20
+    if (f === 0) return k === 0 ? 0 : k * LN2_HI + k * LN2_LO;
+    const R = f * f * (0.5 - 0.33333333333333333 * f);
+    return k === 0 ? f - R : k * LN2_HI - (R - k * LN2_LO - f);
+  }
+  const s = f / (2 + f);
+  const z = s * s;
+  const w = z * z;
+  const t1 = w * (LG2 + w * (LG4 + w * LG6));
+  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+  const R = t2 + t1;
+  if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
+    const hfsq = 0.5 * f * f;
+    if (k === 0) return f - (hfsq - s * (hfsq + R));
+    return k * LN2_HI - (hfsq - (s * (hfsq + R) + k * LN2_LO) - f);
+  }
+  if (k === 0) return f - s * (f - R);
+  return k * LN2_HI - (s * (f - R) - k * LN2_LO - f);
+}
+
+/**
+ * log(1 + x) within 1 ulp, accurate near 0 (fdlibm's s_log1p.c): log's method on u = 1 + x, plus
+ * the correction c / u for the rounding error c of that sum.
+ */
+export function log1p(x: number): number {
+  const hx = highWord(x);
+  const ax = hx & 0x7fffffff;
+  let k = 1;
+  let f = 0;
+  let hu = 0;
+  let c = 0;
+  if (hx < 0x3fda827a) {
+    // 1 + x < sqrt(2)
+    if (ax >= 0x3ff00000) return x === -1 ? Number.NEGATIVE_INFINITY : Number.NaN; // x <= -1
+    if (ax < 0x3e200000) return ax < 0x3c900000 ? x : x - x * x * 0.5; // |x| < 2^-29
+    if (hx > 0 || hx <= (0xbfd2bec4 | 0)) {
+      // sqrt(2)/2 <= 1 + x < sqrt(2): no reduction
+      k = 0;
+      f = x;
+      hu = 1;
+    }
+  }
+  if (hx >= 0x7ff00000) return x + x;
+  if (k !== 0) {
+    let u: number;
+    if (hx < 0x43400000) {
+      u = 1 + x;
+      hu = highWord(u);
+      k = (hu >> 20) - 1023;
+      c = k > 0 ? 1 - (u - x) : x - (u - 1);
+      c /= u;
+    } else {
+      u = x;
+      hu = highWord(u);
+      k = (hu >> 20) - 1023;
+      c = 0;
+    }
+    hu &= 0x000fffff;
+    if (hu < 0x6a09e) {
+      u = withHighWord(u, hu | 0x3ff00000);
+    } else {
+      k += 1;
+      u = withHighWord(u, hu | 0x3fe00000);
+      hu = (0x00100000 - hu) >> 2;
+    }
+    f = u - 1;
+  }
+  const hfsq = 0.5 * f * f;
+  if (hu === 0) {
+    // |f| < 2^-20
+    if (f === 0) {
+      if (k === 0) return 0;
+      c += k * LN2_LO;
+      return k * LN2_HI + c;
+    }
+    const R = hfsq * (1 - 0.66666666666666666 * f);
+    return k === 0 ? f - R : k * LN2_HI - (R - (k * LN2_LO + c) - f);
+  }
+  const s = f / (2 + f);
+  const z = s * s;
+  const R = z * (LG1 + z * (LG2 + z * (LG3 + z * (LG4 + z * (LG5 + z * (LG6 + z * LG7))))));
+  if (k === 0) return f - (hfsq - s * (hfsq + R));
+  return k * LN2_HI - (hfsq - (s * (hfsq + R) + (k * LN2_LO + c)) - f);
+}
+
+// --- sin, cos, tan ------------------------------------------------------------------------------
+
+// Remez coefficients on [-pi/4, pi/4]: sin(x)/x - 1 in x^2 (error < 2^-58) and
+// cos(x) - 1 + x^2/2 in x^2 (error < 2^-58).
+const S1 = -1.66666666666666324348e-1;
+const S2 = 8.33333333332248946124e-3;
+const S3 = -1.98412698298579493134e-4;
+const S4 = 2.75573137070700676789e-6;
+const S5 = -2.50507602534068634195e-8;
+const S6 = 1.58969099521155010221e-10;
+const C1 = 4.16666666666666019037e-2;
+const C2 = -1.38888888888741095749e-3;
+const C3 = 2.48015872894767294178e-5;
+const C4 = -2.75573143513906633035e-7;
+const C5 = 2.08757232129817482790e-9;
+const C6 = -1.13596475577881948265e-11;
+
+/** Below this |x| sin(x) rounds to x and cos(x) to 1. */
+const TWO_M27 = 2 ** -27;
+/** fdlibm reduces when the high word of |x| exceeds pi/4's: |x| >= this. */
+const PIO4_CUT = fromWords(0x3fe921fc, 0);
+/** fdlibm's cos kernel switches formulas at the high word 0x3fd33333 (~0.3). */
+const COS_SPLIT = fromWords(0x3fd33333, 0);
+
+/** sin(x + y) for |x + y| <= ~pi/4, y the tail of x (fdlibm's __kernel_sin). */
+function sinKernel(x: number, y: number): number {
+  if (x > -TWO_M27 && x < TWO_M27) return x;
+  const z = x * x;
+  const v = z * x;
+  const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
+  return x - (z * (0.5 * y - v * r) - y - v * S1);
+}
+
+/** cos(x + y) for |x + y| <= ~pi/4 (fdlibm's __kernel_cos). */
+function cosKernel(x: number, y: number): number {
+  if (x > -TWO_M27 && x < TWO_M27) return 1;
+  const z = x * x;
+  const r = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))));
+  if (x > -COS_SPLIT && x < COS_SPLIT) return 1 - (0.5 * z - (z * r - x * y));
+  // 1 - qx and 0.5 z - qx are exact, so the subtraction loses less: qx is |x|/4 with its low
+  // word cleared, or 0.28125 beyond 0.78125.
+  const ix = highWord(x) & 0x7fffffff;
+  const qx = ix > 0x3fe90000 ? 0.28125 : fromWords(ix - 0x00200000, 0);
+  return 1 - qx - (0.5 * z - qx - (z * r - x * y));
+}
+
+/**
+ * sin(x) within 1 ulp (fdlibm's s_sin.c), for every double: the kernel polynomial on
+ * [-pi/4, pi/4], and elsewhere after subtracting the nearest multiple of pi/2 (exactly, through
+ * Payne-Hanek for huge x). Small arguments take the first line only, which V8 inlines.
+ */
+export function sin(x: number): number {
+  if (x > -PIO4_CUT && x < PIO4_CUT) {
+    if (x > -TWO_M27 && x < TWO_M27) return x;
+    const z = x * x;
+    const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
+    return x + z * x * (S1 + z * r);
+  }
+  return sinReduced(x);
+}
+
+/** cos(x) within 1 ulp (fdlibm's s_cos.c); see {@link sin}. */
+export function cos(x: number): number {
+  if (x > -COS_SPLIT && x < COS_SPLIT) {
+    if (x > -TWO_M27 && x < TWO_M27) return 1;
+    const z = x * x;
+    return 1 - (0.5 * z - z * (z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))))));
+  }
+  return cosReduced(x);
+}
+
+const REM = new Float64Array(2); // y0 + y1 = x - n pi/2, written by remPio2
+
+function sinReduced(x: number): number {
+  if (!(x - x === 0)) return Number.NaN; // +-Infinity, NaN
+  const n = remPio2(x);
+  const y0 = REM[0];
+  const y1 = REM[1];
+  switch (n & 3) {
+    case 0:
+      return sinKernel(y0, y1);
+    case 1:
+      return cosKernel(y0, y1);
+    case 2:
+      return -sinKernel(y0, y1);
+    default:
+      return -cosKernel(y0, y1);
+  }
+}
+
+function cosReduced(x: number): number {
+  if (x > -PIO4_CUT && x < PIO4_CUT) return cosKernel(x, 0);
+  if (!(x - x === 0)) return Number.NaN;
+  const n = remPio2(x);
+  const y0 = REM[0];
+  const y1 = REM[1];
+  switch (n & 3) {
+    case 0:
+      return cosKernel(y0, y1);
+    case 1:
+      return -sinKernel(y0, y1);
+    case 2:
+      return -cosKernel(y0, y1);
+    default:
+      return sinKernel(y0, y1);
+  }
+}
+
+// tan's Remez coefficients of (tan(x)/x - 1) in x^2 on [0, 0.67434], error < 2^-59.2.
+const T = [
+  3.33333333333334091986e-1, 1.33333333333201242699e-1, 5.39682539762260521377e-2,
+  2.18694882948595424599e-2, 8.86323982359930005737e-3, 3.59207910759131235356e-3,
+  1.45620945432529025516e-3, 5.88041240820264096874e-4, 2.46463134818469906812e-4,
+  7.8179444293955709230e-5, 7.14072491382608190305e-5, -1.85586374855275456654e-5,
+  2.59073051863633712884e-5,
+];
+const PIO4 = 7.85398163397448278999e-1;
+const PIO4_LO = 3.06161699786838301793e-17;
+
+/**
+ * tan(x + y) when odd is false, -1/tan(x + y) when odd is true, for |x + y| <= ~pi/4
+ * (fdlibm's __kernel_tan). Above 0.6744, tan(pi/4 - d) = (1 - tan d) / (1 + tan d).
+ */
+function tanKernel(x: number, y: number, odd: boolean): number {
+  const hx = highWord(x);
+  const ix = hx & 0x7fffffff;
+  if (ix < 0x3e300000) {
+    // |x| < 2^-28
+    if (x === 0 && odd) return 1 / Math.abs(x);
+    if (!odd) return x;
+    return minusInverse(x + y, y - (clearLow(x + y) - x));
+  }
+  const big = ix >= 0x3fe59428;
+  if (big) {
+    if (hx < 0) {
+      x = -x;
+      y = -y;
+    }
+    x = PIO4 - x + (PIO4_LO - y);
+    y = 0;
+  }
+  const z = x * x;
+  const w = z * z;
+  let r = T[1] + w * (T[3] + w * (T[5] + w * (T[7] + w * (T[9] + w * T[11]))));
+  const v = z * (T[2] + w * (T[4] + w * (T[6] + w * (T[8] + w * (T[10] + w * T[12])))));
+  const s = z * x;
+  r = y + z * (s * (r + v) + y);
+  r += T[0] * s;
+  const sum = x + r;
+  if (big) {
+    const iv = odd ? -1 : 1;
+    return (1 - ((hx >> 30) & 2)) * (iv - 2 * (x - ((sum * sum) / (sum + iv) - r)));
+  }
+  if (!odd) return sum;
+  return minusInverse(sum, r - (clearLow(sum) - x));
+}
+
+/** -1 / w accurately, where w's head clearLow(w) plus v is the value (z + v = r + x in fdlibm). */
+function minusInverse(w: number, v: number): number {
+  const z = clearLow(w);
+  const a = -1 / w;
+  const t = clearLow(a);
+  const s = 1 + t * z;
+  return t + a * (s + t * v);
+}
+
+/** tan(x) within 1 ulp (fdlibm's s_tan.c); see {@link sin}. */
+export function tan(x: number): number {
+  if (x > -PIO4_CUT && x < PIO4_CUT) return tanKernel(x, 0, false);
+  if (!(x - x === 0)) return Number.NaN;
+  const n = remPio2(x);
+  return tanKernel(REM[0], REM[1], (n & 1) === 1);
+}
+
+// --- argument reduction: x - n pi/2 ---------------------------------------------------------------
+
+const INV_PIO2 = 6.36619772367581382433e-1; // 53 bits of 2/pi
+const PIO2_1 = 1.57079632673412561417; // the first 33 bits of pi/2
+const PIO2_1T = 6.07710050650619224932e-11; // pi/2 - PIO2_1
+const PIO2_2 = 6.0771005063039659766e-11; // the next 33 bits
+const PIO2_2T = 2.02226624879595063154e-21; // pi/2 - (PIO2_1 + PIO2_2)
+const PIO2_3 = 2.0222662487111664558e-21; // the next 33 bits
+const PIO2_3T = 8.47842766036889956997e-32; // pi/2 - (PIO2_1 + PIO2_2 + PIO2_3)
+/** The high words of n pi/2 for n = 1..32: x's high word equal to one of them warns of cancellation. */
+const NPIO2_HIGH = new Int32Array(32);
+for (let n = 1; n <= 32; n++) NPIO2_HIGH[n - 1] = highWord(n * (PIO2_1 + PIO2_1T));
+
+/**
+ * Writes y0 + y1 = x - n pi/2 with |y0 + y1| <= ~pi/4 into REM and returns n (fdlibm's
+ * __ieee754_rem_pio2): pi/2 split into 33-bit pieces for |x| <= 2^19 pi/2 (a second and third
+ * piece only when the first cancels), Payne-Hanek beyond. x must be finite.
+ */
+function remPio2(x: number): number {
+  const hx = highWord(x);
+  const ix = hx & 0x7fffffff;
+  if (ix < 0x4002d97c) {
+    // |x| < 3pi/4: n = +-1
+    const sign = hx > 0 ? 1 : -1;
+    let z = x - sign * PIO2_1;
+    if (ix !== 0x3ff921fb) {
+      REM[0] = z - sign * PIO2_1T;
+      REM[1] = z - REM[0] - sign * PIO2_1T;
+    } else {
+      // near pi/2: 33 + 33 + 53 bits of pi/2
+      z -= sign * PIO2_2;
+      REM[0] = z - sign * PIO2_2T;
+      REM[1] = z - REM[0] - sign * PIO2_2T;
+    }
+    return sign;
+  }
+  if (ix <= 0x413921fb) {
+    // |x| <= 2^19 pi/2
+    const t = Math.abs(x);
+    const n = (t * INV_PIO2 + 0.5) | 0;
+    let r = t - n * PIO2_1;
+    let w = n * PIO2_1T; // good to 85 bits
+    let y0 = r - w;
+    if (!(n < 32 && ix !== NPIO2_HIGH[n - 1])) {
+      const j = ix >> 20;
+      if (j - ((highWord(y0) >> 20) & 0x7ff) > 16) {
+        // a second piece, good to 118 bits
+        let u = r;
+        w = n * PIO2_2;
+        r = u - w;
+        w = n * PIO2_2T - (u - r - w);
+        y0 = r - w;
+        if (j - ((highWord(y0) >> 20) & 0x7ff) > 49) {
+          // a third, good to 151 bits: enough for every double
+          u = r;
+          w = n * PIO2_3;
+          r = u - w;
+          w = n * PIO2_3T - (u - r - w);
+          y0 = r - w;
+        }
+      }
+    }
+    const y1 = r - y0 - w;
+    if (hx < 0) {
+      REM[0] = -y0;
+      REM[1] = -y1;
+      return -n;
+    }
+    REM[0] = y0;
+    REM[1] = y1;
+    return n;
+  }
+  // Huge: split |x| into three 24-bit pieces tx[i] with x = sum tx[i] 2^(e0 - 24 i).
+  const e0 = (ix >> 20) - 1046;
+  let z = fromWords(ix - (e0 << 20), lowWord(x));
+  for (let i = 0; i < 2; i++) {
+    TX[i] = z | 0;
+    z = (z - TX[i]) * TWO_24;
+  }
+  TX[2] = z;
+  let nx = 3;
+  while (TX[nx - 1] === 0) nx--;
+  const n = remPio2Large(e0, nx);
+  if (hx < 0) {
+    REM[0] = -REM[0];
+    REM[1] = -REM[1];
+    return -n;
+  }
+  return n;
+}
+
+const TWO_24 = 16777216;
+const TWO_M24 = 5.9604644775390625e-8;
+const TX = new Float64Array(3);
+
+/**
+ * 2/pi after the binary point, 24 bits per entry: 1584 bits, enough for the largest double
+ * (test/core/math.test.ts recomputes them from pi with BigInt).
+ */
+const TWO_OVER_PI = Int32Array.from(
+  (
+    "A2F9836E4E441529FC2757D1F534DDC0DB6295993C439041FE5163ABDEBBC561B7246E3A424DD2E006492EEA09D1921C" +
+    "FE1DEB1CB129A73EE88235F52EBB4484E99C7026B45F7E413991D639835339F49C845F8BBDF9283B1FF897FFDE05980F" +
+    "EF2F118B5A0A6D1F6D367ECF27CB09B74F463F669E5FEA2D7527BAC7EBE5F17B3D0739F78A5292EA6BFB5FB11F8D5D08" +
+    "56033046FC7B6BABF0CFBC209AF4361DA9E391615EE61B086599855F14A068408DFFD8804D73273106061556CA73A8C9" +
+    "60E27BC08C6B"
+  ).match(/.{6}/g)!,
+  (h) => Number.parseInt(h, 16),
+);
+
+/** pi/2 in 24-bit pieces: PIO2_24[k] holds bits 24k+1 to 24k+24 (test/core/math.test.ts checks them). */
+const PIO2_24 = [
+  1.57079625129699707031, 7.54978941586159635335e-8, 5.39030252995776476554e-15,
+  3.28200341580791294123e-22, 1.27065575308067607349e-29,
+];
+
+// Scratch for remPio2Large; 20 entries as in fdlibm (at most jk + k + 1 are used).
+const PH_F = new Float64Array(20);
+const PH_Q = new Float64Array(20);
+const PH_FQ = new Float64Array(20);
+const PH_IQ = new Int32Array(20);
+
+/**
+ * Payne-Hanek (fdlibm's __kernel_rem_pio2 at its 64-bit setting, jk = 4): multiplies TX by only
+ * the window of 2/pi's bits that matters (the product's higher bits are a multiple of 8, its
+ * lower ones below the precision needed), adding terms while the fraction cancels. Writes the
+ * reduced argument into REM and returns n mod 8.
+ */
+function remPio2Large(e0: number, nx: number): number {
+  const jk = 4;
+  const jp = jk;
+  const jx = nx - 1;
+  const jv = Math.max(0, ((e0 - 3) / 24) | 0);
+  let q0 = e0 - 24 * (jv + 1);
+  // f[0..jx+jk] = TWO_OVER_PI[jv-jx .. jv+jk], zero before the start
+  for (let i = 0, j = jv - jx; i <= jx + jk; i++, j++) PH_F[i] = j < 0 ? 0 : TWO_OVER_PI[j];
+  for (let i = 0; i <= jk; i++) {
+    let fw = 0;
+    for (let j = 0; j <= jx; j++) fw += TX[j] * PH_F[jx + i - j];
+    PH_Q[i] = fw;
+  }
+  let jz = jk;
+  let n = 0;
+  let ih = 0;
+  let z = 0;
+  for (;;) {
+    // Distill q into 24-bit integers iq, lowest chunk last.
+    let i = 0;
+    z = PH_Q[jz];
+    for (let j = jz; j > 0; i++, j--) {
+      const fw = (TWO_M24 * z) | 0;
+      PH_IQ[i] = (z - TWO_24 * fw) | 0;
+      z = PH_Q[j - 1] + fw;
+    }
+    // The integer part mod 8, and the fraction.
+    z *= pow2(q0);
+    z -= 8 * Math.floor(z * 0.125);
+    n = z | 0;
+    z -= n;
+    ih = 0;
+    if (q0 > 0) {
+      const top = PH_IQ[jz - 1] >> (24 - q0);
+      n += top;
+      PH_IQ[jz - 1] -= top << (24 - q0);
+      ih = PH_IQ[jz - 1] >> (23 - q0);
+    } else if (q0 === 0) {
+      ih = PH_IQ[jz - 1] >> 23;
+    } else if (z >= 0.5) {
+      ih = 2;
+    }
+    if (ih > 0) {
+      // fraction >= 0.5: take 1 - fraction, and n + 1
+      n += 1;
+      let carry = 0;
+      for (let k = 0; k < jz; k++) {
+        const j = PH_IQ[k];
+        if (carry === 0) {
+          if (j !== 0) {
+            carry = 1;
+            PH_IQ[k] = 0x1000000 - j;
+          }
+        } else {
+          PH_IQ[k] = 0xffffff - j;
+        }
+      }
+      if (q0 === 1) PH_IQ[jz - 1] &= 0x7fffff;
+      else if (q0 === 2) PH_IQ[jz - 1] &= 0x3fffff;
+      if (ih === 2) {
+        z = 1 - z;
+        if (carry !== 0) z -= pow2(q0);
+      }
+    }
+    // If the fraction so far is all zero, more bits of 2/pi are needed.
+    if (z !== 0) break;
+    let j = 0;
+    for (let k = jz - 1; k >= jk; k--) j |= PH_IQ[k];
+    if (j !== 0) break;
+    let more = 1;
+    while (more <= jk && PH_IQ[jk - more] === 0) more++;
+    for (let k = jz + 1; k <= jz + more; k++) {
+      PH_F[jx + k] = TWO_OVER_PI[jv + k];
+      let fw = 0;
+      for (let m = 0; m <= jx; m++) fw += TX[m] * PH_F[jx + k - m];
+      PH_Q[k] = fw;
+    }
+    jz += more;
+  }
+  // Drop zero chunks, or split the last fraction into 24-bit chunks.
+  if (z === 0) {
+    jz -= 1;
+    q0 -= 24;
+    while (PH_IQ[jz] === 0) {
+      jz--;
+      q0 -= 24;
+    }
+  } else {
+    z *= pow2(-q0);
+    if (z >= TWO_24) {
+      const fw = (TWO_M24 * z) | 0;
+      PH_IQ[jz] = z - TWO_24 * fw;
+      jz += 1;
+      q0 += 24;
+      PH_IQ[jz] = fw;
+    } else {
+      PH_IQ[jz] = z;
+    }
+  }
+  // Chunks back to doubles, times pi/2, summed from the smallest.
+  let fw = pow2(q0);
+  for (let i = jz; i >= 0; i--) {
+    PH_Q[i] = fw * PH_IQ[i];
+    fw *= TWO_M24;
+  }
+  for (let i = jz; i >= 0; i--) {
+    let s = 0;
+    for (let k = 0; k <= jp && k <= jz - i; k++) s += PIO2_24[k] * PH_Q[i + k];
+    PH_FQ[jz - i] = s;
+  }
+  let s = 0;
+  for (let i = jz; i >= 0; i--) s += PH_FQ[i];
+  REM[0] = ih === 0 ? s : -s;
+  let tail = PH_FQ[0] - s;
+  for (let i = 1; i <= jz; i++) tail += PH_FQ[i];
+  REM[1] = ih === 0 ? tail : -tail;
+  return n & 7;
+}
+
+// --- atan, atan2 --------------------------------------------------------------------------------
+
+// atan(0.5), atan(1), atan(1.5), atan(inf) as head + tail
+const ATAN_HI = [
+  4.63647609000806093515e-1, 7.85398163397448278999e-1, 9.82793723247329054082e-1,
+  1.570796326794896558,
+];
+const ATAN_LO = [
+  2.26987774529616870924e-17, 3.06161699786838301793e-17, 1.39033110312309984516e-17,
+  6.12323399573676603587e-17,
+];
+// Remez coefficients of (atan(x) - x) / x^3 on [0, 7/16]
+const AT = [
+  3.33333333333329318027e-1, -1.99999999998764832476e-1, 1.42857142725034663711e-1,
+  -1.1111110405462355788e-1, 9.09088713343650656196e-2, -7.69187620504482999495e-2,
+  6.66107313738753120669e-2, -5.83357013379057348645e-2, 4.97687799461593236017e-2,
+  -3.6531572744216915527e-2, 1.62858201153657823623e-2,
+];
+
+/**
+ * The arctangent within 1 ulp (fdlibm's s_atan.c): |x| is reduced to [0, 7/16] by
+ * atan(x) = atan(c) + atan((x - c) / (1 + x c)) for c = 1/2, 1, 3/2 or infinity.
+ */
+export function atan(x: number): number {
+  const hx = highWord(x);
+  const ix = hx & 0x7fffffff;
+  if (ix >= 0x44100000) {
+    // |x| >= 2^66
+    if (x !== x) return x;
+    return hx > 0 ? ATAN_HI[3] + ATAN_LO[3] : -ATAN_HI[3] - ATAN_LO[3];
+  }
+  let id = -1;
+  if (ix < 0x3fdc0000) {
+    // |x| < 0.4375
+    if (ix < 0x3e400000) return x; // |x| < 2^-27
+  } else {
+    x = Math.abs(x);
+    if (ix < 0x3ff30000) {
+      if (ix < 0x3fe60000) {
+        id = 0;
+        x = (2 * x - 1) / (2 + x);
+      } else {
+        id = 1;
+        x = (x - 1) / (x + 1);
+      }
+    } else if (ix < 0x40038000) {
+      id = 2;
+      x = (x - 1.5) / (1 + 1.5 * x);
+    } else {
+      id = 3;
+      x = -1 / x;
+    }
+  }
+  const z = x * x;
+  const w = z * z;
+  const s1 = z * (AT[0] + w * (AT[2] + w * (AT[4] + w * (AT[6] + w * (AT[8] + w * AT[10])))));
+  const s2 = w * (AT[1] + w * (AT[3] + w * (AT[5] + w * (AT[7] + w * AT[9]))));
+  if (id < 0) return x - x * (s1 + s2);
+  const r = ATAN_HI[id] - (x * (s1 + s2) - ATAN_LO[id] - x);
+  return hx < 0 ? -r : r;
+}
+
+const PI = 3.141592653589793116;
+const PI_LO = 1.2246467991473531772e-16; // pi - PI
+const PIO2 = 1.570796326794896558;
+
+/**
+ * The angle of the point (x, y) in (-pi, pi], within 1 ulp (fdlibm's e_atan2.c), with
+ * `Math.atan2`'s special cases for zeros and infinities.
+ */
+export function atan2(y: number, x: number): number {
+  if (x !== x || y !== y) return Number.NaN;
+  if (x === 1) return atan(y);
+  const hx = highWord(x);
+  const hy = highWord(y);
+  const m = ((hy >>> 31) & 1) | ((hx >>> 30) & 2); // 2 sign(x) + sign(y)
+  if (y === 0) {
+    if (m <= 1) return y; // atan2(+-0, +anything) = +-0
+    return m === 2 ? PI : -PI;
+  }
+  if (x === 0) return hy < 0 ? -PIO2 : PIO2;
+  const ix = hx & 0x7fffffff;
+  const iy = hy & 0x7fffffff;
+  if (ix === 0x7ff00000) {
+    if (iy === 0x7ff00000) {
+      const quarter = m >= 2 ? 3 * PIO4 : PIO4;
+      return m & 1 ? -quarter : quarter;
+    }
+    if (m <= 1) return m === 0 ? 0 : -0;
+    return m === 2 ? PI : -PI;
+  }
+  if (iy === 0x7ff00000) return hy < 0 ? -PIO2 : PIO2;
+  const k = (iy - ix) >> 20;
+  let z: number;
+  let quadrant = m;
+  if (k > 60) {
+    // |y/x| > 2^60
+    z = PIO2 + 0.5 * PI_LO;
+    quadrant &= 1;
+  } else if (hx < 0 && k < -60) {
+    z = 0; // |y/x| < 2^-60 with x < 0
+  } else {
+    z = atan(Math.abs(y / x));
+  }
+  switch (quadrant) {
+    case 0:
+      return z;
+    case 1:
+      return -z;
+    case 2:
+      return PI - (z - PI_LO);
+    default:
+      return z - PI_LO - PI;
+  }
+}
+
+// --- tanh ---------------------------------------------------------------------------------------
+
+/**
+ * The hyperbolic tangent within 1 ulp (fdlibm's s_tanh.c): through expm1, -t / (t + 2) with
+ * t = expm1(-2|x|) below 1 and 1 - 2 / (t + 2) with t = expm1(2|x|) from 1 to 22; +-1 beyond.
+ */
+export function tanh(x: number): number {
+  const hx = highWord(x);
+  const ix = hx & 0x7fffffff;
+  if (ix >= 0x7ff00000) {
+    if (x !== x) return x;
+    return hx >= 0 ? 1 : -1;
+  }
+  let z: number;
+  if (ix < 0x40360000) {
+    // |x| < 22
+    if (ix < 0x3e300000) return x; // |x| < 2^-28
+    if (ix >= 0x3ff00000) {
+      const t = expm1(2 * Math.abs(x));
+      z = 1 - 2 / (t + 2);
+    } else {
+      const t = expm1(-2 * Math.abs(x));
+      z = -t / (t + 2);
+    }
+  } else {
+    z = 1;
+  }
+  return hx >= 0 ? z : -z;
+}
+
+// --- pow ----------------------------------------------------------------------------------------
+
+const BP = [1, 1.5];
+const DP_H = [0, 5.84962487220764160156e-1]; // log2(1.5), head
+const DP_L = [0, 1.35003920212974897128e-8]; // log2(1.5), tail
+// Remez coefficients of (3/2)(log(x) - 2s - (2/3) s^3) in s^2
+const L1 = 5.99999999999994648725e-1;
+const L2 = 4.28571428578550184252e-1;
+const L3 = 3.33333329818377432918e-1;
+const L4 = 2.72728123808534006489e-1;
+const L5 = 2.30660745775561754067e-1;
+const L6 = 2.06975017800338417784e-1;
+const LN2 = 6.93147180559945286227e-1;
+const LN2_H = 6.93147182464599609375e-1; // ln 2 to 24 bits
+const LN2_L = -1.90465429995776804525e-9; // ln 2 - LN2_H
+const OVT = 8.0085662595372944372e-17; // -(1024 - log2(overflow + 0.5 ulp))
+const CP = 9.61796693925975554329e-1; // 2 / (3 ln 2)
+const CP_H = 9.61796700954437255859e-1;
+const CP_L = -7.02846165095275826516e-9;
+const IVLN2 = 1.4426950408889634;
+const IVLN2_H = 1.44269502162933349609; // 1/ln2 to 24 bits
+const IVLN2_L = 1.92596299112661746887e-8;
+const TWO_53 = 9007199254740992;
+
+/**
+ * x^y with JavaScript's special cases (`(+-1) ** +-Infinity` and `1 ** NaN` are NaN), within
+ * 1 ulp (fdlibm's e_pow.c): log2(x) in extra precision (a head with 29 trailing zero bits plus a
+ * tail), times y split the same way, then 2^(integer part) exp(fraction ln2). Exact for integer
+ * powers of integers whose result is representable; `x ** 2` is x * x and `x ** 0.5` sqrt(x).
+ */
+export function pow(x: number, y: number): number {
+  const hx = highWord(x);
+  const lx = lowWord(x);
+  const hy = highWord(y);
+  const ly = lowWord(y);
+  let ix = hx & 0x7fffffff;
+  const iy = hy & 0x7fffffff;
+
+  if (y === 0) return 1;
+  if (x !== x || y !== y) return Number.NaN;
+
+  // For x < 0: is y an integer, odd (1) or even (2), or not (0)?
+  let yIsInt = 0;
+  if (hx < 0) {
+    if (iy >= 0x43400000) yIsInt = 2;
+    else if (iy >= 0x3ff00000) {
+      const e = (iy >> 20) - 0x3ff;
+      if (e > 20) {
+        const j = ly >>> (52 - e);
+        if (j << (52 - e) === (ly | 0)) yIsInt = 2 - (j & 1);
+      } else if (ly === 0) {
+        const j = iy >> (20 - e);
+        if (j << (20 - e) === iy) yIsInt = 2 - (j & 1);
+      }
+    }
+  }
+
+  if (ly === 0) {
+    if (iy === 0x7ff00000) {
+      // y = +-Infinity
+      if (((ix - 0x3ff00000) | lx) === 0) return Number.NaN; // (+-1) ** +-Infinity
+      if (ix >= 0x3ff00000) return hy >= 0 ? y : 0;
+      return hy < 0 ? -y : 0;
+    }
+    if (iy === 0x3ff00000) return hy < 0 ? 1 / x : x; // y = +-1
+    if (hy === 0x40000000) return x * x;
+    if (hy === 0x3fe00000 && hx >= 0) return Math.sqrt(x);
+  }
+
+  let ax = Math.abs(x);
+  if (lx === 0 && (ix === 0x7ff00000 || ix === 0 || ix === 0x3ff00000)) {
+    // x = +-0, +-Infinity, +-1
+    let z = hy < 0 ? 1 / ax : ax;
+    if (hx < 0) {
+      if (((ix - 0x3ff00000) | yIsInt) === 0) z = Number.NaN; // (-1) ** non-integer
+      else if (yIsInt === 1) z = -z;
+    }
+    return z;
+  }
+
+  if (hx < 0 && yIsInt === 0) return Number.NaN; // negative ** non-integer
+  const sign = hx < 0 && yIsInt === 1 ? -1 : 1;
+
+  // t1 + t2 = log2(|x|), t1 with its low word clear
+  let t1: number;
+  let t2: number;
+  if (iy > 0x41e00000) {
+    // |y| > 2^31: over- or underflows unless x is within 2^-20 of 1
+    if (iy > 0x43f00000) {
+      if (ix <= 0x3fefffff) return hy < 0 ? Number.POSITIVE_INFINITY : 0;
+      if (ix >= 0x3ff00000) return hy > 0 ? Number.POSITIVE_INFINITY : 0;
+    }
+    if (ix < 0x3fefffff) return hy < 0 ? sign * Number.POSITIVE_INFINITY : sign * 0;
+    if (ix > 0x3ff00000) return hy > 0 ? sign * Number.POSITIVE_INFINITY : sign * 0;
+    // log(x) = t - t^2/2 + t^3/3 - t^4/4 for t = x - 1, |t| <= 2^-20
+    const t = ax - 1;
+    const w = t * t * (0.5 - t * (0.3333333333333333333333 - t * 0.25));
+    const u = IVLN2_H * t;
+    const v = t * IVLN2_L - w * IVLN2;
+    t1 = clearLow(u + v);
+    t2 = v - (t1 - u);
+  } else {
+    let n = 0;
+    if (ix < 0x00100000) {
+      // subnormal x
+      ax *= TWO_53;
+      n -= 53;
+      ix = highWord(ax);
+    }
+    n += (ix >> 20) - 0x3ff;
+    const j = ix & 0x000fffff;
+    // |x| into [1, sqrt(3/2)), [sqrt(3/2), sqrt(3)) (k = 1: around 1.5) or, halved, below sqrt(2)
+    let k = 0;
+    ix = j | 0x3ff00000;
+    if (j <= 0x3988e) k = 0;
+    else if (j < 0xbb67a) k = 1;
+    else {
+      n += 1;
+      ix -= 0x00100000;
+    }
+    ax = withHighWord(ax, ix);
+    // ss = s_h + s_l = (x - bp) / (x + bp)
+    const u = ax - BP[k];
+    const v = 1 / (ax + BP[k]);
+    const ss = u * v;
+    const sH = clearLow(ss);
+    let tH = fromWords(((ix >> 1) | 0x20000000) + 0x00080000 + (k << 18), 0); // x + bp, head
+    let tL = ax - (tH - BP[k]);
+    const sL = v * (u - sH * tH - sH * tL);
+    // log(ax)
+    let s2 = ss * ss;
+    let r = s2 * s2 * (L1 + s2 * (L2 + s2 * (L3 + s2 * (L4 + s2 * (L5 + s2 * L6)))));
+    r += sL * (sH + ss);
+    s2 = sH * sH;
+    tH = clearLow(3 + s2 + r);
+    tL = r - (tH - 3 - s2);
+    // u2 + v2 = ss (1 + ...)
+    const u2 = sH * tH;
+    const v2 = sL * tH + tL * ss;
+    // 2 / (3 log 2) (ss + ...)
+    const pH = clearLow(u2 + v2);
+    const pL = v2 - (pH - u2);
+    const zH = CP_H * pH;
+    const zL = CP_L * pH + pL * CP + DP_L[k];
+    // log2(ax) = n + dp_h + z_h + z_l
+    const t = n;
+    t1 = clearLow(zH + zL + DP_H[k] + t);
+    t2 = zL - (t1 - t - DP_H[k] - zH);
+  }
+
+  // (y1 + y2)(t1 + t2) with y1 = y's head
+  const y1 = clearLow(y);
+  const pL = (y - y1) * t1 + y * t2;
+  let pH = y1 * t1;
+  let z = pL + pH;
+  let j = highWord(z);
+  const i = lowWord(z);
+  if (j >= 0x40900000) {
+    // z >= 1024
+    if (((j - 0x40900000) | i) !== 0) return sign * Number.POSITIVE_INFINITY;
+    if (pL + OVT > z - pH) return sign * Number.POSITIVE_INFINITY;
+  } else if ((j & 0x7fffffff) >= 0x4090cc00) {
+    // z <= -1075
+    if (((j - (0xc090cc00 | 0)) | i) !== 0) return sign * 0;
+    if (pL <= z - pH) return sign * 0;
+  }
+  // 2^(pH + pL) = 2^n 2^(fraction)
+  const az = j & 0x7fffffff;
+  let k = (az >> 20) - 0x3ff;
+  let n = 0;
+  if (az > 0x3fe00000) {
+    // |z| > 0.5: n = [z + 0.5]
+    n = j + (0x00100000 >> (k + 1));
+    k = ((n & 0x7fffffff) >> 20) - 0x3ff;
+    const t = fromWords(n & ~(0x000fffff >> k), 0);
+    n = ((n & 0x000fffff) | 0x00100000) >> (20 - k);
+    if (j < 0) n = -n;
+    pH -= t;
+  }
+  const t = clearLow(pL + pH);
+  const u = t * LN2_H;
+  const v = (pL - (t - pH)) * LN2 + t * LN2_L;
+  z = u + v;
+  const w = v - (z - u);
+  const tt = z * z;
+  const c = z - tt * (P1 + tt * (P2 + tt * (P3 + tt * (P4 + tt * P5))));
+  const r = (z * c) / (c - 2 - (w + z * w));
+  z = 1 - (r - z);
+  j = highWord(z) + (n << 20);
+  if (j >> 20 <= 0) z = scalbn(z, n); // subnormal result
+  else z = withHighWord(z, j);
+  return sign * z;
+}
+
+/** x 2^n exactly (up to the final rounding of a subnormal result), for |n| <= 2100. */
+function scalbn(x: number, n: number): number {
+  // Steps of at most 2^1000 keep every factor a normal power of two.
+  while (n > 1000) {
+    x *= pow2(1000);
+    n -= 1000;
+  }
+  while (n < -1000) {
+    x *= pow2(-1000);
+    n += 1000;
+  }
+  return x * pow2(n);
+}
