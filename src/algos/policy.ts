@@ -17,6 +17,7 @@
  */
 import type { Params } from "../core/index.ts";
 import { full, slice, Tensor } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import type { Rng } from "../core/rng.ts";
 import {
   categoricalEntropy,
@@ -360,7 +361,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
             const mu = headOut[o + d];
             const u = deterministic
               ? mu
-              : mu + Math.exp(shared ? logStd[d] : logStd[o + D + d]) * noise[i * D + d];
+              : mu + math.exp(shared ? logStd[d] : logStd[o + D + d]) * noise[i * D + d];
             if (!Number.isFinite(u)) {
               throw new Error(
                 `policy.act: non-finite Gaussian action ${u} at row ${i}, dim ${d} (mean ${mu}); check the observations and parameters for NaN/Infinity`,

@@ -64,18 +64,18 @@ function pow2(n: number): number {
 
 // --- exp, expm1 ---------------------------------------------------------------------------------
 
-const LN2_HI = 6.93147180369123816490e-1; // ln 2 with 32 trailing zero bits, so k * LN2_HI is exact
+const LN2_HI = 6.9314718036912381649e-1; // ln 2 with 32 trailing zero bits, so k * LN2_HI is exact
 const LN2_LO = 1.90821492927058770002e-10; // ln 2 - LN2_HI
 const INV_LN2 = 1.4426950408889634;
 const EXP_OVERFLOW = 7.09782712893383973096e2;
-const EXP_UNDERFLOW = -7.45133219101941108420e2;
+const EXP_UNDERFLOW = -7.4513321910194110842e2;
 const TWO_1023 = 8.98846567431158e307;
 const TWO_M1000 = 9.332636185032189e-302;
 // exp's Remez coefficients of r (e^r + 1) / (e^r - 1) on [0, 0.347], error < 2^-59.
 const P1 = 1.66666666666666019037e-1;
 const P2 = -2.77777777770155933842e-3;
 const P3 = 6.61375632143793436117e-5;
-const P4 = -1.65339022054652515390e-6;
+const P4 = -1.6533902205465251539e-6;
 const P5 = 4.13813679705723846039e-8;
 
 /**
@@ -191,7 +191,7 @@ export function expm1(x: number): number {
 
 const TWO_54 = 1.8014398509481984e16;
 // Remez coefficients of (log(1+f) - 2s) / s in s^2, s = f / (2 + f), on [0, 0.1716], error < 2^-58.45.
-const LG1 = 6.666666666666735130e-1;
+const LG1 = 6.66666666666673513e-1;
 const LG2 = 3.999999999940941908e-1;
 const LG3 = 2.857142874366239149e-1;
 const LG4 = 2.222219843214978396e-1;
@@ -321,7 +321,7 @@ const C1 = 4.16666666666666019037e-2;
 const C2 = -1.38888888888741095749e-3;
 const C3 = 2.48015872894767294178e-5;
 const C4 = -2.75573143513906633035e-7;
-const C5 = 2.08757232129817482790e-9;
+const C5 = 2.0875723212981748279e-9;
 const C6 = -1.13596475577881948265e-11;
 
 /** Below this |x| sin(x) rounds to x and cos(x) to 1. */
@@ -420,7 +420,7 @@ const T = [
   3.33333333333334091986e-1, 1.33333333333201242699e-1, 5.39682539762260521377e-2,
   2.18694882948595424599e-2, 8.86323982359930005737e-3, 3.59207910759131235356e-3,
   1.45620945432529025516e-3, 5.88041240820264096874e-4, 2.46463134818469906812e-4,
-  7.8179444293955709230e-5, 7.14072491382608190305e-5, -1.85586374855275456654e-5,
+  7.817944429395570923e-5, 7.14072491382608190305e-5, -1.85586374855275456654e-5,
   2.59073051863633712884e-5,
 ];
 const PIO4 = 7.85398163397448278999e-1;
@@ -948,7 +948,8 @@ export function pow(x: number, y: number): number {
     // x = +-0, +-Infinity, +-1
     let z = hy < 0 ? 1 / ax : ax;
     if (hx < 0) {
-      if (((ix - 0x3ff00000) | yIsInt) === 0) z = Number.NaN; // (-1) ** non-integer
+      if (((ix - 0x3ff00000) | yIsInt) === 0)
+        z = Number.NaN; // (-1) ** non-integer
       else if (yIsInt === 1) z = -z;
     }
     return z;
@@ -1063,7 +1064,8 @@ export function pow(x: number, y: number): number {
   const r = (z * c) / (c - 2 - (w + z * w));
   z = 1 - (r - z);
   j = highWord(z) + (n << 20);
-  if (j >> 20 <= 0) z = scalbn(z, n); // subnormal result
+  if (j >> 20 <= 0)
+    z = scalbn(z, n); // subnormal result
   else z = withHighWord(z, j);
   return sign * z;
 }

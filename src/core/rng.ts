@@ -17,6 +17,8 @@
  * const again = Rng.fromState(saved);
  */
 
+import * as math from "./math.ts";
+
 /** JSON-serializable state of an {@link Rng}. */
 export interface RngState {
   readonly kind: "xoshiro128**";
@@ -167,11 +169,11 @@ export class Rng {
     let u = this.uniform();
     while (u === 0) u = this.uniform();
     const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
+    const r = Math.sqrt(-2 * math.log(u));
     const theta = 2 * Math.PI * v;
-    this.spare = r * Math.sin(theta);
+    this.spare = r * math.sin(theta);
     this.hasSpare = true;
-    return r * Math.cos(theta);
+    return r * math.cos(theta);
   }
 
   /** Fills `out` with standard normal deviates and returns it. */

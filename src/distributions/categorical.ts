@@ -7,6 +7,7 @@
  * (the rollout hot path: no tape, no allocation).
  */
 import { exp, logSoftmax, logSoftmaxGather, mul, neg, sum, type Tensor } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import type { Rng } from "../core/rng.ts";
 
 /**
@@ -37,7 +38,7 @@ export function categoricalSampleRow(
   let m = logits[offset];
   for (let j = 1; j < k; j++) if (logits[offset + j] > m) m = logits[offset + j];
   let total = 0;
-  for (let j = 0; j < k; j++) total += Math.exp(logits[offset + j] - m);
+  for (let j = 0; j < k; j++) total += math.exp(logits[offset + j] - m);
   if (!(total >= 1 && total <= k)) {
     // total >= 1 (the max contributes exp(0)); anything else means a NaN or infinite logit.
     throw new RangeError(
@@ -46,7 +47,7 @@ export function categoricalSampleRow(
   }
   let u = rng.uniform() * total;
   for (let j = 0; j < k - 1; j++) {
-    u -= Math.exp(logits[offset + j] - m);
+    u -= math.exp(logits[offset + j] - m);
     if (u < 0) return j;
   }
   return k - 1;

@@ -17,9 +17,10 @@
  * non-taped rollout versions writing into caller buffers.
  */
 import { abs, add, exp, log, mul, neg, sub, sum, type Tensor, zeros } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import type { Rng } from "../core/rng.ts";
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+const HALF_LOG_2PI = 0.5 * math.log(2 * Math.PI);
 const LOG2 = Math.LN2;
 
 /**
@@ -64,7 +65,7 @@ export function logTanhJacobian(u: Tensor): Tensor {
 /** sum_d log((high_d - low_d) / 2): the log-Jacobian of mapping [-1, 1]^D onto the box. */
 export function logHalfRange(low: ArrayLike<number>, high: ArrayLike<number>): number {
   let s = 0;
-  for (let d = 0; d < low.length; d++) s += Math.log((high[d] - low[d]) / 2);
+  for (let d = 0; d < low.length; d++) s += math.log((high[d] - low[d]) / 2);
   return s;
 }
 
@@ -126,11 +127,11 @@ export function fillStandardNormal(rng: Rng, out: Float64Array, offset: number, 
       continue;
     }
     // 1 - u1 lies in (0, 1], so the log is finite without redrawing zeros.
-    const r = Math.sqrt(-2 * Math.log(1 - u1));
+    const r = Math.sqrt(-2 * math.log(1 - u1));
     const theta = 2 * Math.PI * v;
     const i = offset + j - 1;
-    out[i] = r * Math.cos(theta);
-    if (j < n) out[i + 1] = r * Math.sin(theta);
+    out[i] = r * math.cos(theta);
+    if (j < n) out[i + 1] = r * math.sin(theta);
   }
 }
 
@@ -158,7 +159,7 @@ export function diagGaussianSample(
     const o = i * dim;
     for (let d = 0; d < dim; d++) {
       const ls = shared ? logStd[d] : logStd[o + d];
-      out[o + d] = mean[o + d] + Math.exp(ls) * out[o + d];
+      out[o + d] = mean[o + d] + math.exp(ls) * out[o + d];
     }
   }
 }
@@ -209,7 +210,7 @@ export function squashToBox(
     for (let d = 0; d < dim; d++) {
       const lo = low[d];
       const hi = high[d];
-      const a = lo + (Math.tanh(u[o + d]) + 1) * 0.5 * (hi - lo);
+      const a = lo + (math.tanh(u[o + d]) + 1) * 0.5 * (hi - lo);
       out[o + d] = a < lo ? lo : Math.min(a, hi);
     }
   }

@@ -16,6 +16,7 @@
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box, discrete } from "../spaces.ts";
+import * as trig from "../trig.ts";
 
 export interface AcrobotParams {
   readonly dt: number;
@@ -69,19 +70,19 @@ function dsdt(p: AcrobotParams, y: Float64Array, out: Float64Array, oo: number):
   const { m1, m2, l1, lc1, lc2, g } = p;
   const i1 = p.moi;
   const i2 = p.moi;
-  const cos2 = Math.cos(theta2);
-  const sin2 = Math.sin(theta2);
-  const d1 = m1 * lc1 ** 2 + m2 * (l1 ** 2 + lc2 ** 2 + 2 * l1 * lc2 * cos2) + i1 + i2;
-  const d2 = m2 * (lc2 ** 2 + l1 * lc2 * cos2) + i2;
-  const phi2 = m2 * lc2 * g * Math.cos(theta1 + theta2 - Math.PI / 2.0);
+  const cos2 = trig.cos(theta2);
+  const sin2 = trig.sin(theta2);
+  const d1 = m1 * (lc1 * lc1) + m2 * (l1 * l1 + lc2 * lc2 + 2 * l1 * lc2 * cos2) + i1 + i2;
+  const d2 = m2 * (lc2 * lc2 + l1 * lc2 * cos2) + i2;
+  const phi2 = m2 * lc2 * g * trig.cos(theta1 + theta2 - Math.PI / 2.0);
   const phi1 =
-    -m2 * l1 * lc2 * dtheta2 ** 2 * sin2 -
+    -m2 * l1 * lc2 * (dtheta2 * dtheta2) * sin2 -
     2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
-    (m1 * lc1 + m2 * l1) * g * Math.cos(theta1 - Math.PI / 2) +
+    (m1 * lc1 + m2 * l1) * g * trig.cos(theta1 - Math.PI / 2) +
     phi2;
   const ddtheta2 =
-    (a + (d2 / d1) * phi1 - m2 * l1 * lc2 * dtheta1 ** 2 * sin2 - phi2) /
-    (m2 * lc2 ** 2 + i2 - d2 ** 2 / d1);
+    (a + (d2 / d1) * phi1 - m2 * l1 * lc2 * (dtheta1 * dtheta1) * sin2 - phi2) /
+    (m2 * (lc2 * lc2) + i2 - (d2 * d2) / d1);
   const ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
   out[oo] = dtheta1;
   out[oo + 1] = dtheta2;
@@ -144,7 +145,7 @@ export const acrobotPhysics: Physics<AcrobotParams> = {
       ns[o + 2] = Math.min(Math.max(n2, -p.maxVel1), p.maxVel1);
       ns[o + 3] = Math.min(Math.max(n3, -p.maxVel2), p.maxVel2);
       // Terminal when the tip is above the bar; reward -1 per step, 0 on the terminating one.
-      const done = -Math.cos(theta1) - Math.cos(theta2 + theta1) > 1.0;
+      const done = -trig.cos(theta1) - trig.cos(theta2 + theta1) > 1.0;
       terminated[i] = done ? 1 : 0;
       rewards[i] = done ? 0.0 : -1.0;
     }
@@ -157,10 +158,10 @@ export const acrobotPhysics: Physics<AcrobotParams> = {
 function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
   for (let i = start; i < end; i++) {
     const o = i * 6;
-    obs[o] = Math.cos(s[i * 4]);
-    obs[o + 1] = Math.sin(s[i * 4]);
-    obs[o + 2] = Math.cos(s[i * 4 + 1]);
-    obs[o + 3] = Math.sin(s[i * 4 + 1]);
+    obs[o] = trig.cos(s[i * 4]);
+    obs[o + 1] = trig.sin(s[i * 4]);
+    obs[o + 2] = trig.cos(s[i * 4 + 1]);
+    obs[o + 3] = trig.sin(s[i * 4 + 1]);
     obs[o + 4] = s[i * 4 + 2];
     obs[o + 5] = s[i * 4 + 3];
   }

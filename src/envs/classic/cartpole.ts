@@ -117,7 +117,7 @@ function stepChunk(
   const n = end - start;
   for (let j = 0; j < n; j++) {
     const theta = s[(start + j) * 4 + 2];
-    // Same values as Math.cos/Math.sin, without a C call for small angles (see trig.ts).
+    // fdlibm's cos/sin, inlined for small angles (see trig.ts).
     COS[j] = trig.cos(theta);
     SIN[j] = trig.sin(theta);
   }

@@ -10,6 +10,7 @@
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box, discrete } from "../spaces.ts";
+import * as trig from "../trig.ts";
 
 export interface MountainCarParams {
   readonly minPosition: number;
@@ -89,7 +90,7 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
   stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
     for (let i = start; i < end; i++) {
       const position = s[i * 2];
-      let velocity = s[i * 2 + 1] + (a[i] - 1) * p.force + Math.cos(3 * position) * -p.gravity;
+      let velocity = s[i * 2 + 1] + (a[i] - 1) * p.force + trig.cos(3 * position) * -p.gravity;
       velocity = Math.min(Math.max(velocity, -p.maxSpeed), p.maxSpeed);
       let x = position + velocity;
       x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
@@ -143,7 +144,7 @@ export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
       const position = s[i * 2];
       const velocity = s[i * 2 + 1];
       const u = f(a[i]);
-      const cos3 = Math.cos(position === f(position) ? f(3 * position) : 3 * position);
+      const cos3 = trig.cos(position === f(position) ? f(3 * position) : 3 * position);
       let dv: number;
       if (u < -1 || u > 1) {
         dv = (u < -1 ? -1 : 1) * p.force - p.gravity * cos3; // Python floats: float64

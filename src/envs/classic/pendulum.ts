@@ -11,6 +11,7 @@
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box } from "../spaces.ts";
+import * as trig from "../trig.ts";
 
 export interface PendulumParams {
   readonly g: number;
@@ -71,7 +72,7 @@ export const pendulumPhysics: Physics<PendulumParams> = {
       // Same grouping as Gymnasium, so rounding matches too; the torque term is float32 there.
       let newThDot =
         thDot +
-        (((3 * p.g) / (2 * p.l)) * Math.sin(th) + Math.fround((3.0 / (p.m * p.l * p.l)) * u)) *
+        (((3 * p.g) / (2 * p.l)) * trig.sin(th) + Math.fround((3.0 / (p.m * p.l * p.l)) * u)) *
           p.dt;
       newThDot = Math.min(Math.max(newThDot, -p.maxSpeed), p.maxSpeed);
       ns[i * 2] = th + newThDot * p.dt;
@@ -87,8 +88,8 @@ export const pendulumPhysics: Physics<PendulumParams> = {
 function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
   for (let i = start; i < end; i++) {
     const th = s[i * 2];
-    obs[i * 3] = Math.cos(th);
-    obs[i * 3 + 1] = Math.sin(th);
+    obs[i * 3] = trig.cos(th);
+    obs[i * 3 + 1] = trig.sin(th);
     obs[i * 3 + 2] = s[i * 2 + 1];
   }
 }
