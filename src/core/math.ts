@@ -64,19 +64,19 @@ function pow2(n: number): number {
 
 // --- exp, expm1 ---------------------------------------------------------------------------------
 
-const LN2_HI = 6.9314718036912381649e-1; // ln 2 with 32 trailing zero bits, so k * LN2_HI is exact
-const LN2_LO = 1.90821492927058770002e-10; // ln 2 - LN2_HI
-const INV_LN2 = 1.4426950408889634;
-const EXP_OVERFLOW = 7.09782712893383973096e2;
-const EXP_UNDERFLOW = -7.4513321910194110842e2;
+const LN2_HI = 0.6931471803691238; // ln 2 with 32 trailing zero bits, so k * LN2_HI is exact
+const LN2_LO = 1.9082149292705877e-10; // ln 2 - LN2_HI
+const INV_LN2 = Math.LOG2E;
+const EXP_OVERFLOW = 709.782712893384;
+const EXP_UNDERFLOW = -745.1332191019411;
 const TWO_1023 = 8.98846567431158e307;
 const TWO_M1000 = 9.332636185032189e-302;
 // exp's Remez coefficients of r (e^r + 1) / (e^r - 1) on [0, 0.347], error < 2^-59.
-const P1 = 1.66666666666666019037e-1;
-const P2 = -2.77777777770155933842e-3;
-const P3 = 6.61375632143793436117e-5;
-const P4 = -1.6533902205465251539e-6;
-const P5 = 4.13813679705723846039e-8;
+const P1 = 0.16666666666666602;
+const P2 = -0.0027777777777015593;
+const P3 = 0.00006613756321437934;
+const P4 = -0.0000016533902205465252;
+const P5 = 4.1381367970572385e-8;
 
 /**
  * e^x within 1 ulp (fdlibm's e_exp.c). x = k ln2 + r with |r| <= ln2/2, then
@@ -89,7 +89,7 @@ export function exp(x: number): number {
   if (ax >= 0x40862e42) {
     // |x| >= 709.78: NaN, +-Infinity, overflow or underflow.
     if (ax >= 0x7ff00000) {
-      if (x !== x) return x;
+      if (Number.isNaN(x)) return x;
       return negative ? 0 : x;
     }
     if (x > EXP_OVERFLOW) return Number.POSITIVE_INFINITY;
@@ -125,11 +125,11 @@ export function exp(x: number): number {
 
 // expm1's coefficients, scaled: Qn here is 2^n times the Remez coefficient of
 // 6/r ((e^r + 1)/(e^r - 1) - 2/r) in r^2 on [0, 0.347], error < 2^-61.
-const Q1 = -3.33333333333331316428e-2;
-const Q2 = 1.58730158725481460165e-3;
-const Q3 = -7.9365075786748794247e-5;
-const Q4 = 4.00821782732936239552e-6;
-const Q5 = -2.01099218183624371326e-7;
+const Q1 = -0.03333333333333313;
+const Q2 = 0.0015873015872548146;
+const Q3 = -0.0000793650757867488;
+const Q4 = 0.000004008217827329362;
+const Q5 = -2.0109921818362437e-7;
 
 /**
  * e^x - 1 within 1 ulp, accurate near 0 where `exp(x) - 1` cancels (fdlibm's s_expm1.c).
@@ -143,7 +143,7 @@ export function expm1(x: number): number {
     // |x| >= 56 ln2
     if (ax >= 0x40862e42) {
       if (ax >= 0x7ff00000) {
-        if (x !== x) return x;
+        if (Number.isNaN(x)) return x;
         return negative ? -1 : x;
       }
       if (x > EXP_OVERFLOW) return Number.POSITIVE_INFINITY;
@@ -189,15 +189,15 @@ export function expm1(x: number): number {
 
 // --- log, log1p ---------------------------------------------------------------------------------
 
-const TWO_54 = 1.8014398509481984e16;
+const TWO_54 = 18014398509481984;
 // Remez coefficients of (log(1+f) - 2s) / s in s^2, s = f / (2 + f), on [0, 0.1716], error < 2^-58.45.
-const LG1 = 6.66666666666673513e-1;
-const LG2 = 3.999999999940941908e-1;
-const LG3 = 2.857142874366239149e-1;
-const LG4 = 2.222219843214978396e-1;
-const LG5 = 1.818357216161805012e-1;
-const LG6 = 1.531383769920937332e-1;
-const LG7 = 1.479819860511658591e-1;
+const LG1 = 0.6666666666666735;
+const LG2 = 0.3999999999940942;
+const LG3 = 0.2857142874366239;
+const LG4 = 0.22222198432149784;
+const LG5 = 0.1818357216161805;
+const LG6 = 0.15313837699209373;
+const LG7 = 0.14798198605116586;
 
 /**
  * The natural logarithm within 1 ulp (fdlibm's e_log.c): x = 2^k (1 + f) with
@@ -209,7 +209,7 @@ export function log(x: number): number {
   if (hx < 0x00100000) {
     // x < 2^-1022: zero, negative, or subnormal
     if (x === 0) return Number.NEGATIVE_INFINITY;
-    if (hx < 0 || x !== x) return Number.NaN;
+    if (hx < 0 || Number.isNaN(x)) return Number.NaN;
     k -= 54;
     x *= TWO_54;
     hx = highWord(x);
@@ -224,7 +224,7 @@ export function log(x: number): number {
   if ((0x000fffff & (2 + hx)) < 3) {
     // -2^-20 <= f < 2^-20
     if (f === 0) return k === 0 ? 0 : k * LN2_HI + k * LN2_LO;
-    const R = f * f * (0.5 - 0.33333333333333333 * f);
+    const R = f * f * (0.5 - 0.3333333333333333 * f);
     return k === 0 ? f - R : k * LN2_HI - (R - k * LN2_LO - f);
   }
   const s = f / (2 + f);
@@ -297,7 +297,7 @@ export function log1p(x: number): number {
       c += k * LN2_LO;
       return k * LN2_HI + c;
     }
-    const R = hfsq * (1 - 0.66666666666666666 * f);
+    const R = hfsq * (1 - 0.6666666666666666 * f);
     return k === 0 ? f - R : k * LN2_HI - (R - (k * LN2_LO + c) - f);
   }
   const s = f / (2 + f);
@@ -311,18 +311,18 @@ export function log1p(x: number): number {
 
 // Remez coefficients on [-pi/4, pi/4]: sin(x)/x - 1 in x^2 (error < 2^-58) and
 // cos(x) - 1 + x^2/2 in x^2 (error < 2^-58).
-const S1 = -1.66666666666666324348e-1;
-const S2 = 8.33333333332248946124e-3;
-const S3 = -1.98412698298579493134e-4;
-const S4 = 2.75573137070700676789e-6;
-const S5 = -2.50507602534068634195e-8;
-const S6 = 1.58969099521155010221e-10;
-const C1 = 4.16666666666666019037e-2;
-const C2 = -1.38888888888741095749e-3;
-const C3 = 2.48015872894767294178e-5;
-const C4 = -2.75573143513906633035e-7;
-const C5 = 2.0875723212981748279e-9;
-const C6 = -1.13596475577881948265e-11;
+const S1 = -0.16666666666666632;
+const S2 = 0.00833333333332249;
+const S3 = -0.0001984126982985795;
+const S4 = 0.0000027557313707070068;
+const S5 = -2.5050760253406863e-8;
+const S6 = 1.58969099521155e-10;
+const C1 = 0.0416666666666666;
+const C2 = -0.001388888888887411;
+const C3 = 0.00002480158728947673;
+const C4 = -2.7557314351390663e-7;
+const C5 = 2.087572321298175e-9;
+const C6 = -1.1359647557788195e-11;
 
 /** Below this |x| sin(x) rounds to x and cos(x) to 1. */
 const TWO_M27 = 2 ** -27;
@@ -417,14 +417,13 @@ function cosReduced(x: number): number {
 
 // tan's Remez coefficients of (tan(x)/x - 1) in x^2 on [0, 0.67434], error < 2^-59.2.
 const T = [
-  3.33333333333334091986e-1, 1.33333333333201242699e-1, 5.39682539762260521377e-2,
-  2.18694882948595424599e-2, 8.86323982359930005737e-3, 3.59207910759131235356e-3,
-  1.45620945432529025516e-3, 5.88041240820264096874e-4, 2.46463134818469906812e-4,
-  7.817944429395570923e-5, 7.14072491382608190305e-5, -1.85586374855275456654e-5,
-  2.59073051863633712884e-5,
+  0.3333333333333341, 0.13333333333320124, 0.05396825397622605, 0.021869488294859542,
+  0.0088632398235993, 0.0035920791075913124, 0.0014562094543252903, 0.0005880412408202641,
+  0.0002464631348184699, 0.00007817944429395571, 0.00007140724913826082, -0.000018558637485527546,
+  0.00002590730518636337,
 ];
-const PIO4 = 7.85398163397448278999e-1;
-const PIO4_LO = 3.06161699786838301793e-17;
+const PIO4 = 0.7853981633974483;
+const PIO4_LO = 3.061616997868383e-17;
 
 /**
  * tan(x + y) when odd is false, -1/tan(x + y) when odd is true, for |x + y| <= ~pi/4
@@ -483,13 +482,13 @@ export function tan(x: number): number {
 
 // --- argument reduction: x - n pi/2 ---------------------------------------------------------------
 
-const INV_PIO2 = 6.36619772367581382433e-1; // 53 bits of 2/pi
-const PIO2_1 = 1.57079632673412561417; // the first 33 bits of pi/2
-const PIO2_1T = 6.07710050650619224932e-11; // pi/2 - PIO2_1
-const PIO2_2 = 6.0771005063039659766e-11; // the next 33 bits
-const PIO2_2T = 2.02226624879595063154e-21; // pi/2 - (PIO2_1 + PIO2_2)
-const PIO2_3 = 2.0222662487111664558e-21; // the next 33 bits
-const PIO2_3T = 8.47842766036889956997e-32; // pi/2 - (PIO2_1 + PIO2_2 + PIO2_3)
+const INV_PIO2 = 0.6366197723675814; // 53 bits of 2/pi
+const PIO2_1 = 1.5707963267341256; // the first 33 bits of pi/2
+const PIO2_1T = 6.077100506506192e-11; // pi/2 - PIO2_1
+const PIO2_2 = 6.077100506303966e-11; // the next 33 bits
+const PIO2_2T = 2.0222662487959506e-21; // pi/2 - (PIO2_1 + PIO2_2)
+const PIO2_3 = 2.0222662487111665e-21; // the next 33 bits
+const PIO2_3T = 8.4784276603689e-32; // pi/2 - (PIO2_1 + PIO2_2 + PIO2_3)
 /** The high words of n pi/2 for n = 1..32: x's high word equal to one of them warns of cancellation. */
 const NPIO2_HIGH = new Int32Array(32);
 for (let n = 1; n <= 32; n++) NPIO2_HIGH[n - 1] = highWord(n * (PIO2_1 + PIO2_1T));
@@ -573,7 +572,7 @@ function remPio2(x: number): number {
 }
 
 const TWO_24 = 16777216;
-const TWO_M24 = 5.9604644775390625e-8;
+const TWO_M24 = 2 ** -24;
 const TX = new Float64Array(3);
 
 /**
@@ -593,8 +592,8 @@ const TWO_OVER_PI = Int32Array.from(
 
 /** pi/2 in 24-bit pieces: PIO2_24[k] holds bits 24k+1 to 24k+24 (test/core/math.test.ts checks them). */
 const PIO2_24 = [
-  1.57079625129699707031, 7.54978941586159635335e-8, 5.39030252995776476554e-15,
-  3.28200341580791294123e-22, 1.27065575308067607349e-29,
+  1.570796251296997, 7.549789415861596e-8, 5.390302529957765e-15, 3.282003415807913e-22,
+  1.270655753080676e-29,
 ];
 
 // Scratch for remPio2Large; 20 entries as in fdlibm (at most jk + k + 1 are used).
@@ -731,20 +730,15 @@ function remPio2Large(e0: number, nx: number): number {
 // --- atan, atan2 --------------------------------------------------------------------------------
 
 // atan(0.5), atan(1), atan(1.5), atan(inf) as head + tail
-const ATAN_HI = [
-  4.63647609000806093515e-1, 7.85398163397448278999e-1, 9.82793723247329054082e-1,
-  1.570796326794896558,
-];
+const ATAN_HI = [0.4636476090008061, 0.7853981633974483, 0.982793723247329, 1.5707963267948966];
 const ATAN_LO = [
-  2.26987774529616870924e-17, 3.06161699786838301793e-17, 1.39033110312309984516e-17,
-  6.12323399573676603587e-17,
+  2.2698777452961687e-17, 3.061616997868383e-17, 1.3903311031230998e-17, 6.123233995736766e-17,
 ];
 // Remez coefficients of (atan(x) - x) / x^3 on [0, 7/16]
 const AT = [
-  3.33333333333329318027e-1, -1.99999999998764832476e-1, 1.42857142725034663711e-1,
-  -1.1111110405462355788e-1, 9.09088713343650656196e-2, -7.69187620504482999495e-2,
-  6.66107313738753120669e-2, -5.83357013379057348645e-2, 4.97687799461593236017e-2,
-  -3.6531572744216915527e-2, 1.62858201153657823623e-2,
+  0.3333333333333293, -0.19999999999876483, 0.14285714272503466, -0.11111110405462356,
+  0.09090887133436507, -0.0769187620504483, 0.06661073137387531, -0.058335701337905735,
+  0.049768779946159324, -0.036531572744216916, 0.016285820115365782,
 ];
 
 /**
@@ -756,7 +750,7 @@ export function atan(x: number): number {
   const ix = hx & 0x7fffffff;
   if (ix >= 0x44100000) {
     // |x| >= 2^66
-    if (x !== x) return x;
+    if (Number.isNaN(x)) return x;
     return hx > 0 ? ATAN_HI[3] + ATAN_LO[3] : -ATAN_HI[3] - ATAN_LO[3];
   }
   let id = -1;
@@ -790,16 +784,16 @@ export function atan(x: number): number {
   return hx < 0 ? -r : r;
 }
 
-const PI = 3.141592653589793116;
-const PI_LO = 1.2246467991473531772e-16; // pi - PI
-const PIO2 = 1.570796326794896558;
+const PI = Math.PI;
+const PI_LO = 1.2246467991473532e-16; // pi - PI
+const PIO2 = 1.5707963267948966;
 
 /**
  * The angle of the point (x, y) in (-pi, pi], within 1 ulp (fdlibm's e_atan2.c), with
  * `Math.atan2`'s special cases for zeros and infinities.
  */
 export function atan2(y: number, x: number): number {
-  if (x !== x || y !== y) return Number.NaN;
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.NaN;
   if (x === 1) return atan(y);
   const hx = highWord(x);
   const hy = highWord(y);
@@ -854,7 +848,7 @@ export function tanh(x: number): number {
   const hx = highWord(x);
   const ix = hx & 0x7fffffff;
   if (ix >= 0x7ff00000) {
-    if (x !== x) return x;
+    if (Number.isNaN(x)) return x;
     return hx >= 0 ? 1 : -1;
   }
   let z: number;
@@ -877,25 +871,25 @@ export function tanh(x: number): number {
 // --- pow ----------------------------------------------------------------------------------------
 
 const BP = [1, 1.5];
-const DP_H = [0, 5.84962487220764160156e-1]; // log2(1.5), head
-const DP_L = [0, 1.35003920212974897128e-8]; // log2(1.5), tail
+const DP_H = [0, 0.5849624872207642]; // log2(1.5), head
+const DP_L = [0, 1.350039202129749e-8]; // log2(1.5), tail
 // Remez coefficients of (3/2)(log(x) - 2s - (2/3) s^3) in s^2
-const L1 = 5.99999999999994648725e-1;
-const L2 = 4.28571428578550184252e-1;
-const L3 = 3.33333329818377432918e-1;
-const L4 = 2.72728123808534006489e-1;
-const L5 = 2.30660745775561754067e-1;
-const L6 = 2.06975017800338417784e-1;
-const LN2 = 6.93147180559945286227e-1;
-const LN2_H = 6.93147182464599609375e-1; // ln 2 to 24 bits
-const LN2_L = -1.90465429995776804525e-9; // ln 2 - LN2_H
-const OVT = 8.0085662595372944372e-17; // -(1024 - log2(overflow + 0.5 ulp))
-const CP = 9.61796693925975554329e-1; // 2 / (3 ln 2)
-const CP_H = 9.61796700954437255859e-1;
-const CP_L = -7.02846165095275826516e-9;
-const IVLN2 = 1.4426950408889634;
-const IVLN2_H = 1.44269502162933349609; // 1/ln2 to 24 bits
-const IVLN2_L = 1.92596299112661746887e-8;
+const L1 = 0.5999999999999946;
+const L2 = 0.4285714285785502;
+const L3 = 0.33333332981837743;
+const L4 = 0.272728123808534;
+const L5 = 0.23066074577556175;
+const L6 = 0.20697501780033842;
+const LN2 = Math.LN2;
+const LN2_H = 0.6931471824645996; // ln 2 to 24 bits
+const LN2_L = -1.904654299957768e-9; // ln 2 - LN2_H
+const OVT = 8.008566259537294e-17; // -(1024 - log2(overflow + 0.5 ulp))
+const CP = 0.9617966939259756; // 2 / (3 ln 2)
+const CP_H = 0.9617967009544373;
+const CP_L = -7.028461650952758e-9;
+const IVLN2 = Math.LOG2E;
+const IVLN2_H = 1.4426950216293335; // 1/ln2 to 24 bits
+const IVLN2_L = 1.9259629911266175e-8;
 const TWO_53 = 9007199254740992;
 
 /**
@@ -913,7 +907,7 @@ export function pow(x: number, y: number): number {
   const iy = hy & 0x7fffffff;
 
   if (y === 0) return 1;
-  if (x !== x || y !== y) return Number.NaN;
+  if (Number.isNaN(x) || Number.isNaN(y)) return Number.NaN;
 
   // For x < 0: is y an integer, odd (1) or even (2), or not (0)?
   let yIsInt = 0;
@@ -971,7 +965,7 @@ export function pow(x: number, y: number): number {
     if (ix > 0x3ff00000) return hy > 0 ? sign * Number.POSITIVE_INFINITY : sign * 0;
     // log(x) = t - t^2/2 + t^3/3 - t^4/4 for t = x - 1, |t| <= 2^-20
     const t = ax - 1;
-    const w = t * t * (0.5 - t * (0.3333333333333333333333 - t * 0.25));
+    const w = t * t * (0.5 - t * (0.3333333333333333 - t * 0.25));
     const u = IVLN2_H * t;
     const v = t * IVLN2_L - w * IVLN2;
     t1 = clearLow(u + v);
