@@ -42,7 +42,9 @@ export function engineDependentCalls(fileName: string, source: string): string[]
   const sf = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true);
   const found: string[] = [];
   const report = (node: ts.Node, what: string) =>
-    found.push(`${fileName}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${what}`);
+    found.push(
+      `${fileName}:${sf.getLineAndCharacterOfPosition(node.getStart()).line + 1}: ${what}`,
+    );
   const visit = (node: ts.Node): void => {
     if (ts.isIdentifier(node) && node.text === "Math") {
       const parent = node.parent;
@@ -111,6 +113,11 @@ test("the rule flags what differs between engines and passes what is exact", () 
   for (const code of bad) {
     assert.equal(engineDependentCalls("t.ts", code).length, 1, `expected one finding in ${code}`);
   }
-  const good = ["Math.sqrt(x) + Math.abs(y) + Math.PI", "2 ** -27", "2 ** 53", "exp(x) * pow(a, b)"];
+  const good = [
+    "Math.sqrt(x) + Math.abs(y) + Math.PI",
+    "2 ** -27",
+    "2 ** 53",
+    "exp(x) * pow(a, b)",
+  ];
   for (const code of good) assert.deepEqual(engineDependentCalls("t.ts", code), [], code);
 });
