@@ -221,8 +221,8 @@ export function gradOf(t: Tensor): Float64Array {
 /**
  * For a rule that can write a whole gradient instead of adding to it: when `t` has no gradient
  * yet, returns the buffer that becomes its gradient, NOT zeroed (the caller must write every
- * element); else null, and the caller adds into {@link gradOf}. A batch-1 step saves the zero fill
- * and the read-modify-write of every weight gradient this way (~10% of the step).
+ * element); else null, and the caller adds into {@link gradOf}. This saves the zero fill and the
+ * read-modify-write of every weight gradient (docs/performance.md).
  */
 export function gradToWrite(t: Tensor): Float64Array | null {
   if (t.grad !== null) return null;

@@ -113,9 +113,8 @@ interface Layout {
 const layouts = new WeakMap<MlpSpec, Layout>();
 
 /**
- * The checked sizes and the parameter names of `spec`, cached: `mlp` runs on every training step,
- * and rebuilding the name strings and re-checking the sizes there cost ~5% of a batch-1 step. The
- * cache entry is rebuilt if the spec object was changed since.
+ * The checked sizes and the parameter names of `spec`, cached: `mlp` runs on every training step
+ * (docs/performance.md). The cache entry is rebuilt if the spec object was changed since.
  */
 function mlpLayout(spec: MlpSpec, where: string): Layout {
   const c = layouts.get(spec);

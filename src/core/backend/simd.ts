@@ -3,9 +3,8 @@
  * and out, and keeps resident arrays. Where WebAssembly SIMD is missing, `simd()` is null and the
  * JS kernels in kernels.ts run.
  *
- * Why: scalar JS tops out near 1.5 GMAC/s here (every typed-array read is bounds-checked, one
- * multiply-add per instruction pair); f64x2 does two per pair without checks, ~5x the JS kernels at
- * batch 256. Every output element is computed with the same operations in the same order as the JS
+ * Why: f64x2 does two multiply-adds per instruction pair without bounds checks, about 5x the JS
+ * kernels at batch 256 (docs/performance.md). Every output element is computed with the same operations in the same order as the JS
  * kernels, and WebAssembly never fuses a multiply-add, so both paths give the same bits and a
  * forward row does not depend on the path or the batch size (test/core/simd.test.ts checks this).
  *
