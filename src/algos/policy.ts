@@ -355,13 +355,19 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         // Exactly batch * D normals per call, so the stream does not depend on buffer sizes.
         if (!deterministic) fillStandardNormal(rng, noise, 0, batch * D);
         // Row layout of headOut: [mean_0..mean_{D-1}] or, state-dependent, [means, log-stds].
+        if (!deterministic) {
+          // raw = std first, through math.expInPlace (no double crosses a call; see core/math.ts)
+          for (let i = 0; i < batch; i++) {
+            for (let d = 0; d < D; d++)
+              raw[i * D + d] = shared ? logStd[d] : logStd[i * outSize + D + d];
+          }
+          math.expInPlace(raw, 0, batch * D);
+        }
         for (let i = 0; i < batch; i++) {
           const o = i * outSize;
           for (let d = 0; d < D; d++) {
             const mu = headOut[o + d];
-            const u = deterministic
-              ? mu
-              : mu + math.exp(shared ? logStd[d] : logStd[o + D + d]) * noise[i * D + d];
+            const u = deterministic ? mu : mu + raw[i * D + d] * noise[i * D + d];
             if (!Number.isFinite(u)) {
               throw new Error(
                 `policy.act: non-finite Gaussian action ${u} at row ${i}, dim ${d} (mean ${mu}); check the observations and parameters for NaN/Infinity`,

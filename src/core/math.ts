@@ -58,10 +58,19 @@ POW2[1074] = 1;
 for (let k = 1; k <= 1023; k++) POW2[1074 + k] = POW2[1073 + k] * 2;
 for (let k = 1; k <= 1074; k++) POW2[1074 - k] = POW2[1075 - k] / 2;
 
-/** 2^n for -1074 <= n <= 1023, exactly. */
-function pow2(n: number): number {
-  return POW2[n + 1074];
-}
+// Indexed directly, never through a helper: a helper V8 leaves out of line returns a boxed double
+// (and a high word of 2^30 or more is a boxed number too, so the hot bodies read it inline).
+
+// V8 boxes a double passed to or returned from a function it does not inline (an allocation per
+// call), and it inlines only within a bytecode budget that these bodies can exhaust in a hot caller
+// (test/algos/policy.test.ts "allocates nothing" caught it: exp, pow2 and even rng.uniform were
+// left out of line). So the bodies of the functions hot loops need (exp, expm1, log, sin, cos,
+// tanh) take their argument from IO[0] and leave their result there, and call nothing that
+// returns a double. The exported functions are a store, a call and a load; hot loops use the
+// in-place forms (expInPlace, logInPlace, tanhInPlace, sinCos), through which no double crosses
+// a call whatever V8 inlines. IO is a var: V8 checks a const for its temporal dead zone at every
+// read from a function, 2 bytes each, which put the wrappers past the 27 bytes it inlines always.
+var IO = new Float64Array(1);
 
 // --- exp, expm1 ---------------------------------------------------------------------------------
 
@@ -71,6 +80,8 @@ const INV_LN2 = Math.LOG2E;
 const EXP_OVERFLOW = 709.782712893384;
 const EXP_UNDERFLOW = -745.1332191019411;
 const TWO_1023 = 8.98846567431158e307;
+const EXP_BIG = fromWords(0x40862e42, 0); // |x| >= this: maybe over- or underflow
+const TWO_M28 = 2 ** -28;
 const TWO_M1000 = 9.332636185032189e-302;
 // exp's Remez coefficients of r (e^r + 1) / (e^r - 1) on [0, 0.347], error < 2^-59.
 const P1 = 0.16666666666666602;
@@ -84,44 +95,46 @@ const P5 = 4.1381367970572385e-8;
  * e^r = 1 + r + r c / (2 - c) with c a degree-10 polynomial, scaled by 2^k.
  */
 export function exp(x: number): number {
-  const hx = highWord(x);
-  const ax = hx & 0x7fffffff;
-  const negative = hx < 0;
-  if (ax >= 0x40862e42) {
-    // |x| >= 709.78: NaN, +-Infinity, overflow or underflow.
-    if (ax >= 0x7ff00000) {
-      if (Number.isNaN(x)) return x;
-      return negative ? 0 : x;
-    }
-    if (x > EXP_OVERFLOW) return Number.POSITIVE_INFINITY;
-    if (x < EXP_UNDERFLOW) return 0;
+  IO[0] = x;
+  expIO();
+  return IO[0];
+}
+
+/** exp of IO[0], into IO[0]. */
+function expIO(): void {
+  const x = IO[0];
+  // fdlibm tests the high word of |x|; comparing |x| with the doubles those words begin is the
+  // same test.
+  const ax = Math.abs(x);
+  if (!(ax < EXP_BIG) && !(x <= EXP_OVERFLOW && x >= EXP_UNDERFLOW)) {
+    // NaN, +-Infinity, overflow, underflow
+    IO[0] = Number.isNaN(x) ? x : x > 0 ? Number.POSITIVE_INFINITY : 0;
+    return;
   }
-  let hi = 0;
-  let lo = 0;
-  let k = 0;
-  if (ax > 0x3fd62e42) {
-    // |x| > ln2 / 2
-    if (ax < 0x3ff0a2b2) {
-      // |x| < 1.5 ln2: k = +-1. V8 returns e itself at 1, where the formula is 1 ulp off.
-      if (x === 1) return Math.E;
-      hi = negative ? x + LN2_HI : x - LN2_HI;
-      lo = negative ? -LN2_LO : LN2_LO;
-      k = negative ? -1 : 1;
-    } else {
-      k = (INV_LN2 * x + (negative ? -0.5 : 0.5)) | 0;
-      hi = x - k * LN2_HI;
-      lo = k * LN2_LO;
-    }
-    x = hi - lo;
-  } else if (ax < 0x3e300000) {
-    return 1 + x; // |x| < 2^-28
+  if (ax < TWO_M28) {
+    IO[0] = 1 + x;
+    return;
   }
-  const t = x * x;
-  const c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
-  if (k === 0) return 1 - ((x * c) / (c - 2) - x);
-  const y = 1 - (lo - (x * c) / (2 - c) - hi);
-  if (k >= -1021) return k === 1024 ? y * 2 * TWO_1023 : y * pow2(k);
-  return y * pow2(k + 1000) * TWO_M1000;
+  if (x === 1) {
+    // V8 returns e itself, where the formula is 1 ulp off
+    IO[0] = Math.E;
+    return;
+  }
+  // fdlibm writes out k = 0 (|x| <= ln2/2) and k = +-1 (|x| < 1.5 ln2); this k is the same there,
+  // and with hi = x, lo = 0 the general formula rounds to the same doubles.
+  const k = (INV_LN2 * x + (x < 0 ? -0.5 : 0.5)) | 0;
+  const hi = x - k * LN2_HI;
+  const lo = k * LN2_LO;
+  const r = hi - lo;
+  const t = r * r;
+  const c = r - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  const y = 1 - (lo - (r * c) / (2 - c) - hi);
+  // 2^k itself is out of range at k = 1024 and subnormal below -1021: scale in two steps there.
+  if (k >= -1021 && k <= 1023) {
+    IO[0] = y * POW2[k + 1074];
+    return;
+  }
+  IO[0] = k === 1024 ? y * 2 * TWO_1023 : y * POW2[k + 1000 + 1074] * TWO_M1000;
 }
 
 // expm1's coefficients, scaled: Qn here is 2^n times the Remez coefficient of
@@ -137,19 +150,39 @@ const Q5 = -2.0109921818362437e-7;
  * The same reduction as exp, carrying the rounding error c of r = hi - lo into the result.
  */
 export function expm1(x: number): number {
-  const hx = highWord(x);
+  IO[0] = x;
+  expm1IO();
+  return IO[0];
+}
+
+/** expm1 of IO[0], into IO[0]. */
+function expm1IO(): void {
+  let x = IO[0];
+  F64[0] = x; // highWord(x), inline: see IO
+  const hx = I32[HI];
   const ax = hx & 0x7fffffff;
   const negative = hx < 0;
   if (ax >= 0x4043687a) {
     // |x| >= 56 ln2
     if (ax >= 0x40862e42) {
       if (ax >= 0x7ff00000) {
-        if (Number.isNaN(x)) return x;
-        return negative ? -1 : x;
+        if (Number.isNaN(x)) {
+          IO[0] = x;
+          return;
+        }
+        IO[0] = negative ? -1 : x;
+        return;
       }
-      if (x > EXP_OVERFLOW) return Number.POSITIVE_INFINITY;
+      if (x > EXP_OVERFLOW) {
+        IO[0] = Number.POSITIVE_INFINITY;
+        return;
+      }
     }
-    if (negative) return -1; // e^x < 2^-56 of 1
+    if (negative) {
+      // e^x < 2^-56 of 1
+      IO[0] = -1;
+      return;
+    }
   }
   let k = 0;
   let c = 0;
@@ -168,24 +201,50 @@ export function expm1(x: number): number {
     x = hi - lo;
     c = hi - x - lo;
   } else if (ax < 0x3c900000) {
-    return x; // |x| < 2^-54
+    IO[0] = x; // |x| < 2^-54
+    return;
   }
   const hfx = 0.5 * x;
   const hxs = x * hfx;
   const r1 = 1 + hxs * (Q1 + hxs * (Q2 + hxs * (Q3 + hxs * (Q4 + hxs * Q5))));
   const t = 3 - r1 * hfx;
   let e = hxs * ((r1 - t) / (6 - x * t));
-  if (k === 0) return x - (x * e - hxs);
+  if (k === 0) {
+    IO[0] = x - (x * e - hxs);
+    return;
+  }
   e = x * (e - c) - c;
   e -= hxs;
-  if (k === -1) return 0.5 * (x - e) - 0.5;
-  if (k === 1) return x < -0.25 ? -2 * (e - (x + 0.5)) : 1 + 2 * (x - e);
+  if (k === -1) {
+    IO[0] = 0.5 * (x - e) - 0.5;
+    return;
+  }
+  if (k === 1) {
+    IO[0] = x < -0.25 ? -2 * (e - (x + 0.5)) : 1 + 2 * (x - e);
+    return;
+  }
   if (k <= -2 || k > 56) {
     const y = 1 - (e - x);
-    return (k === 1024 ? y * 2 * TWO_1023 : y * pow2(k)) - 1;
+    IO[0] = (k === 1024 ? y * 2 * TWO_1023 : y * POW2[k + 1074]) - 1;
+    return;
   }
-  if (k < 20) return (1 - pow2(-k) - (e - x)) * pow2(k);
-  return (x - (e + pow2(-k)) + 1) * pow2(k);
+  if (k < 20) {
+    IO[0] = (1 - POW2[1074 - k] - (e - x)) * POW2[k + 1074];
+    return;
+  }
+  IO[0] = (x - (e + POW2[1074 - k]) + 1) * POW2[k + 1074];
+}
+
+/**
+ * a[i] = exp(a[i]) for i = from, from + step, ... below `to`: for hot loops, where no double may
+ * cross a call V8 does not inline (see IO); the same bits as {@link exp}.
+ */
+export function expInPlace(a: Float64Array, from: number, to: number, step = 1): void {
+  for (let i = from; i < to; i += step) {
+    IO[0] = a[i];
+    expIO();
+    a[i] = IO[0];
+  }
 }
 
 // --- log, log1p ---------------------------------------------------------------------------------
@@ -205,44 +264,63 @@ const LG7 = 0.14798198605116586;
  * sqrt(2)/2 < 1 + f < sqrt(2), and log(1 + f) = 2s + s R(s^2), s = f / (2 + f).
  */
 export function log(x: number): number {
-  let hx = highWord(x);
+  IO[0] = x;
+  logIO();
+  return IO[0];
+}
+
+/** log of IO[0], into IO[0]. */
+function logIO(): void {
+  let x = IO[0];
+  F64[0] = x; // highWord(x), inline: see IO
+  let hx = I32[HI];
   let k = 0;
-  if (hx < 0x00100000) {
-    // x < 2^-1022: zero, negative, or subnormal
-    if (x === 0) return Number.NEGATIVE_INFINITY;
-    if (hx < 0 || Number.isNaN(x)) return Number.NaN;
-    k -= 54;
-    x *= TWO_54;
-    hx = highWord(x);
+  if (hx < 0x00100000 || hx >= 0x7ff00000) {
+    // zero, negative, subnormal, Infinity, NaN
+    if (x === 0 || !(x > 0) || x === Number.POSITIVE_INFINITY) {
+      IO[0] = x === 0 ? Number.NEGATIVE_INFINITY : x > 0 ? x : Number.NaN;
+      return;
+    }
+    x *= TWO_54; // subnormal: into the normal range, the 54 taken back through k
+    F64[0] = x;
+    hx = I32[HI];
+    k = -54;
   }
-  if (hx >= 0x7ff00000) return x + x;
-  const e = (hx >> 20) - 1023;
-  hx &= 0x000fffff;
-  const i = (hx + 0x95f64) & 0x100000;
+  const m = hx & 0x000fffff;
+  const i = (m + 0x95f64) & 0x100000;
   // x or x/2 scaled into [sqrt(2)/2, sqrt(2)): fdlibm sets the exponent bits, the same exact value
-  const shift = e + (i >> 20);
-  x *= pow2(-shift);
+  const shift = (hx >> 20) - 1023 + (i >> 20);
+  const f = x * POW2[1074 - shift] - 1;
   k += shift;
-  const f = x - 1;
-  if ((0x000fffff & (2 + hx)) < 3) {
-    // -2^-20 <= f < 2^-20
-    if (f === 0) return k === 0 ? 0 : k * LN2_HI + k * LN2_LO;
-    const R = f * f * (0.5 - 0.3333333333333333 * f);
-    return k === 0 ? f - R : k * LN2_HI - (R - k * LN2_LO - f);
+  if ((0x000fffff & (2 + m)) < 3) {
+    // |f| < 2^-20
+    if (f === 0) IO[0] = k === 0 ? 0 : k * LN2_HI + k * LN2_LO;
+    else {
+      const R = f * f * (0.5 - 0.3333333333333333 * f);
+      IO[0] = k === 0 ? f - R : k * LN2_HI - (R - k * LN2_LO - f);
+    }
+    return;
   }
   const s = f / (2 + f);
   const z = s * s;
   const w = z * z;
-  const t1 = w * (LG2 + w * (LG4 + w * LG6));
-  const t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
-  const R = t2 + t1;
-  if (((hx - 0x6147a) | (0x6b851 - hx)) > 0) {
+  const R = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7))) + w * (LG2 + w * (LG4 + w * LG6));
+  // fdlibm writes k = 0 out as f - (...); 0 - ((...) - f) rounds to the same double.
+  if (((m - 0x6147a) | (0x6b851 - m)) > 0) {
     const hfsq = 0.5 * f * f;
-    if (k === 0) return f - (hfsq - s * (hfsq + R));
-    return k * LN2_HI - (hfsq - (s * (hfsq + R) + k * LN2_LO) - f);
+    IO[0] = k * LN2_HI - (hfsq - (s * (hfsq + R) + k * LN2_LO) - f);
+  } else {
+    IO[0] = k * LN2_HI - (s * (f - R) - k * LN2_LO - f);
   }
-  if (k === 0) return f - s * (f - R);
-  return k * LN2_HI - (s * (f - R) - k * LN2_LO - f);
+}
+
+/** a[i] = log(a[i]) for i = from, from + step, ... below `to`; see {@link expInPlace}. */
+export function logInPlace(a: Float64Array, from: number, to: number, step = 1): void {
+  for (let i = from; i < to; i += step) {
+    IO[0] = a[i];
+    logIO();
+    a[i] = IO[0];
+  }
 }
 
 /**
@@ -288,7 +366,7 @@ export function log1p(x: number): number {
       k += 1;
       hu = (0x00100000 - hu) >> 2;
     }
-    u *= pow2(-k);
+    u *= POW2[1074 - k];
     f = u - 1;
   }
   const hfsq = 0.5 * f * f;
@@ -332,91 +410,162 @@ const TWO_M27 = 2 ** -27;
 const PIO4_CUT = fromWords(0x3fe921fc, 0);
 /** fdlibm's cos kernel switches formulas at the high word 0x3fd33333 (~0.3). */
 const COS_SPLIT = fromWords(0x3fd33333, 0);
+/** The first |x| whose high word exceeds 0x3fe90000 (0.78125). */
+const QX_CUT = fromWords(0x3fe90001, 0);
+const TWO_21 = 2 ** 21;
+const TWO_22 = 2 ** 22;
+const TWO_M23 = 2 ** -23;
+const TWO_M24 = 2 ** -24;
 
-/** sin(x + y) for |x + y| <= ~pi/4, y the tail of x (fdlibm's __kernel_sin). */
-function sinKernel(x: number, y: number): number {
-  if (x > -TWO_M27 && x < TWO_M27) return x;
+// remPio2 reads x from REM[0] and writes y0 + y1 = x - n pi/2 into REM[0], REM[1]; the kernels
+// read y0, y1 from there (see IO).
+const REM = new Float64Array(2);
+
+/** sin(y0 + y1) for |y0 + y1| <= ~pi/4, y0, y1 in REM, into IO[0] (fdlibm's __kernel_sin). */
+function sinKernelIO(): void {
+  const x = REM[0];
+  const y = REM[1];
+  if (x > -TWO_M27 && x < TWO_M27) {
+    IO[0] = x;
+    return;
+  }
   const z = x * x;
   const v = z * x;
   const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
-  return x - (z * (0.5 * y - v * r) - y - v * S1);
+  IO[0] = x - (z * (0.5 * y - v * r) - y - v * S1);
 }
 
-/** cos(x + y) for |x + y| <= ~pi/4 (fdlibm's __kernel_cos). */
-function cosKernel(x: number, y: number): number {
-  if (x > -TWO_M27 && x < TWO_M27) return 1;
+/** cos(y0 + y1) for |y0 + y1| <= ~pi/4, y0, y1 in REM, into IO[0] (fdlibm's __kernel_cos). */
+function cosKernelIO(): void {
+  const x = REM[0];
+  const y = REM[1];
+  if (x > -TWO_M27 && x < TWO_M27) {
+    IO[0] = 1;
+    return;
+  }
   const z = x * x;
   const r = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))));
-  if (x > -COS_SPLIT && x < COS_SPLIT) return 1 - (0.5 * z - (z * r - x * y));
+  if (x > -COS_SPLIT && x < COS_SPLIT) {
+    IO[0] = 1 - (0.5 * z - (z * r - x * y));
+    return;
+  }
   // 1 - qx and 0.5 z - qx are exact, so the subtraction loses less: qx is |x|/4 with its low
-  // word cleared, or 0.28125 beyond 0.78125.
-  const ix = highWord(x) & 0x7fffffff;
-  // |x|/4 with its low word cleared: its top 21 significant bits, by an exact floor
-  const e = (ix >> 20) - 0x3ff - 2;
-  const qx = ix > 0x3fe90000 ? 0.28125 : Math.floor(Math.abs(x) * pow2(18 - e)) * pow2(e - 20);
-  return 1 - qx - (0.5 * z - qx - (z * r - x * y));
+  // word cleared (its top 21 bits: |x|/4 lies in [2^-4, 2^-3) or [2^-3, 2^-2)), or 0.28125 beyond
+  // the high word 0x3fe90000.
+  const ax = Math.abs(x);
+  const qx =
+    ax >= QX_CUT
+      ? 0.28125
+      : ax < 0.5
+        ? Math.floor(ax * TWO_22) * TWO_M24
+        : Math.floor(ax * TWO_21) * TWO_M23;
+  IO[0] = 1 - qx - (0.5 * z - qx - (z * r - x * y));
+}
+
+/** sin of IO[0] for |IO[0]| < ~pi/4, into IO[0]: fdlibm's kernel without a tail. */
+function sinSmallIO(): void {
+  const x = IO[0];
+  if (x > -TWO_M27 && x < TWO_M27) return;
+  const z = x * x;
+  const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
+  IO[0] = x + z * x * (S1 + z * r);
 }
 
 /**
  * sin(x) within 1 ulp (fdlibm's s_sin.c), for every double: the kernel polynomial on
  * [-pi/4, pi/4], and elsewhere after subtracting the nearest multiple of pi/2 (exactly, through
- * Payne-Hanek for huge x). Small arguments take the first line only, which V8 inlines.
+ * Payne-Hanek for huge x).
  */
 export function sin(x: number): number {
-  if (x > -PIO4_CUT && x < PIO4_CUT) {
-    if (x > -TWO_M27 && x < TWO_M27) return x;
-    const z = x * x;
-    const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
-    return x + z * x * (S1 + z * r);
-  }
-  return sinReduced(x);
+  IO[0] = x;
+  sinIO();
+  return IO[0];
 }
 
 /** cos(x) within 1 ulp (fdlibm's s_cos.c); see {@link sin}. */
 export function cos(x: number): number {
-  if (x > -COS_SPLIT && x < COS_SPLIT) {
-    if (x > -TWO_M27 && x < TWO_M27) return 1;
-    const z = x * x;
-    return 1 - (0.5 * z - z * (z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))))));
-  }
-  return cosReduced(x);
+  IO[0] = x;
+  cosIO();
+  return IO[0];
 }
 
-const REM = new Float64Array(2); // y0 + y1 = x - n pi/2, written by remPio2
+function sinIO(): void {
+  const x = IO[0];
+  if (x > -PIO4_CUT && x < PIO4_CUT) sinSmallIO();
+  else sinReducedIO();
+}
 
-function sinReduced(x: number): number {
-  if (!(x - x === 0)) return Number.NaN; // +-Infinity, NaN
-  const n = remPio2(x);
-  const y0 = REM[0];
-  const y1 = REM[1];
-  switch (n & 3) {
-    case 0:
-      return sinKernel(y0, y1);
-    case 1:
-      return cosKernel(y0, y1);
-    case 2:
-      return -sinKernel(y0, y1);
-    default:
-      return -cosKernel(y0, y1);
+function cosIO(): void {
+  const x = IO[0];
+  if (x > -PIO4_CUT && x < PIO4_CUT) {
+    REM[0] = x;
+    REM[1] = 0;
+    cosKernelIO();
+  } else {
+    cosReducedIO();
   }
 }
 
-function cosReduced(x: number): number {
-  if (x > -PIO4_CUT && x < PIO4_CUT) return cosKernel(x, 0);
-  if (!(x - x === 0)) return Number.NaN;
-  const n = remPio2(x);
-  const y0 = REM[0];
-  const y1 = REM[1];
-  switch (n & 3) {
-    case 0:
-      return cosKernel(y0, y1);
-    case 1:
-      return -sinKernel(y0, y1);
-    case 2:
-      return -cosKernel(y0, y1);
-    default:
-      return sinKernel(y0, y1);
+/** sin of IO[0], |IO[0]| >= ~pi/4, into IO[0]: sin(n pi/2 + y) is +-sin y or +-cos y. */
+function sinReducedIO(): void {
+  const x = IO[0];
+  if (!(x - x === 0)) {
+    IO[0] = Number.NaN; // +-Infinity, NaN
+    return;
   }
+  REM[0] = x;
+  const n = remPio2();
+  if (n & 1) cosKernelIO();
+  else sinKernelIO();
+  if (n & 2) IO[0] = -IO[0];
+}
+
+/** cos of IO[0], |IO[0]| >= ~pi/4, into IO[0]. */
+function cosReducedIO(): void {
+  const x = IO[0];
+  if (!(x - x === 0)) {
+    IO[0] = Number.NaN;
+    return;
+  }
+  REM[0] = x;
+  const n = remPio2();
+  if (n & 1) sinKernelIO();
+  else cosKernelIO();
+  if ((n + 1) & 2) IO[0] = -IO[0];
+}
+
+/**
+ * sin and cos of one angle at once, through memory: write the angle to `SIN_COS[0]`, call
+ * `sinCos()`, read sin(angle) from `SIN_COS[1]` and cos(angle) from `SIN_COS[2]`, the same bits as
+ * {@link sin} and {@link cos}, with one argument reduction (Box-Muller needs both).
+ */
+export const SIN_COS = new Float64Array(3);
+
+export function sinCos(): void {
+  const x = SIN_COS[0];
+  if (x > -PIO4_CUT && x < PIO4_CUT) {
+    IO[0] = x;
+    sinSmallIO();
+    SIN_COS[1] = IO[0];
+    REM[0] = x;
+    REM[1] = 0;
+    cosKernelIO();
+    SIN_COS[2] = IO[0];
+    return;
+  }
+  if (!(x - x === 0)) {
+    SIN_COS[1] = Number.NaN;
+    SIN_COS[2] = Number.NaN;
+    return;
+  }
+  REM[0] = x;
+  const n = remPio2() & 3;
+  sinKernelIO();
+  const s = IO[0];
+  cosKernelIO();
+  const c = IO[0];
+  SIN_COS[1] = n === 0 ? s : n === 1 ? c : n === 2 ? -s : -c;
+  SIN_COS[2] = n === 0 ? c : n === 1 ? -s : n === 2 ? -c : s;
 }
 
 // tan's Remez coefficients of (tan(x)/x - 1) in x^2 on [0, 0.67434], error < 2^-59.2.
@@ -480,7 +629,8 @@ function minusInverse(w: number, v: number): number {
 export function tan(x: number): number {
   if (x > -PIO4_CUT && x < PIO4_CUT) return tanKernel(x, 0, false);
   if (!(x - x === 0)) return Number.NaN;
-  const n = remPio2(x);
+  REM[0] = x;
+  const n = remPio2();
   return tanKernel(REM[0], REM[1], (n & 1) === 1);
 }
 
@@ -498,12 +648,14 @@ const NPIO2_HIGH = new Int32Array(32);
 for (let n = 1; n <= 32; n++) NPIO2_HIGH[n - 1] = highWord(n * (PIO2_1 + PIO2_1T));
 
 /**
- * Writes y0 + y1 = x - n pi/2 with |y0 + y1| <= ~pi/4 into REM and returns n (fdlibm's
+ * Reads x from REM[0], writes y0 + y1 = x - n pi/2 with |y0 + y1| <= ~pi/4 into REM and returns n (fdlibm's
  * __ieee754_rem_pio2): pi/2 split into 33-bit pieces for |x| <= 2^19 pi/2 (a second and third
  * piece only when the first cancels), Payne-Hanek beyond. x must be finite.
  */
-function remPio2(x: number): number {
-  const hx = highWord(x);
+function remPio2(): number {
+  const x = REM[0];
+  F64[0] = x; // highWord(x), inline: see IO
+  const hx = I32[HI];
   const ix = hx & 0x7fffffff;
   if (ix < 0x4002d97c) {
     // |x| < 3pi/4: n = +-1
@@ -529,14 +681,16 @@ function remPio2(x: number): number {
     let y0 = r - w;
     if (!(n < 32 && ix !== NPIO2_HIGH[n - 1])) {
       const j = ix >> 20;
-      if (j - ((highWord(y0) >> 20) & 0x7ff) > 16) {
+      F64[0] = y0;
+      if (j - ((I32[HI] >> 20) & 0x7ff) > 16) {
         // a second piece, good to 118 bits
         let u = r;
         w = n * PIO2_2;
         r = u - w;
         w = n * PIO2_2T - (u - r - w);
         y0 = r - w;
-        if (j - ((highWord(y0) >> 20) & 0x7ff) > 49) {
+        F64[0] = y0;
+        if (j - ((I32[HI] >> 20) & 0x7ff) > 49) {
           // a third, good to 151 bits: enough for every double
           u = r;
           w = n * PIO2_3;
@@ -558,7 +712,7 @@ function remPio2(x: number): number {
   }
   // Huge: split |x| into three 24-bit pieces tx[i] with x = sum tx[i] 2^(e0 - 24 i).
   const e0 = (ix >> 20) - 1046;
-  let z = Math.abs(x) * pow2(-e0);
+  let z = Math.abs(x) * POW2[1074 - e0];
   for (let i = 0; i < 2; i++) {
     TX[i] = z | 0;
     z = (z - TX[i]) * TWO_24;
@@ -576,7 +730,6 @@ function remPio2(x: number): number {
 }
 
 const TWO_24 = 16777216;
-const TWO_M24 = 2 ** -24;
 const TX = new Float64Array(3);
 
 /**
@@ -639,7 +792,7 @@ function remPio2Large(e0: number, nx: number): number {
       z = PH_Q[j - 1] + fw;
     }
     // The integer part mod 8, and the fraction.
-    z *= pow2(q0);
+    z *= POW2[q0 + 1074];
     z -= 8 * Math.floor(z * 0.125);
     n = z | 0;
     z -= n;
@@ -673,7 +826,7 @@ function remPio2Large(e0: number, nx: number): number {
       else if (q0 === 2) PH_IQ[jz - 1] &= 0x3fffff;
       if (ih === 2) {
         z = 1 - z;
-        if (carry !== 0) z -= pow2(q0);
+        if (carry !== 0) z -= POW2[q0 + 1074];
       }
     }
     // If the fraction so far is all zero, more bits of 2/pi are needed.
@@ -700,7 +853,7 @@ function remPio2Large(e0: number, nx: number): number {
       q0 -= 24;
     }
   } else {
-    z *= pow2(-q0);
+    z *= POW2[1074 - q0];
     if (z >= TWO_24) {
       const fw = (TWO_M24 * z) | 0;
       PH_IQ[jz] = z - TWO_24 * fw;
@@ -712,7 +865,7 @@ function remPio2Large(e0: number, nx: number): number {
     }
   }
   // Chunks back to doubles, times pi/2, summed from the smallest.
-  let fw = pow2(q0);
+  let fw = POW2[q0 + 1074];
   for (let i = jz; i >= 0; i--) {
     PH_Q[i] = fw * PH_IQ[i];
     fw *= TWO_M24;
@@ -849,27 +1002,45 @@ export function atan2(y: number, x: number): number {
  * t = expm1(-2|x|) below 1 and 1 - 2 / (t + 2) with t = expm1(2|x|) from 1 to 22; +-1 beyond.
  */
 export function tanh(x: number): number {
-  const hx = highWord(x);
+  IO[0] = x;
+  tanhIO();
+  return IO[0];
+}
+
+/** a[i] = tanh(a[i]) for i = from, from + step, ... below `to`; see {@link expInPlace}. */
+export function tanhInPlace(a: Float64Array, from: number, to: number, step = 1): void {
+  for (let i = from; i < to; i += step) {
+    IO[0] = a[i];
+    tanhIO();
+    a[i] = IO[0];
+  }
+}
+
+/** tanh of IO[0], into IO[0]. */
+function tanhIO(): void {
+  const x = IO[0];
+  F64[0] = x; // highWord(x), inline: see IO
+  const hx = I32[HI];
   const ix = hx & 0x7fffffff;
   if (ix >= 0x7ff00000) {
-    if (Number.isNaN(x)) return x;
-    return hx >= 0 ? 1 : -1;
+    IO[0] = Number.isNaN(x) ? x : hx >= 0 ? 1 : -1;
+    return;
   }
-  let z: number;
+  if (ix < 0x3e300000) return; // |x| < 2^-28: tanh x = x, already in IO[0]
+  let z = 1; // |x| >= 22
   if (ix < 0x40360000) {
-    // |x| < 22
-    if (ix < 0x3e300000) return x; // |x| < 2^-28
     if (ix >= 0x3ff00000) {
-      const t = expm1(2 * Math.abs(x));
-      z = 1 - 2 / (t + 2);
+      IO[0] = 2 * Math.abs(x);
+      expm1IO();
+      z = 1 - 2 / (IO[0] + 2);
     } else {
-      const t = expm1(-2 * Math.abs(x));
+      IO[0] = -2 * Math.abs(x);
+      expm1IO();
+      const t = IO[0];
       z = -t / (t + 2);
     }
-  } else {
-    z = 1;
   }
-  return hx >= 0 ? z : -z;
+  IO[0] = hx >= 0 ? z : -z;
 }
 
 // --- pow ----------------------------------------------------------------------------------------
@@ -993,7 +1164,7 @@ export function pow(x: number, y: number): number {
       shift += 1;
       ix -= 0x00100000;
     }
-    ax *= pow2(-shift); // fdlibm sets the exponent bits: the same exact value
+    ax *= POW2[1074 - shift]; // fdlibm sets the exponent bits: the same exact value
     n += shift;
     // ss = s_h + s_l = (x - bp) / (x + bp)
     const u = ax - BP[k];
@@ -1070,12 +1241,12 @@ export function pow(x: number, y: number): number {
 function scalbn(x: number, n: number): number {
   // Steps of at most 2^1000 keep every factor a normal power of two.
   while (n > 1000) {
-    x *= pow2(1000);
+    x *= POW2[1000 + 1074];
     n -= 1000;
   }
   while (n < -1000) {
-    x *= pow2(-1000);
+    x *= POW2[1074 - 1000];
     n += 1000;
   }
-  return x * pow2(n);
+  return x * POW2[n + 1074];
 }

@@ -113,27 +113,27 @@ export function diagGaussianRsample(mean: Tensor, logStd: Tensor, eps: Tensor): 
  * so each call consumes exactly 2 ceil(n / 2) uniforms).
  *
  * Why not `rng.normal()`: a double returned from a method V8 does not inline is boxed, and
- * `normal` (too big to inline) produced 16 bytes of garbage per draw in Node 20. Here `uniform` is
- * called from a single call site, so the optimizer inlines it (with two sites, one was sometimes
- * left out of line, boxing one number per pair); the rollout hot path then allocates nothing.
+ * `normal` (too big to inline) produced 16 bytes of garbage per draw in Node 20. Here the uniforms
+ * come from `rng.fillUniform` and sin and cos through `math.sinCos`, so no double crosses a call,
+ * whatever V8 inlines; the rollout hot path then allocates nothing.
  */
 export function fillStandardNormal(rng: Rng, out: Float64Array, offset: number, n: number): void {
   const draws = n + (n & 1);
-  let u1 = 0;
-  for (let j = 0; j < draws; j++) {
-    const v = rng.uniform();
-    if ((j & 1) === 0) {
-      u1 = v;
-      continue;
-    }
-    // 1 - u1 lies in (0, 1], so the log is finite without redrawing zeros.
-    const r = Math.sqrt(-2 * math.log(1 - u1));
-    const theta = 2 * Math.PI * v;
-    const i = offset + j - 1;
-    out[i] = r * math.cos(theta);
-    if (j < n) out[i + 1] = r * math.sin(theta);
+  if (UNIFORMS.length < draws) UNIFORMS = new Float64Array(Math.max(draws, 2 * UNIFORMS.length));
+  rng.fillUniform(UNIFORMS, 0, draws);
+  // 1 - u1 lies in (0, 1], so the log is finite without redrawing zeros.
+  for (let j = 0; j < draws; j += 2) UNIFORMS[j] = 1 - UNIFORMS[j];
+  math.logInPlace(UNIFORMS, 0, draws, 2);
+  for (let j = 0; j < draws; j += 2) {
+    const r = Math.sqrt(-2 * UNIFORMS[j]);
+    math.SIN_COS[0] = 2 * Math.PI * UNIFORMS[j + 1]; // sin and cos through memory: no boxed doubles
+    math.sinCos();
+    out[offset + j] = r * math.SIN_COS[2];
+    if (j + 1 < n) out[offset + j + 1] = r * math.SIN_COS[1];
   }
 }
+
+let UNIFORMS = new Float64Array(64);
 
 /**
  * Non-taped draws u = mean + exp(logStd) * eps, eps from {@link fillStandardNormal}: mean
@@ -205,12 +205,14 @@ export function squashToBox(
   out: Float64Array,
 ): void {
   const dim = low.length;
+  for (let k = 0; k < batch * dim; k++) out[k] = u[k];
+  math.tanhInPlace(out, 0, batch * dim); // no double crosses a call (see core/math.ts's IO)
   for (let i = 0; i < batch; i++) {
     const o = i * dim;
     for (let d = 0; d < dim; d++) {
       const lo = low[d];
       const hi = high[d];
-      const a = lo + (math.tanh(u[o + d]) + 1) * 0.5 * (hi - lo);
+      const a = lo + (out[o + d] + 1) * 0.5 * (hi - lo);
       out[o + d] = a < lo ? lo : Math.min(a, hi);
     }
   }

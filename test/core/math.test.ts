@@ -300,3 +300,38 @@ test("equal to V8's fdlibm (Math on Node <= 22) bit for bit on a million argumen
     assert.ok(Object.is(m.atan2(a, b), Math.atan2(a, b)), `atan2(${a}, ${b})`);
   }
 });
+
+test("the through-memory forms (sinCos, expInPlace, logInPlace, tanhInPlace) give the scalar functions' bits", () => {
+  const xs = new Float64Array(20_000);
+  for (let i = 0; i < xs.length; i++) xs[i] = i % 4 === 0 ? logUniform(-40, 40) : uniform(-40, 40);
+  xs.set([
+    0,
+    -0,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+    Number.NEGATIVE_INFINITY,
+    5e-324,
+    800,
+    -800,
+  ]);
+  for (const x of xs) {
+    m.SIN_COS[0] = x;
+    m.sinCos();
+    assert.ok(
+      Object.is(m.SIN_COS[1], m.sin(x)) && Object.is(m.SIN_COS[2], m.cos(x)),
+      `sinCos(${x})`,
+    );
+  }
+  for (const [name, inPlace, f] of [
+    ["exp", m.expInPlace, m.exp],
+    ["log", m.logInPlace, m.log],
+    ["tanh", m.tanhInPlace, m.tanh],
+  ] as const) {
+    const a = xs.slice();
+    inPlace(a, 1, a.length, 3); // every third from index 1; the rest untouched
+    for (let i = 0; i < a.length; i++) {
+      const want = i % 3 === 1 ? f(xs[i]) : xs[i];
+      assert.ok(Object.is(a[i], want), `${name}InPlace at ${i} (x = ${xs[i]}): ${a[i]} vs ${want}`);
+    }
+  }
+});
