@@ -175,7 +175,10 @@ registerPhysics(mountainCarSpec, "Drive an underpowered car up a hill; Discrete(
 registerPhysics(mountainCarContinuousSpec, "Mountain car with a continuous engine force.");
 registerPhysics(acrobotSpec, "Swing a two-link chain's tip above the bar; Discrete(3) torque.");
 // The toy envs (TOYS helper's entries; no import cycle: entries.ts only imports registry types).
-for (const e of TOY_ENVS) register(e.id, e.factory, e.meta);
+for (const e of TOY_ENVS) {
+  if (e.physics !== undefined) registerPhysics(e.physics, e.meta.description ?? "");
+  else register(e.id, e.factory, e.meta);
+}
 
 /** Options type accepted by `make`'s env-specific part. */
 export type { EnvOptions };
