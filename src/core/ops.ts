@@ -106,6 +106,9 @@ interface Broadcast2 {
   mapB: Int32Array | null;
 }
 
+/** The saved maps of a binary op without broadcast maps (shared: one object less per op). */
+const NO_MAPS: Broadcast2 = { mapA: null, mapB: null };
+
 type Fn2 = (x: number, y: number) => number;
 type Fn1 = (x: number) => number;
 
@@ -143,7 +146,8 @@ function binary(
   }
   const t = new Tensor(out, shape);
   if (taped && needsTape(ta, tb)) {
-    record(op as keyof typeof RULES, t, [ta, tb], { mapA, mapB } satisfies Broadcast2);
+    const maps = mapA === null && mapB === null ? NO_MAPS : { mapA, mapB };
+    record(op as keyof typeof RULES, t, [ta, tb], maps satisfies Broadcast2);
   }
   return t;
 }
