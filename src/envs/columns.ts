@@ -20,7 +20,7 @@
  */
 
 import type { Dynamics, Num, Val } from "./num.ts";
-import type { Physics } from "./physics.ts";
+import type { EnvOptions, Physics } from "./physics.ts";
 import * as trig from "./trig.ts";
 
 /** A traced value: the JavaScript expression (a local's name or a literal) that holds it. */
@@ -206,20 +206,11 @@ function code(x: Val<Sym>): string {
   return typeof x === "number" ? literal(x) : x.code;
 }
 
-/** The compiled row loops of one parameter record (the signatures of `Physics`, minus `p`). */
-export interface CompiledRows {
-  step(
-    s: Float64Array,
-    a: Float64Array,
-    ns: Float64Array,
-    obs: Float64Array,
-    rewards: Float64Array,
-    terminated: Uint8Array,
-    start: number,
-    end: number,
-  ): void;
-  observe(s: Float64Array, obs: Float64Array, start: number, end: number): void;
-}
+/**
+ * The compiled row loops of one parameter record, with `Physics`'s signatures: called with another
+ * record than the one compiled for, they hand the call to `other` (see {@link columnPhysics}).
+ */
+export type CompiledRows<P = unknown> = Pick<Physics<P>, "stepRows" | "observe">;
 
 /** The reads of row i's columns from the row-major `name` `[N, dim]`, as traced inputs. */
 function reads(name: string, dim: number, lines: string[]): Sym[] {
@@ -242,7 +233,12 @@ function writes(name: string, values: readonly Val<Sym>[], lines: string[]): voi
  * layout). `float32` switches `num.fround` on (Gymnasium's float32 roundings, bit-exact) or off
  * (the float64 variant). Exported for tests and benchmarks; envs use {@link columnPhysics}.
  */
-export function compileRows<P>(dyn: Dynamics<P>, p: P, float32 = true): CompiledRows {
+export function compileRows<P>(
+  dyn: Dynamics<P>,
+  p: P,
+  float32 = true,
+  other: CompiledRows<P> | null = null,
+): CompiledRows<P> {
   const head = `"use strict";`;
   // step: read the whole row first, so ns may alias s (in-place stepping).
   const t = new Tracer(float32);
@@ -257,7 +253,7 @@ export function compileRows<P>(dyn: Dynamics<P>, p: P, float32 = true): Compiled
   writes("ns", tr.next, body);
   body.push(`rewards[i] = ${code(tr.reward)};`, `terminated[i] = ${code(tr.terminated)};`);
   writes("obs", obs, body);
-  const step = loop("ns, obs, rewards, terminated", body);
+  const step = loop("stepRows", "ns, obs, rewards, terminated", body);
   // observe alone.
   const to = new Tracer(float32);
   const obody: string[] = [];
@@ -265,14 +261,22 @@ export function compileRows<P>(dyn: Dynamics<P>, p: P, float32 = true): Compiled
   const o = dyn.observe(to, p, os);
   obody.push(...to.lines);
   writes("obs", o, obody);
-  const observe = loop("obs", obody, false);
-  const src = `${head}\nreturn { step: ${step}, observe: ${observe} };`;
-  return new Function("sin", "cos", src)(trig.sin, trig.cos) as CompiledRows;
+  const observe = loop("observe", "obs", obody, false);
+  const src = `${head}\nreturn { stepRows: ${step}, observe: ${observe} };`;
+  return new Function("P", "other", "sin", "cos", src)(p, other, trig.sin, trig.cos);
 }
 
-function loop(outs: string, body: string[], hasAction = true): string {
+/** A row loop; with another parameter record than `P` it calls `other`'s (when given). */
+function loop(name: string, outs: string, body: string[], hasAction = true): string {
   const args = hasAction ? `s, a, ${outs}, start, end` : `s, ${outs}, start, end`;
-  return `function (${args}) {\n  for (let i = start; i < end; i++) {\n    ${body.join("\n    ")}\n  }\n}`;
+  return [
+    `function (p, ${args}) {`,
+    `  if (p !== P && other !== null) return other.${name}(p, ${args});`,
+    "  for (let i = start; i < end; i++) {",
+    `    ${body.join("\n    ")}`,
+    "  }",
+    "}",
+  ].join("\n");
 }
 
 function check(dyn: Dynamics, what: string, got: number, want: number): void {
@@ -283,40 +287,50 @@ function check(dyn: Dynamics, what: string, got: number, want: number): void {
 
 /**
  * The {@link Physics} of a definition: its row loops compiled by {@link compileRows} with the
- * float32 roundings on (the rollout path), once per parameter record.
+ * float32 roundings on (the rollout path). The loops of the default parameters are compiled now
+ * and called directly (a single-env step is short enough that one more call level showed in the
+ * paired benchmark); other parameter records get theirs compiled on first use.
  */
 export function columnPhysics<P>(dyn: Dynamics<P>): Physics<P> {
-  const cache = new WeakMap<object, CompiledRows>();
-  // The last record used, checked first: a run steps one record, and a WeakMap lookup per call
-  // would cost a single-env step several percent.
-  let lastP: P | null = null;
-  let last: CompiledRows | null = null;
-  const rows = (p: P): CompiledRows => {
-    if (p === lastP && last !== null) return last;
+  const cache = new WeakMap<object, CompiledRows<P>>();
+  const rows = (p: P): CompiledRows<P> => {
     let c = cache.get(p as object);
     if (c === undefined) {
       c = compileRows(dyn, p, true);
       cache.set(p as object, c);
     }
-    lastP = p;
-    last = c;
     return c;
   };
+  const others: CompiledRows<P> = {
+    stepRows: (p, s, a, ns, obs, rewards, terminated, start, end) =>
+      rows(p).stepRows(p, s, a, ns, obs, rewards, terminated, start, end),
+    observe: (p, s, obs, start, end) => rows(p).observe(p, s, obs, start, end),
+  };
+  // Equal records share one object, so every env made with the same options takes the loops
+  // compiled for it without a lookup (Pendulum's params() makes a new record per call).
+  const interned = new Map<string, P>();
+  const params = (options?: EnvOptions): P => {
+    const p = dyn.params(options);
+    const key = JSON.stringify(p, (_k, v) =>
+      typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : v,
+    );
+    const known = interned.get(key);
+    if (known !== undefined) return known;
+    interned.set(key, p);
+    return p;
+  };
+  const base = compileRows(dyn, params(), true, others);
   return {
     name: dyn.name,
     stateDim: dyn.stateDim,
     obsDim: dyn.obsDim,
     actDim: dyn.actDim,
     dynamics: dyn,
-    params: (options) => dyn.params(options),
+    params,
     observationSpace: (p) => dyn.observationSpace(p),
     actionSpace: (p) => dyn.actionSpace(p),
     initial: (p, rng, s, i) => dyn.initial(p, rng, s, i),
-    stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
-      rows(p).step(s, a, ns, obs, rewards, terminated, start, end);
-    },
-    observe(p, s, obs, start, end) {
-      rows(p).observe(s, obs, start, end);
-    },
+    stepRows: base.stepRows,
+    observe: base.observe,
   };
 }

@@ -70,7 +70,7 @@ for (const id of ALL) {
     const obs = new Float64Array(b * dyn.obsDim);
     const rewards = new Float64Array(b);
     const terminated = new Uint8Array(b);
-    rows.step(s, a, ns, obs, rewards, terminated, 0, b);
+    rows.stepRows(p, s, a, ns, obs, rewards, terminated, 0, b);
     const tr = dyn.step(
       new TensorNum(true),
       p,
