@@ -272,7 +272,6 @@ export class PhysicsEnv<P = unknown> implements Env {
     return { observation: this.obs, reward, terminated, truncated, info: {} };
   }
 
-
   /** Steps taken in the current episode. */
   get elapsedSteps(): number {
     return this.elapsed;

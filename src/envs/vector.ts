@@ -305,7 +305,6 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     );
   }
 
-
   getState(): PhysicsVectorState {
     return {
       kind: "physics-vector-env",
