@@ -23,9 +23,16 @@ import type { Dynamics, Num, Val } from "./num.ts";
 import type { EnvOptions, Physics } from "./physics.ts";
 import * as trig from "./trig.ts";
 
-/** A traced value: the JavaScript expression (a local's name or a literal) that holds it. */
+/**
+ * A traced value: the JavaScript expression (a local's name or a literal) that holds it. A mask
+ * made by a comparison is held as a boolean (`bool`) and becomes 1/0 only where it is used as a
+ * number, so `where(x < y, a, b)` compiles to `x < y ? a : b` (see docs/performance.md).
+ */
 class Sym {
-  constructor(readonly code: string) {}
+  constructor(
+    readonly code: string,
+    readonly bool = false,
+  ) {}
 }
 
 /** A number as a JavaScript literal of exactly that double (String() round-trips). */
@@ -44,10 +51,21 @@ class Tracer implements Num<Sym> {
 
   constructor(private readonly float32: boolean) {}
 
-  private emit(expr: string): Sym {
+  private emit(expr: string, bool = false): Sym {
     const name = `v${this.count++}`;
     this.lines.push(`const ${name} = ${expr};`);
-    return new Sym(name);
+    return new Sym(name, bool);
+  }
+
+  /** A mask op: `expr` of the operands (formatted by `operands`), held as a boolean. */
+  private mask(
+    expr: (...c: string[]) => string,
+    fold: (...x: number[]) => number,
+    operands: (x: Val<Sym>) => string,
+    ...xs: Val<Sym>[]
+  ): Sym {
+    if (xs.every((x) => typeof x === "number")) return new Sym(literal(fold(...(xs as number[]))));
+    return this.emit(expr(...xs.map(operands)), true);
   }
 
   /** Emits `expr` of the operands, or folds it with `fold` when all are constants. */
@@ -136,74 +154,86 @@ class Tracer implements Num<Sym> {
     return this.op((x) => `Math.fround(${x})`, Math.fround, a);
   }
   lt(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} < ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} < ${y}`,
       (x, y) => (x < y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   le(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} <= ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} <= ${y}`,
       (x, y) => (x <= y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   gt(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} > ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} > ${y}`,
       (x, y) => (x > y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   ge(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} >= ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} >= ${y}`,
       (x, y) => (x >= y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   eq(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} === ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} === ${y}`,
       (x, y) => (x === y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   and(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} !== 0 && ${y} !== 0 ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `(${x} && ${y})`,
       (x, y) => (x !== 0 && y !== 0 ? 1 : 0),
+      cond,
       a,
       b,
     );
   }
   or(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} !== 0 || ${y} !== 0 ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `(${x} || ${y})`,
       (x, y) => (x !== 0 || y !== 0 ? 1 : 0),
+      cond,
       a,
       b,
     );
   }
   where(m: Val<Sym>, a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (c, x, y) => `(${c} !== 0 ? ${x} : ${y})`,
-      (c, x, y) => (c !== 0 ? x : y),
-      m,
-      a,
-      b,
-    );
+    if (typeof m === "number" && typeof a === "number" && typeof b === "number") {
+      return new Sym(literal(m !== 0 ? a : b));
+    }
+    return this.emit(`(${cond(m)} ? ${code(a)} : ${code(b)})`);
   }
 }
 
+/** `x` as a number expression (a boolean mask as 1 or 0). */
 function code(x: Val<Sym>): string {
-  return typeof x === "number" ? literal(x) : x.code;
+  if (typeof x === "number") return literal(x);
+  return x.bool ? `(${x.code} ? 1 : 0)` : x.code;
+}
+
+/** `x` as a boolean expression (a number is true when nonzero). */
+function cond(x: Val<Sym>): string {
+  if (typeof x === "number") return String(x !== 0);
+  return x.bool ? x.code : `(${x.code} !== 0)`;
 }
 
 /**
@@ -239,42 +269,54 @@ export function compileRows<P>(
   float32 = true,
   other: CompiledRows<P> | null = null,
 ): CompiledRows<P> {
-  const head = `"use strict";`;
   // step: read the whole row first, so ns may alias s (in-place stepping).
   const t = new Tracer(float32);
   const body: string[] = [];
   const s = reads("s", dyn.stateDim, body);
   const a = reads("a", dyn.actDim, body);
   const tr = dyn.step(t, p, s, a);
-  const obs = dyn.observe(t, p, tr.next);
   check(dyn, "step().next", tr.next.length, dyn.stateDim);
-  check(dyn, "observe()", obs.length, dyn.obsDim);
   body.push(...t.lines);
   writes("ns", tr.next, body);
   body.push(`rewards[i] = ${code(tr.reward)};`, `terminated[i] = ${code(tr.terminated)};`);
-  writes("obs", obs, body);
-  const step = loop("stepRows", "ns, obs, rewards, terminated", body);
-  // observe alone.
-  const to = new Tracer(float32);
-  const obody: string[] = [];
-  const os = reads("s", dyn.stateDim, obody);
-  const o = dyn.observe(to, p, os);
-  obody.push(...to.lines);
-  writes("obs", o, obody);
-  const observe = loop("observe", "obs", obody, false);
-  const src = `${head}\nreturn { stepRows: ${step}, observe: ${observe} };`;
+  // The observations of the next states in a second pass over ns, as the hand-written loops did:
+  // fused into the step's loop, Pendulum's sin and cos calls (C calls that spill every live
+  // register) made the vector step 0.8x as fast.
+  const step = loop(
+    "stepRows",
+    "s, a, ns, obs, rewards, terminated, start, end",
+    body,
+    observeBody(dyn, p, float32, "ns"),
+  );
+  const observe = loop("observe", "s, obs, start, end", observeBody(dyn, p, float32, "s"));
+  const src = `"use strict";\nreturn { stepRows: ${step}, observe: ${observe} };`;
   return new Function("P", "other", "sin", "cos", src)(p, other, trig.sin, trig.cos);
 }
 
-/** A row loop; with another parameter record than `P` it calls `other`'s (when given). */
-function loop(name: string, outs: string, body: string[], hasAction = true): string {
-  const args = hasAction ? `s, a, ${outs}, start, end` : `s, ${outs}, start, end`;
+/** The body of the loop writing row i's observation of the states in `input` into `obs`. */
+function observeBody<P>(dyn: Dynamics<P>, p: P, float32: boolean, input: string): string[] {
+  const t = new Tracer(float32);
+  const body: string[] = [];
+  const obs = dyn.observe(t, p, reads(input, dyn.stateDim, body));
+  check(dyn, "observe()", obs.length, dyn.obsDim);
+  body.push(...t.lines);
+  writes("obs", obs, body);
+  return body;
+}
+
+/**
+ * A function running one loop over the rows per body; with another parameter record than `P` it
+ * calls `other`'s (when given).
+ */
+function loop(name: string, args: string, ...bodies: string[][]): string {
   return [
     `function (p, ${args}) {`,
     `  if (p !== P && other !== null) return other.${name}(p, ${args});`,
-    "  for (let i = start; i < end; i++) {",
-    `    ${body.join("\n    ")}`,
-    "  }",
+    ...bodies.flatMap((body) => [
+      "  for (let i = start; i < end; i++) {",
+      `    ${body.join("\n    ")}`,
+      "  }",
+    ]),
     "}",
   ].join("\n");
 }
