@@ -215,12 +215,6 @@ function unary(
     case "floor":
       for (let i = 0; i < n; i++) out[i] = Math.floor(X[i]);
       break;
-    case "sin":
-      for (let i = 0; i < n; i++) out[i] = Math.sin(X[i]);
-      break;
-    case "cos":
-      for (let i = 0; i < n; i++) out[i] = Math.cos(X[i]);
-      break;
     default:
       for (let i = 0; i < n; i++) out[i] = f(X[i]);
   }
