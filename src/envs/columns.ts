@@ -290,7 +290,18 @@ export function compileRows<P>(
   );
   const observe = loop("observe", "s, obs, start, end", observeBody(dyn, p, float32, "s"));
   const src = `"use strict";\nreturn { stepRows: ${step}, observe: ${observe} };`;
-  return new Function("P", "other", "sin", "cos", src)(p, other, trig.sin, trig.cos);
+  // Without `other`, another record is an error rather than a silent use of `p`'s constants.
+  const elsewhere = other ?? {
+    stepRows: () => wrongParams(dyn),
+    observe: () => wrongParams(dyn),
+  };
+  return new Function("P", "other", "sin", "cos", src)(p, elsewhere, trig.sin, trig.cos);
+}
+
+function wrongParams(dyn: Dynamics): never {
+  throw new Error(
+    `${dyn.name}: these row loops were compiled for another parameter record (compileRows bakes its parameters in; use columnPhysics for any record)`,
+  );
 }
 
 /** The body of the loop writing row i's observation of the states in `input` into `obs`. */
@@ -306,12 +317,12 @@ function observeBody<P>(dyn: Dynamics<P>, p: P, float32: boolean, input: string)
 
 /**
  * A function running one loop over the rows per body; with another parameter record than `P` it
- * calls `other`'s (when given).
+ * calls `other`'s.
  */
 function loop(name: string, args: string, ...bodies: string[][]): string {
   return [
     `function (p, ${args}) {`,
-    `  if (p !== P && other !== null) return other.${name}(p, ${args});`,
+    `  if (p !== P) return other.${name}(p, ${args});`,
     ...bodies.flatMap((body) => [
       "  for (let i = start; i < end; i++) {",
       `    ${body.join("\n    ")}`,
