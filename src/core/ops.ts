@@ -805,8 +805,6 @@ function takeRule(node: TapeNode, g: Float64Array): void {
   for (let i = 0; i < map.length; i++) gx[map[i]] += g[i];
 }
 
-const one = () => 1;
-
 /**
  * The stride of an input of `size` elements read at each of `n` output elements: 1 (same size),
  * 0 (one element, broadcast) or -1 (a broadcast map is needed).
