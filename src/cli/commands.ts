@@ -481,8 +481,16 @@ export function envsCommand(io: Io): number {
     formatSpace(s.actionSpace),
     s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
     s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+    s.differentiable === true ? "yes" : "no",
   ]);
-  const header = ["id", "observation space", "action space", "reward threshold", "max steps"];
+  const header = [
+    "id",
+    "observation space",
+    "action space",
+    "reward threshold",
+    "max steps",
+    "differentiable",
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) =>
     `${r
