@@ -11,7 +11,6 @@ import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
 import {
   type AnyAlgorithm,
   checkpointConfig,
-  type EvalMetrics,
   isEvalRow,
   type RunConfig as TrainRunConfig,
 } from "../algos/trainer.ts";
@@ -170,7 +169,7 @@ export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
     );
   }
   io.stdout.write(
-    `Resuming ${rc.algo} on ${rc.envId} at update ${ckpt.info.update}, ${done} env steps (target ${config.totalSteps})\nRun directory: ${args.runDir}\n`,
+    `Resuming ${rc.algo} on ${rc.envId} at update ${ckpt.info.update}, ${done} env steps (target ${config.totalSteps})\nRun directory: ${args.runDir}\nFrom:          the latest checkpoint, ${display(ckpt.path)}\n`,
   );
   return runTraining(rc, args.runDir, ckpt.path, args.checkpointEvery, io, done);
 }

@@ -300,6 +300,45 @@ test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; resume then matches an u
   );
 });
 
+test("a run that collapses late keeps the pre-collapse policy as best, and eval uses it", () => {
+  // Seed 0 solves CartPole (evaluation 500) by 10.5k env steps; resumed with Adam at lr 3 it
+  // collapses (about 130). config.json is what resume reads, so editing it forces the lr.
+  const dir = join(tmp, "collapse");
+  const cfg = ["--seed", "0", "--eval-every", "2000", "--no-stop", "--out", dir];
+  assert.equal(cli(["train", "CartPole-v1", "--total-steps", "12000", ...cfg]).code, 0);
+  const rcPath = join(dir, "config.json");
+  const rc = JSON.parse(readFileSync(rcPath, "utf8"));
+  writeFileSync(rcPath, JSON.stringify({ ...rc, config: { ...rc.config, lr: 3 } }));
+  const resumed = cli(["resume", dir, "--total-steps", "20000"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /From: +the latest checkpoint, \S*ckpt-\d{8}/);
+  const evals = readMetrics(join(dir, "metrics.jsonl")).rows.filter(
+    (r) => typeof r.evalReturnMean === "number",
+  );
+  const best = evals.filter((r) => r.evalBest === 1).at(-1)!;
+  assert.ok((best.envSteps as number) <= 12_500, `best at ${best.envSteps}, before the collapse`);
+  assert.ok((evals.at(-1)!.evalReturnMean as number) < (best.evalReturnMean as number) - 100);
+  assert.match(
+    resumed.stdout,
+    new RegExp(`Evaluation of the best checkpoint \\(update ${best.update},`),
+  );
+
+  const score = (args: string[]) => {
+    const r = cli(["eval", dir, "--episodes", "10", "--seed", "5", "--deterministic", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return { out: r.stdout, ret: JSON.parse(r.stdout.trimEnd().split("\n").at(-1)!).return_mean };
+  };
+  const byDefault = score([]);
+  assert.match(byDefault.out, new RegExp(`\\(best; reinforce, update ${best.update},`));
+  assert.deepEqual(score(["--checkpoint", "best"]), byDefault);
+  const last = score(["--checkpoint", "last"]);
+  assert.match(last.out, /\(last; reinforce/);
+  assert.ok(
+    byDefault.ret >= 475 && last.ret < byDefault.ret - 100,
+    `best ${byDefault.ret}, last ${last.ret}`,
+  );
+});
+
 test("plot groups runs that differ only in seed into a mean with a band", () => {
   const dirs = [1, 2].map((s) => join(tmp, `seed-${s}`));
   for (const [i, d] of dirs.entries()) {
