@@ -8,9 +8,10 @@ import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
+import type { Policy } from "../algos/policy.ts";
 import {
   type AnyAlgorithm,
-  checkpointConfig,
+  checkpointPolicy,
   isEvalRow,
   type RunConfig as TrainRunConfig,
 } from "../algos/trainer.ts";
@@ -359,15 +360,15 @@ export function evaluateCheckpoint(
   ckpt: LoadedCheckpoint,
   options: { episodes: number; seed: number; deterministic: boolean },
 ): EvaluateResult {
-  let config: TrainRunConfig;
-  try {
-    config = algo.resolveConfig(checkpointConfig(ckpt.state));
-  } catch (e) {
-    throw new CheckpointError(ckpt.path, `its state does not load: ${(e as Error).message}`);
-  }
   const env = make(envId);
   try {
-    return evaluate(algo.policy(ckpt, config, env), envId, options);
+    let policy: Policy;
+    try {
+      policy = checkpointPolicy(algo, ckpt, env);
+    } catch (e) {
+      throw new CheckpointError(ckpt.path, `its state does not load: ${(e as Error).message}`);
+    }
+    return evaluate(policy, envId, options);
   } finally {
     env.close();
   }
