@@ -30,7 +30,7 @@ export function normalizeObservations(
   for (let r = 0; r < rows; r++) {
     for (let i = 0; i < d; i++) {
       const z = (src[r * d + i] - stats.mean[i]) / Math.sqrt(stats.var[i] + EPSILON);
-      out[r * d + i] = z > OBS_CLIP ? OBS_CLIP : z < -OBS_CLIP ? -OBS_CLIP : z;
+      out[r * d + i] = Math.min(Math.max(z, -OBS_CLIP), OBS_CLIP);
     }
   }
   return out;
