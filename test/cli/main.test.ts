@@ -100,6 +100,9 @@ test("help for train lists the config flags with their docs", () => {
   assert.match(help, /--hidden-sizes <n,n,\.\.\.>/);
   assert.match(help, /--total-steps <int>/);
   assert.match(help, /--no-normalize-advantages to turn off/);
+  assert.match(help, /--stop-at-return <number\|null>/);
+  assert.match(help, /--seeds <list>/);
+  assert.match(help, /Per-environment presets of reinforce .* Acrobot-v1 the defaults/);
 });
 
 test("eval of a missing, truncated or corrupted checkpoint: one clear line, exit 1", () => {
