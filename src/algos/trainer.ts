@@ -438,7 +438,13 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
   const recent: number[] = saved ? [...saved.recentReturns] : [];
   let best: BestSoFar | null = saved?.best ?? null;
   const wallStart = performance.now() / 1000 - (saved?.wallTimeS ?? 0);
-  let finished: "budget" | "return" | null = envSteps >= cfg.totalSteps ? "budget" : null;
+  // A run whose best evaluation reached the stopping return has stopped; resuming it changes nothing.
+  let finished: "budget" | "return" | null =
+    envSteps >= cfg.totalSteps
+      ? "budget"
+      : threshold !== null && best !== null && best.returnMean >= threshold
+        ? "return"
+        : null;
 
   const evaluateNow = (deterministic: boolean): EvaluateResult =>
     evaluate(learner.policy, env, {

@@ -99,6 +99,10 @@ test("stopping: at stopAtReturn on the deciding evaluation, never with stop fals
     "stops at the first",
   );
   assert.equal(run({ ...cfg, stop: false }).r.stopReason, "budget");
+  // Resuming a run that stopped changes nothing.
+  const again = run({}, s.r.checkpoint);
+  assert.equal(again.r.stopReason, "return");
+  assert.equal(again.rows.length, 0);
 });
 
 test("lr schedules: linear and cosine decay to (almost) zero over the budget", () => {
