@@ -70,6 +70,7 @@ export const runSchema = {
   stopAtReturn: nullableNumberField(
     null,
     "The evaluation mean return to stop at; null: the env's reward threshold (no stopping when it has none).",
+    { nullMeans: "for the env's reward threshold" },
   ),
 } as const;
 
