@@ -4,7 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
-export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
+export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export {
   abs,
   add,
@@ -45,5 +45,5 @@ export {
   tanh,
   where,
 } from "./ops.ts";
-export { Rng, type RngState } from "./rng.ts";
+export { deriveSeed, Rng, type RngState } from "./rng.ts";
 export { full, ones, type Params, parameter, Tensor, tensor, zeros } from "./tensor.ts";
