@@ -37,6 +37,7 @@ import {
 } from "../distributions/index.ts";
 import { describe, flatSize, type Space } from "../envs/spaces.ts";
 import { type Activation, createMlpInference, initMlp, type MlpSpec, mlp } from "../nn/index.ts";
+import { type ObsScale, scaleObsRows } from "./obs-scale.ts";
 
 /** Everything that fixes a policy's architecture (with the parameters, everything needed to act). */
 export interface PolicySpec {
@@ -55,6 +56,8 @@ export interface PolicySpec {
   squash: "clip" | "tanh";
   /** Box only: initial log-std (the `policy.logStd` value, or the bias of the log-std outputs). */
   initLogStd: number;
+  /** Applied to every observation before the MLP sees it (src/algos/obs-scale.ts); absent: none. */
+  obsScale?: ObsScale | null;
 }
 
 /** The distribution head implied by a spec: a discriminated union on `kind`. */
@@ -286,6 +289,12 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   const actDim = flatSize(spec.actionSpace);
   const outSize = mlpSpec.outputSize;
   const obsDim = spec.obsDim;
+  const obsScale = spec.obsScale ?? null;
+  if (obsScale !== null && obsScale.center.length !== obsDim) {
+    throw new Error(
+      `policy: spec.obsScale covers ${obsScale.center.length} elements, obsDim is ${obsDim}`,
+    );
+  }
 
   // Buffers of the hot path, grown (rarely: only to a larger batch than ever seen) and then reused.
   let capacity = 0;
@@ -293,6 +302,8 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   let headOut = new Float64Array(0); // [capacity, outSize]
   let rawScratch = new Float64Array(0); // [capacity, actDim], raw actions when outRaw is not given
   let noise = new Float64Array(0); // [capacity, actDim], Gaussian heads only
+  let scaled = new Float64Array(0); // [capacity, obsDim], scaled observations (obsScale only)
+  let scaledBatch = new Float64Array(0); // the same for logProbAndEntropy's batches
   function ensureCapacity(batch: number): void {
     if (batch <= capacity && infer !== null) return;
     capacity = Math.max(batch, 2 * capacity, 1);
@@ -300,6 +311,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     headOut = new Float64Array(capacity * outSize);
     rawScratch = new Float64Array(capacity * actDim);
     if (head.kind === "gaussian") noise = new Float64Array(capacity * actDim);
+    if (obsScale !== null) scaled = new Float64Array(capacity * obsDim);
   }
 
   function act(
@@ -327,7 +339,8 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
       );
     }
     ensureCapacity(batch);
-    infer!(params, obs, batch, headOut);
+    if (obsScale !== null) scaleObsRows(obsScale, obs, batch, scaled);
+    infer!(params, obsScale === null ? obs : scaled, batch, headOut);
     const raw = outRaw ?? rawScratch;
     switch (head.kind) {
       case "categorical": {
@@ -387,7 +400,14 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         `policy.logProbAndEntropy: actions has ${actions.length} values, expected ${batch * actDim} (batch ${batch} from obs [${obs.shape.join(", ")}] x actDim ${actDim})`,
       );
     }
-    const out = mlp(p, mlpSpec, obs); // [B, outSize]
+    let input = obs;
+    if (obsScale !== null) {
+      if (scaledBatch.length < obs.size) scaledBatch = new Float64Array(obs.size);
+      const view = scaledBatch.subarray(0, obs.size);
+      scaleObsRows(obsScale, obs.data, batch, view);
+      input = new Tensor(view, obs.shape);
+    }
+    const out = mlp(p, mlpSpec, input); // [B, outSize]
     switch (head.kind) {
       case "categorical":
         return { logProb: categoricalLogProb(out, actions), entropy: categoricalEntropy(out) };

@@ -19,6 +19,8 @@ import { valueAndGrad } from "../core/grad.ts";
 import { add, mul, neg, sum, Tensor, mean as tmean } from "../core/index.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
+import { potentialOf } from "../envs/registry.ts";
+import type { Potential, Shaping } from "../envs/shaping.ts";
 import { flatSize, type Space } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
 import { makeVec } from "../envs/vector.ts";
@@ -32,6 +34,7 @@ import {
   type OptState,
   sgd,
 } from "../nn/index.ts";
+import { type ObsScale, obsScaleFor } from "./obs-scale.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
 import {
   type ReinforceConfig,
@@ -311,6 +314,11 @@ export interface ReinforceOptions {
   checkpointEvery?: number;
   /** Where the no-learning-signal warning goes; default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * The potential Phi used when `config.shaping` > 0; default the env's registered one
+   * ({@link potentialOf}), which an env given as a factory does not have.
+   */
+  potential?: Potential;
 }
 
 export interface ReinforceResult {
@@ -322,13 +330,19 @@ export interface ReinforceResult {
   stoppedEarly: boolean;
 }
 
-/** The policy architecture a config asks for, given the observation size and the action space. */
+/**
+ * The policy architecture a config asks for, given the observation size and the action space
+ * (and the observation space, which `scaleObs` needs).
+ */
 export function policySpecFor(
   cfg: ReinforceConfig,
   obsDim: number,
   actionSpace: Space,
+  observationSpace?: Space,
 ): PolicySpec {
+  const obsScale = obsScaleOf(cfg, observationSpace);
   return {
+    ...(obsScale === null ? {} : { obsScale }),
     obsDim,
     actionSpace,
     hiddenSizes: cfg.hiddenSizes,
@@ -355,8 +369,35 @@ export function reinforcePolicy(
     checkpoint.state.config,
     flatSize(env.observationSpace),
     env.actionSpace,
+    env.observationSpace,
   );
   return policyFromParams(spec, checkpoint.params);
+}
+
+/** The rollout's shaping of a config (null when `shaping` is 0); throws when there is no potential. */
+function shapingFor(
+  env: string | (() => Env),
+  cfg: ReinforceConfig,
+  potential: Potential | undefined,
+): Shaping | null {
+  if (cfg.shaping === 0) return null;
+  const phi = potential ?? (typeof env === "string" ? potentialOf(env) : null);
+  if (phi === null) {
+    const which = typeof env === "string" ? `env ${env} registers no potential` : "a custom env";
+    throw new Error(
+      `ReinforceConfig.shaping: got ${cfg.shaping}, but ${which}; pass options.potential or set shaping to 0`,
+    );
+  }
+  return { potential: phi, gamma: cfg.gamma, scale: cfg.shaping };
+}
+
+/** The observation scaling `cfg.scaleObs` asks for (null when off or the space is not a Box). */
+function obsScaleOf(cfg: ReinforceConfig, observationSpace: Space | undefined): ObsScale | null {
+  if (!cfg.scaleObs) return null;
+  if (observationSpace === undefined) {
+    throw new Error("policySpecFor: ReinforceConfig.scaleObs needs the observation space");
+  }
+  return obsScaleFor(observationSpace);
 }
 
 function makeOptimizer(cfg: ReinforceConfig): Optimizer {
@@ -400,13 +441,15 @@ export function reinforce(
     );
   }
 
+  const shaping = shapingFor(env, cfg, options.potential);
+
   // Setup: env, random streams, policy, V(s), optimizers, buffers; or all of it from a checkpoint.
   const vec = makeVec(env, cfg.numEnvs);
   const root = new Rng(cfg.seed);
   const policyInitRng = root.split();
   const valueInitRng = root.split();
   const rng = resume ? Rng.fromState(resume.state.rng) : root.split();
-  const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace);
+  const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace, vec.singleObservationSpace);
   const policy = resume
     ? policyFromParams(spec, cloneParams(resume.params))
     : createPolicy(spec, policyInitRng);
@@ -426,6 +469,7 @@ export function reinforce(
       vParams,
       cfg.valueLr,
       vOpt ? structuredClone(vOpt) : undefined,
+      spec.obsScale ?? null,
     );
   }
   const rollout = createRollout(
@@ -434,11 +478,19 @@ export function reinforce(
     cfg.batchMode === "episodes"
       ? { kind: "episodes", episodes: cfg.batchEpisodes }
       : { kind: "steps", steps: cfg.rolloutSteps },
+    shaping === null ? {} : { shaping },
   );
   const noSignal: NoSignalState = resume
     ? { ...resume.state.noSignal }
     : { warned: false, seenSignal: false };
-  const warnNoSignal = createNoSignalCheck(options.onWarning ?? ((m) => console.warn(m)), noSignal);
+  const warn = options.onWarning ?? ((m) => console.warn(m));
+  const potentialHint =
+    typeof env === "string" && potentialOf(env) !== null
+      ? ` ${env} has a shaping potential that gives a signal: set shaping > 0 (flag --shaping).`
+      : "";
+  // Shaped rewards vary with the state by construction, so the check looks at plain runs only.
+  const warnNoSignal =
+    shaping === null ? createNoSignalCheck((m) => warn(m + potentialHint), noSignal) : () => true;
   if (resume) {
     if (resume.state.vecEnv !== null) vec.setState(resume.state.vecEnv);
     rollout.setState(resume.state.rollout);

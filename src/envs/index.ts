@@ -10,6 +10,7 @@ export * from "./classic/mountain_car.ts";
 export * from "./classic/pendulum.ts";
 export * from "./physics.ts";
 export * from "./registry.ts";
+export * from "./shaping.ts";
 export * from "./spaces.ts";
 export * from "./toy/bandit.ts";
 export { TOY_ENVS, type ToyEnvEntry } from "./toy/entries.ts";
