@@ -7,4 +7,5 @@ export * from "./policy.ts";
 export * from "./reinforce.ts";
 export * from "./returns.ts";
 export * from "./rollout.ts";
+export * from "./streams.ts";
 export * from "./value.ts";

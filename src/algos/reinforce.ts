@@ -53,6 +53,7 @@ import {
   subtractBatchMeanBaseline,
 } from "./returns.ts";
 import { type Batch, createRollout, type Rollout, type RolloutState } from "./rollout.ts";
+import { streamRng, streamSeed } from "./streams.ts";
 import { createValueFunction, initValueParams, type ValueFunction, valueMlpSpec } from "./value.ts";
 
 export { type ReinforceConfig, reinforceSchema, resolveReinforceConfig, VANILLA };
@@ -213,7 +214,7 @@ export function sampleGradient(
   if (cfg.baseline === "value") {
     throw new Error('sampleGradient: baseline "value" needs a trained V(s); use reinforce()');
   }
-  const batch = rollout.collect(rng, cfg.seed);
+  const batch = rollout.collect(rng, streamSeed(cfg.seed, "envResets"));
   const n = batch.size;
   const buf = {
     advantages: new Float64Array(n),
@@ -445,10 +446,11 @@ export function reinforce(
 
   // Setup: env, random streams, policy, V(s), optimizers, buffers; or all of it from a checkpoint.
   const vec = makeVec(env, cfg.numEnvs);
-  const root = new Rng(cfg.seed);
-  const policyInitRng = root.split();
-  const valueInitRng = root.split();
-  const rng = resume ? Rng.fromState(resume.state.rng) : root.split();
+  // One stream per purpose, derived from the seed in one place (streams.ts).
+  const policyInitRng = streamRng(cfg.seed, "policyInit");
+  const valueInitRng = streamRng(cfg.seed, "valueInit");
+  const rng = resume ? Rng.fromState(resume.state.rng) : streamRng(cfg.seed, "actions");
+  const resetSeed = streamSeed(cfg.seed, "envResets");
   const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace, vec.singleObservationSpace);
   const policy = resume
     ? policyFromParams(spec, cloneParams(resume.params))
@@ -549,7 +551,7 @@ export function reinforce(
     // 1. Rollout: run the policy in the vector env (no tape, preallocated buffers).
     let batch: Batch;
     try {
-      batch = rollout.collect(rng, cfg.seed);
+      batch = rollout.collect(rng, resetSeed);
     } catch (e) {
       throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
     }
