@@ -7,7 +7,7 @@ import { test } from "node:test";
 import "../../src/envs/index.ts"; // registers Point1D-v0 with the built-ins
 import { evaluate } from "../../src/algos/evaluate.ts";
 import { createPolicy } from "../../src/algos/policy.ts";
-import { reinforce, type UpdateMetrics } from "../../src/algos/reinforce.ts";
+import { reinforce, reinforcePolicy, type UpdateMetrics } from "../../src/algos/reinforce.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { make } from "../../src/envs/registry.ts";
 
@@ -33,17 +33,20 @@ function trainUntil(
   return { result, reached: reached as UpdateMetrics | null, warnings };
 }
 
-test("CartPole-v1 with the defaults: last-100-episode mean return >= 475 (seed 0)", () => {
-  // Measured: seed 0 reaches it at 77k env steps (bench/cartpole.ts; 16-seed median 75k).
-  const { reached, warnings } = trainUntil(
-    "CartPole-v1",
-    { seed: 0, totalSteps: 250_000 },
-    (m) => m.episodes >= 100 && (m.returnMean100 ?? 0) >= 475,
-  );
-  assert.ok(reached !== null, "CartPole not solved within 250k env steps");
+test("CartPole-v1 with the defaults stops when an evaluation reaches 475, keeping that policy as best (seed 0)", () => {
+  const warnings: string[] = [];
+  const r = reinforce("CartPole-v1", { seed: 0 }, { onWarning: (w) => warnings.push(w) });
+  assert.equal(r.stopReason, "return", `stopped by ${r.stopReason}`);
+  assert.ok(r.lastEval !== null && r.lastEval.evalReturnMean >= 475);
+  assert.ok(r.best?.checkpoint, "the best evaluation's checkpoint is returned");
+  assert.equal(r.best.update, r.metrics?.update, "the stopping evaluation is the best");
+  // The best policy on 20 episodes it was not selected on.
+  const policy = reinforcePolicy(r.best.checkpoint, make("CartPole-v1"));
+  const score = evaluate(policy, "CartPole-v1", { episodes: 20, seed: 99, deterministic: true });
   console.log(
-    `CartPole-v1 solved at ${reached.envSteps} env steps, ${reached.wallTimeS.toFixed(2)} s`,
+    `CartPole-v1 stopped at ${r.metrics?.envSteps} env steps, ${r.metrics?.wallTimeS.toFixed(2)} s; best on 20 new episodes: ${score.returnMean}`,
   );
+  assert.ok(score.returnMean >= 475, `best policy scores ${score.returnMean} on new episodes`);
   assert.equal(warnings.length, 0, "no no-signal warning on CartPole");
 });
 
@@ -82,7 +85,7 @@ test("Acrobot-v1 improves past -100 (last-100 mean) within 150k env steps (seed 
   // changed. An untrained policy scores about -500 (every episode hits the time limit).
   const { reached, result } = trainUntil(
     "Acrobot-v1",
-    { seed: 1, totalSteps: 150_000 },
+    { seed: 1, totalSteps: 150_000, evalEvery: 0 },
     (m) => m.episodes >= 20 && (m.returnMean100 ?? -500) > -100,
   );
   assert.ok(

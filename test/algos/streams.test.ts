@@ -54,7 +54,13 @@ test("every purpose, sub-env and evaluation episode has its own stream, within a
 
 test("reinforce draws init, actions and resets from the documented streams", () => {
   const seed = 7;
-  const cfg = resolveReinforceConfig({ seed, baseline: "value", numEnvs: 3, totalSteps: 1 });
+  const cfg = resolveReinforceConfig({
+    seed,
+    baseline: "value",
+    numEnvs: 3,
+    totalSteps: 1,
+    evalEvery: 1,
+  });
   const seeds: number[] = [];
   const stopped = new AbortController();
   stopped.abort();
@@ -71,13 +77,14 @@ test("reinforce draws init, actions and resets from the documented streams", () 
   for (const k of Object.keys(v0)) {
     assert.deepEqual(Array.from(r0.checkpoint.valueParams![k].data), Array.from(v0[k].data), k);
   }
-  assert.deepEqual(r0.checkpoint.state.rng, streamRng(seed, "actions").getState());
+  assert.deepEqual(r0.checkpoint.state.algorithm.rng, streamRng(seed, "actions").getState());
+  // One update, then the evaluation after it, on envs of its own.
   reinforce(() => new SeedRecorder(seeds), cfg);
-  const base = streamSeed(seed, "envResets");
-  assert.deepEqual(
-    seeds,
-    [0, 1, 2].map((i) => deriveSeed(base, i)),
+  const train = [0, 1, 2].map((i) => deriveSeed(streamSeed(seed, "envResets"), i));
+  const evals = Array.from({ length: cfg.evalEpisodes }, (_, i) =>
+    deriveSeed(streamSeed(seed, "evalEnvs"), i),
   );
+  assert.deepEqual(seeds, [...train, ...evals]);
 });
 
 test("evaluate resets episode i from the evaluation stream, apart from its action stream", () => {
