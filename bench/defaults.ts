@@ -7,12 +7,14 @@
  * and minimum return, and the median wall time (the whole train command, evaluations during
  * training included) and env steps. No peer to compare with: the reference is the table's value.
  *
- * Runs one command at a time by default, so wall times are not inflated by each other
+ * Wall time depends on what else the machine runs; where /usr/bin/time exists, the train command's
+ * CPU time (user + sys, its worker thread included) is reported beside it, which a shared machine
+ * inflates far less. Runs one command at a time by default, so wall times are not inflated by each other
  * (`--jobs 2` halves the time on an idle 2-core machine); `--envs a,b` and `--seeds 0-4` narrow it.
  * The last line is one JSON object of headline figures.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { readMetrics } from "../src/io/metrics.ts";
@@ -33,13 +35,21 @@ interface Row {
   seed: number;
   evalReturn: number;
   wallS: number;
+  /** User + sys CPU seconds of the train command, NaN without /usr/bin/time. */
+  cpuS: number;
   envSteps: number;
 }
+const TIME = "/usr/bin/time";
 
-function run(args: string[]): Promise<{ out: string; wallS: number }> {
+function run(args: string[]): Promise<{ out: string; wallS: number; cpuS: number }> {
   return new Promise((done, fail) => {
     const t0 = performance.now();
-    const p = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+    const timed = existsSync(TIME);
+    const p = timed
+      ? spawn(TIME, ["-f", "cpu %U %S", process.execPath, CLI, ...args], {
+          stdio: ["ignore", "pipe", "pipe"],
+        })
+      : spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     let err = "";
     p.stdout.on("data", (d) => {
@@ -50,7 +60,9 @@ function run(args: string[]): Promise<{ out: string; wallS: number }> {
     });
     p.on("exit", (code) => {
       const wallS = (performance.now() - t0) / 1000;
-      if (code === 0) done({ out, wallS });
+      const m = /cpu ([\d.]+) ([\d.]+)\s*$/.exec(err);
+      const cpuS = m ? Number(m[1]) + Number(m[2]) : Number.NaN;
+      if (code === 0) done({ out, wallS, cpuS });
       else fail(new Error(`policygrad ${args.join(" ")}: exit code ${code}\n${err}`));
     });
   });
@@ -73,7 +85,14 @@ async function one(env: string, seed: number, root: string): Promise<Row> {
   let envSteps = 0;
   for (const r of rows)
     if (typeof r.envSteps === "number") envSteps = Math.max(envSteps, r.envSteps);
-  return { env, seed, evalReturn: summary.return_mean, wallS: train.wallS, envSteps };
+  return {
+    env,
+    seed,
+    evalReturn: summary.return_mean,
+    wallS: train.wallS,
+    cpuS: train.cpuS,
+    envSteps,
+  };
 }
 
 const median = (xs: number[]) => {
@@ -82,12 +101,15 @@ const median = (xs: number[]) => {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
+/** "0-7", "3,5" or "0-6,8-11" -> the seeds. */
 function parseSeeds(s: string): number[] {
-  const m = /^(\d+)-(\d+)$/.exec(s);
-  if (!m) return s.split(",").map(Number);
-  const out: number[] = [];
-  for (let i = Number(m[1]); i <= Number(m[2]); i++) out.push(i);
-  return out;
+  return s.split(",").flatMap((part) => {
+    const m = /^(\d+)-(\d+)$/.exec(part);
+    if (!m) return [Number(part)];
+    const out: number[] = [];
+    for (let i = Number(m[1]); i <= Number(m[2]); i++) out.push(i);
+    return out;
+  });
 }
 
 async function main(): Promise<void> {
@@ -114,7 +136,7 @@ async function main(): Promise<void> {
       const r = await one(env, seed, root);
       rows.push(r);
       console.error(
-        `${env} seed ${seed}: eval ${r.evalReturn.toFixed(1)}, ${r.envSteps} steps, ${r.wallS.toFixed(2)} s`,
+        `${env} seed ${seed}: eval ${r.evalReturn.toFixed(1)}, ${r.envSteps} steps, ${r.wallS.toFixed(2)} s (cpu ${r.cpuS.toFixed(2)} s)`,
       );
     }
   };
@@ -128,14 +150,14 @@ async function main(): Promise<void> {
     `policygrad train <id> --seed S (no other flag), seeds ${seeds.join(", ")}; deterministic eval of the policy eval uses, 20 episodes`,
   );
   console.log(
-    "env                      | target | at target | median return | min return | median wall s | median env steps | per seed",
+    "env                      | target | at target | median return | min return | median wall s | median cpu s | median env steps | per seed",
   );
   console.log(
-    "-------------------------|--------|-----------|---------------|------------|---------------|------------------|---------",
+    "-------------------------|--------|-----------|---------------|------------|---------------|--------------|------------------|---------",
   );
   const json: Record<
     string,
-    { solved_fraction: number; median_return: number; median_wall_s: number }
+    { solved_fraction: number; median_return: number; median_wall_s: number; median_cpu_s: number }
   > = {};
   for (const env of envs) {
     const rs = rows.filter((r) => r.env === env).sort((a, b) => a.seed - b.seed);
@@ -144,6 +166,7 @@ async function main(): Promise<void> {
     const hit = ret.filter((x) => x >= target).length;
     const med = median(ret);
     const wall = median(rs.map((r) => r.wallS));
+    const cpu = median(rs.map((r) => r.cpuS));
     console.log(
       `${env.padEnd(24)} | ${String(target).padStart(6)} | ${`${hit}/${rs.length}`.padStart(9)} | ${med.toFixed(1).padStart(13)} | ${Math.min(
         ...ret,
@@ -151,12 +174,13 @@ async function main(): Promise<void> {
         .toFixed(1)
         .padStart(
           10,
-        )} | ${wall.toFixed(2).padStart(13)} | ${String(median(rs.map((r) => r.envSteps))).padStart(16)} | ${rs.map((r) => `${r.seed}:${r.evalReturn.toFixed(0)}`).join(" ")}`,
+        )} | ${wall.toFixed(2).padStart(13)} | ${cpu.toFixed(2).padStart(12)} | ${String(median(rs.map((r) => r.envSteps))).padStart(16)} | ${rs.map((r) => `${r.seed}:${r.evalReturn.toFixed(0)}`).join(" ")}`,
     );
     json[env] = {
       solved_fraction: hit / rs.length,
       median_return: Number(med.toFixed(2)),
       median_wall_s: Number(wall.toFixed(3)),
+      median_cpu_s: Number(cpu.toFixed(3)),
     };
   }
   console.log(JSON.stringify({ bench: "defaults", envs: json }));

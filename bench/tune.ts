@@ -2,8 +2,10 @@
  * A tuning aid (not a benchmark: it prints what it measured and nothing is committed from it).
  * Trains one or more REINFORCE configs on many seeds, each (config, seed) in its own child process,
  * `--jobs` at a time under `nice`, and reports per seed the final deterministic evaluation return
- * (20 episodes, eval seed 1_000_000 + seed, the CLI's) with the env steps and wall time, and per
- * config the minimum, median and fraction of seeds at `--target`.
+ * (20 episodes, eval seed 1_000_000 + seed) of the policy `policygrad eval` would use (the best
+ * evaluation's checkpoint when there is one, else the last), with the env steps and wall time, and
+ * per config the minimum, median and fraction of seeds at `--target`. A config is overlaid on the
+ * env's current preset (src/algos/presets.ts), as flags are on the command line.
  *
  *   npm run tune -- --env MountainCar-v0 --seeds 0-7 --target -130 \
  *     --config '{"shaping":10}' --config '{"shaping":30,"lr":0.01}'
@@ -12,7 +14,9 @@
  */
 import { spawn } from "node:child_process";
 import { evaluate } from "../src/algos/evaluate.ts";
-import { type ReinforceConfig, reinforce } from "../src/algos/reinforce.ts";
+import { REINFORCE_ENV_PRESETS } from "../src/algos/presets.ts";
+import { type ReinforceConfig, reinforce, reinforcePolicy } from "../src/algos/reinforce.ts";
+import { make } from "../src/envs/registry.ts";
 
 interface Outcome {
   seed: number;
@@ -24,21 +28,25 @@ interface Outcome {
 /** Child: one training run, one JSON line on stdout. */
 function child(env: string, config: Partial<ReinforceConfig>, seed: number): void {
   const t0 = performance.now();
-  const { policy, metrics } = reinforce(env, { ...config, seed }, { onWarning: () => {} });
+  const preset = REINFORCE_ENV_PRESETS[env]?.config ?? {};
+  const run = reinforce(env, { ...preset, ...config, seed }, { onWarning: () => {} });
   const wallS = (performance.now() - t0) / 1000;
+  const policy = reinforcePolicy(run.best?.checkpoint ?? run.checkpoint, make(env));
   const ev = evaluate(policy, env, { episodes: 20, seed: 1_000_000 + seed, deterministic: true });
-  const out: Outcome = { seed, evalReturn: ev.returnMean, envSteps: metrics?.envSteps ?? 0, wallS };
+  const envSteps = run.metrics?.envSteps ?? 0;
+  const out: Outcome = { seed, evalReturn: ev.returnMean, envSteps, wallS };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
+/** "0-7", "3,5" or "0-6,8-11" -> the seeds. */
 function parseSeeds(s: string): number[] {
-  const m = /^(\d+)-(\d+)$/.exec(s);
-  if (m) {
+  return s.split(",").flatMap((part) => {
+    const m = /^(\d+)-(\d+)$/.exec(part);
+    if (!m) return [Number(part)];
     const out: number[] = [];
     for (let i = Number(m[1]); i <= Number(m[2]); i++) out.push(i);
     return out;
-  }
-  return s.split(",").map(Number);
+  });
 }
 
 function runChild(env: string, config: string, seed: number): Promise<Outcome> {
