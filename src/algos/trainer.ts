@@ -70,6 +70,7 @@ export const runSchema = {
   stopAtReturn: nullableNumberField(
     null,
     "The evaluation mean return to stop at; null: the env's reward threshold (no stopping when it has none).",
+    { nullMeans: "for the env's reward threshold" },
   ),
 } as const;
 
@@ -372,6 +373,11 @@ export interface TrainerOptions {
   resume?: AlgorithmCheckpoint<unknown>;
   /** Where warnings go; default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * The env evaluations (and the default stopping return) use; default the training env. E.g. the
+   * unshaped env when training on a reward-shaped one.
+   */
+  evalEnv?: EnvSource;
 }
 
 /** What one `step()` did. */
@@ -431,7 +437,8 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
       : null,
   );
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
-  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(env) ?? null) : null;
+  const evalEnv = options.evalEnv ?? env;
+  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(evalEnv) ?? null) : null;
   let update = saved?.update ?? 0;
   let envSteps = saved?.envSteps ?? 0;
   let episodes = saved?.episodes ?? 0;
@@ -447,7 +454,7 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
         : null;
 
   const evaluateNow = (deterministic: boolean): EvaluateResult =>
-    evaluate(learner.policy, env, {
+    evaluate(learner.policy, evalEnv, {
       episodes: cfg.evalEpisodes,
       seed: cfg.seed,
       deterministic,
