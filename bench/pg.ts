@@ -77,7 +77,12 @@ console.log(
 for (const task of TASKS) {
   const cfg = resolveReinforceConfig({ ...task.config, totalSteps: task.budget });
   const env = make(task.env);
-  const spec = policySpecFor(cfg, flatSize(env.observationSpace), env.actionSpace);
+  const spec = policySpecFor(
+    cfg,
+    flatSize(env.observationSpace),
+    env.actionSpace,
+    env.observationSpace,
+  );
   env.close();
   const untrained = evaluate(createPolicy(spec, new Rng(0)), task.env, EVAL);
   const finals: number[] = [];
@@ -86,7 +91,8 @@ for (const task of TASKS) {
   for (const seed of SEEDS) {
     const r = reinforce(
       task.env,
-      { ...task.config, totalSteps: task.budget, seed },
+      // The final policy after the whole budget: no in-training evaluation or stopping.
+      { ...task.config, totalSteps: task.budget, seed, evalEvery: 0 },
       {
         onWarning: () => {},
       },

@@ -3,8 +3,13 @@
  * the learned baseline, evaluation, and the policy they train.
  */
 export * from "./evaluate.ts";
+export * from "./obs-norm.ts";
+export * from "./obs-scale.ts";
 export * from "./policy.ts";
+export * from "./presets.ts";
 export * from "./reinforce.ts";
 export * from "./returns.ts";
 export * from "./rollout.ts";
+export * from "./streams.ts";
+export * from "./trainer.ts";
 export * from "./value.ts";

@@ -14,18 +14,11 @@ import {
   numberField,
   resolveConfig,
 } from "../config/schema.ts";
+import { runSchema } from "./trainer.ts";
 
 export const reinforceSchema = {
-  seed: intField(
-    0,
-    "Seed of everything random: parameter init, action sampling, env resets. Same seed, same run.",
-    { min: 0 },
-  ),
-  totalSteps: intField(
-    300_000,
-    "Training budget in env steps (transitions used for learning); training stops at the first update boundary at or past it.",
-    { min: 1 },
-  ),
+  seed: runSchema.seed,
+  totalSteps: runSchema.totalSteps,
   numEnvs: intField(
     8,
     "Sub-environments stepped together by the vector env (one policy call per step for all of them).",
@@ -52,6 +45,11 @@ export const reinforceSchema = {
     { min: 0, exclusiveMin: true },
   ),
   gamma: numberField(0.995, "Discount factor of the returns.", { min: 0, max: 1 }),
+  shaping: numberField(
+    0,
+    "Weight k of potential-based reward shaping: learning rewards get k * (gamma * Phi(s') - Phi(s)) added, Phi being the env's registered potential (0 at terminal states), which keeps the optimal policy (Ng et al. 1999). Metrics, evaluation and stopping use the env's own rewards. 0 is off.",
+    { min: 0 },
+  ),
   returnMode: enumField(
     "reward-to-go",
     ["reward-to-go", "full"] as const,
@@ -85,11 +83,7 @@ export const reinforceSchema = {
   ),
   optimizer: enumField("adam", ["adam", "sgd"] as const, "Optimizer of the policy."),
   lr: numberField(0.02, "Learning rate of the policy optimizer.", { min: 0, exclusiveMin: true }),
-  lrSchedule: enumField(
-    "constant",
-    ["constant", "linear"] as const,
-    '"constant", or "linear" decay from lr toward 0 at totalSteps.',
-  ),
+  lrSchedule: runSchema.lrSchedule,
   momentum: numberField(0, 'Momentum of "sgd" (ignored by Adam).', {
     min: 0,
     max: 1,
@@ -98,6 +92,10 @@ export const reinforceSchema = {
   hiddenSizes: intListField([32], "Hidden layer widths of the policy MLP; [] is a linear policy.", {
     min: 1,
   }),
+  scaleObs: booleanField(
+    false,
+    "Rescale every observation element whose space bounds are finite to [-1, 1] before the policy and V(s) see it (a fixed map of the env's space, kept by the checkpoint's config; elements with infinite bounds pass unchanged).",
+  ),
   activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation of the MLPs."),
   logStd: enumField(
     "state-independent",
@@ -123,6 +121,15 @@ export const reinforceSchema = {
     true,
     'With baseline "value": at a time-limit truncation or a batch cut, continue the return with gamma * V(next state) instead of 0.',
   ),
+  normalizeObservations: booleanField(
+    false,
+    "Normalize observations with running mean and std (clipped to +-10); the statistics are saved in every checkpoint and applied wherever the policy acts.",
+  ),
+  evalEvery: runSchema.evalEvery,
+  evalEpisodes: runSchema.evalEpisodes,
+  evalMode: runSchema.evalMode,
+  stop: runSchema.stop,
+  stopAtReturn: runSchema.stopAtReturn,
 } as const;
 
 export type ReinforceConfig = ConfigOf<typeof reinforceSchema>;

@@ -25,6 +25,9 @@ export const RUN_FILES = {
   eval: "eval.json",
 } as const;
 
+/** Inside checkpoints/: the best evaluation's checkpoint, a checkpoints directory of its own. */
+export const BEST_CHECKPOINTS = "best";
+
 /** Contents of config.json. */
 export interface RunConfig {
   /** policygrad version that started the run. */

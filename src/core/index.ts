@@ -4,7 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
-export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
+export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 /**
  * exp, expm1, log, log1p, sin, cos, tan, atan, atan2, pow and tanh that give the same bits in every
  * JavaScript engine (fdlibm's algorithms from IEEE-754 basic operations); call these instead of
@@ -51,5 +51,5 @@ export {
   tanh,
   where,
 } from "./ops.ts";
-export { Rng, type RngState } from "./rng.ts";
+export { deriveSeed, Rng, type RngState } from "./rng.ts";
 export { full, ones, type Params, parameter, Tensor, tensor, zeros } from "./tensor.ts";
