@@ -79,6 +79,6 @@ export function runWorkload(): Record<string, RunDigest> {
       squash: "tanh",
       lrSchedule: "linear",
     }),
-    "Acrobot-v1": run("Acrobot-v1", { totalSteps: 8_000 }),
+    "Acrobot-v1": run("Acrobot-v1", { totalSteps: 16_000 }),
   };
 }
