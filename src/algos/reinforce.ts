@@ -20,8 +20,8 @@ import { add, mul, neg, sum, Tensor, mean as tmean } from "../core/index.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
 import { flatSize, type Space } from "../envs/spaces.ts";
-import type { Env } from "../envs/types.ts";
-import { makeVec } from "../envs/vector.ts";
+import type { AsyncEnv, Env } from "../envs/types.ts";
+import { type AsyncVectorEnv, makeVecOf } from "../envs/vector.ts";
 import {
   type AdamState,
   adam,
@@ -390,6 +390,75 @@ export function reinforce(
   config: Partial<ReinforceConfig> = {},
   options: ReinforceOptions = {},
 ): ReinforceResult {
+  const run = startReinforce(env, config, options);
+  let stoppedEarly = false;
+  while (!run.done) {
+    if (options.signal?.aborted) {
+      stoppedEarly = true;
+      break;
+    }
+    run.update();
+  }
+  return finishRun(run, stoppedEarly);
+}
+
+/**
+ * {@link reinforce} on environments that answer asynchronously ({@link AsyncEnv}, e.g. a game in
+ * a page): the same updates, awaiting the env at every step. With the same seed it gives the same
+ * metrics as the sync env it wraps.
+ */
+export async function reinforceAsync(
+  env: () => AsyncEnv | Env,
+  config: Partial<ReinforceConfig> = {},
+  options: ReinforceOptions = {},
+): Promise<ReinforceResult> {
+  const run = startReinforce(env, config, options);
+  let stoppedEarly = false;
+  while (!run.done) {
+    if (options.signal?.aborted) {
+      stoppedEarly = true;
+      break;
+    }
+    await run.updateAsync();
+  }
+  return finishRun(run, stoppedEarly);
+}
+
+function finishRun(run: ReinforceRun, stoppedEarly: boolean): ReinforceResult {
+  const checkpoint = run.checkpoint();
+  run.close();
+  return { policy: run.policy, checkpoint, metrics: run.metrics, stoppedEarly };
+}
+
+/**
+ * REINFORCE one update at a time, for callers that keep control between updates (a page's
+ * worker posting metrics and honouring pause, a game loop). `update()` runs one rollout and one
+ * policy step; `updateAsync()` does the same awaiting an {@link AsyncEnv}. {@link reinforce} is
+ * `while (!run.done) run.update()`.
+ */
+export interface ReinforceRun {
+  readonly config: ReinforceConfig;
+  /** The policy being trained (its parameters change in place at every update). */
+  readonly policy: Policy;
+  /** Whether the env answers asynchronously (then only `updateAsync` works). */
+  readonly async: boolean;
+  /** True once envSteps reached config.totalSteps. */
+  readonly done: boolean;
+  /** The last update's metrics (null before the first). */
+  readonly metrics: UpdateMetrics | null;
+  update(): UpdateMetrics;
+  updateAsync(): Promise<UpdateMetrics>;
+  /** A copy of the complete state, for exact resume. */
+  checkpoint(): ReinforceCheckpoint;
+  close(): void;
+}
+
+/** Sets up a {@link ReinforceRun} (env, random streams, policy, optimizer; or all from `options.resume`). */
+export function startReinforce(
+  env: string | (() => Env | AsyncEnv),
+  config: Partial<ReinforceConfig> = {},
+  options: Omit<ReinforceOptions, "signal"> = {},
+): ReinforceRun {
   const resume = options.resume;
   if (resume !== undefined) checkResume(resume);
   const cfg = resolveReinforceConfig(resume ? { ...resume.state.config, ...config } : config);
@@ -401,7 +470,8 @@ export function reinforce(
   }
 
   // Setup: env, random streams, policy, V(s), optimizers, buffers; or all of it from a checkpoint.
-  const vec = makeVec(env, cfg.numEnvs);
+  const vec = makeVecOf(env, cfg.numEnvs);
+  const isAsync = (vec as Partial<AsyncVectorEnv>).async === true;
   const root = new Rng(cfg.seed);
   const policyInitRng = root.split();
   const valueInitRng = root.split();
@@ -457,7 +527,6 @@ export function reinforce(
   let values = new Float64Array(0);
   let cutValues = new Float64Array(0);
   let metrics: UpdateMetrics | null = null;
-  let stoppedEarly = false;
 
   const checkpoint = (): ReinforceCheckpoint => {
     let vecEnv: unknown = null;
@@ -487,20 +556,12 @@ export function reinforce(
     };
   };
 
-  while (envSteps < cfg.totalSteps) {
-    if (options.signal?.aborted) {
-      stoppedEarly = true;
-      break;
-    }
-    const where = `reinforce (update ${update + 1}, env step ${envSteps})`;
+  const where = () => `reinforce (update ${update + 1}, env step ${envSteps})`;
+  const failed = (e: unknown): Error =>
+    new Error(`${where()}: ${(e as Error).message}`, { cause: e });
 
-    // 1. Rollout: run the policy in the vector env (no tape, preallocated buffers).
-    let batch: Batch;
-    try {
-      batch = rollout.collect(rng, cfg.seed);
-    } catch (e) {
-      throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
-    }
+  /** Steps 2-6 of an update, after the rollout. */
+  function learn(batch: Batch): UpdateMetrics {
     const T = batch.size;
     if (cfg.rewardScale !== 1) for (let t = 0; t < T; t++) batch.rewards[t] *= cfg.rewardScale;
 
@@ -528,8 +589,8 @@ export function reinforce(
 
     // 3. The policy-gradient estimate: gradient of the surrogate loss.
     const g = policyGradient(batch, advantages, lossScale(batch, cfg.batchMode), cfg.entropyCoef);
-    if (!Number.isFinite(g.loss)) throw new Error(`${where}: non-finite policy loss ${g.loss}`);
-    checkFiniteGrads(where, g.grads);
+    if (!Number.isFinite(g.loss)) throw new Error(`${where()}: non-finite policy loss ${g.loss}`);
+    checkFiniteGrads(where(), g.grads);
 
     // 4. Clip, step with the scheduled learning rate.
     const gradNorm =
@@ -544,7 +605,7 @@ export function reinforce(
       try {
         valueMse = value.fit(batch.obs, valueTargets, T, cfg.valueIterations);
       } catch (e) {
-        throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+        throw failed(e);
       }
     }
 
@@ -579,9 +640,56 @@ export function reinforce(
     };
     options.onMetrics?.(metrics);
     if (checkpointEvery > 0 && update % checkpointEvery === 0) options.onCheckpoint?.(checkpoint());
+    return metrics;
   }
 
-  const final = checkpoint();
-  vec.close();
-  return { policy, checkpoint: final, metrics, stoppedEarly };
+  const checkNotDone = (what: string) => {
+    if (envSteps >= cfg.totalSteps) {
+      throw new Error(
+        `reinforce: ${what}() after the budget was spent (${envSteps} of totalSteps ${cfg.totalSteps} env steps); check run.done`,
+      );
+    }
+  };
+
+  return {
+    config: cfg,
+    policy,
+    async: isAsync,
+    get done() {
+      return envSteps >= cfg.totalSteps;
+    },
+    get metrics() {
+      return metrics;
+    },
+    update() {
+      checkNotDone("update");
+      if (isAsync) {
+        throw new Error(
+          "reinforce: this env answers asynchronously (async: true); use await run.updateAsync() or reinforceAsync()",
+        );
+      }
+      // 1. Rollout: run the policy in the vector env (no tape, preallocated buffers).
+      let batch: Batch;
+      try {
+        batch = rollout.collect(rng, cfg.seed);
+      } catch (e) {
+        throw failed(e);
+      }
+      return learn(batch);
+    },
+    async updateAsync() {
+      checkNotDone("updateAsync");
+      let batch: Batch;
+      try {
+        batch = isAsync
+          ? await rollout.collectAsync(rng, cfg.seed)
+          : rollout.collect(rng, cfg.seed);
+      } catch (e) {
+        throw failed(e);
+      }
+      return learn(batch);
+    },
+    checkpoint,
+    close: () => vec.close(),
+  };
 }
