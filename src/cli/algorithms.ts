@@ -47,6 +47,14 @@ const reinforceAlgorithm: Algorithm = {
     const s = (c as ReinforceCheckpoint).state;
     return { update: s.update, envSteps: s.envSteps };
   },
+  policy(envId, c) {
+    const env = make(envId);
+    try {
+      return reinforcePolicy(c as ReinforceCheckpoint, env);
+    } finally {
+      env.close();
+    }
+  },
   evaluate(envId, c, options) {
     const env = make(envId);
     try {

@@ -7,11 +7,13 @@ import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { evaluate } from "../algos/evaluate.ts";
 import { ConfigError } from "../config/schema.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
 import { describe, type Space } from "../envs/spaces.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
+import { loadCheckpoint, readCheckpointFile, writeCheckpointFile } from "../io/checkpoint.ts";
+import { loadAgent } from "../io/checkpoint-file.ts";
 import { readMetrics, writeMetrics } from "../io/metrics.ts";
 import { type Series, writePlot } from "../io/plot.ts";
 import type { Algorithm, EvalSummary } from "./algorithm.ts";
@@ -278,6 +280,7 @@ async function runTraining(
     join(runDir, RUN_FILES.eval),
     `${JSON.stringify({ seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
   );
+  writePolicyFile(rc, runDir, ckpt);
   await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
     png: join(runDir, RUN_FILES.plotPng),
   });
@@ -295,11 +298,35 @@ async function runTraining(
       line("stochastic", stochastic) +
       line("deterministic", greedy) +
       `Plot:       ${rel(join(runDir, RUN_FILES.plotPng))} (and .svg)\n` +
-      `Checkpoint: ${rel(result.path)}\n` +
+      `Checkpoint: ${rel(result.path)} (one file: ${rel(join(runDir, RUN_FILES.policyFile))})\n` +
       `Metrics:    ${rel(join(runDir, RUN_FILES.metrics))}\n` +
       `Evaluate again with: policygrad eval ${runDir}\n`,
   );
   return 0;
+}
+
+/**
+ * The run's final checkpoint as one file, with its learning curve: what the browser playground
+ * opens and `eval <file>` reads.
+ */
+function writePolicyFile(rc: RunConfig, runDir: string, ckpt: ReturnType<typeof loadCheckpoint>) {
+  const algo = getAlgorithm(rc.algo);
+  const metricsPath = join(runDir, RUN_FILES.metrics);
+  const rows = existsSync(metricsPath) ? readMetrics(metricsPath).rows : [];
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  writeCheckpointFile(join(runDir, RUN_FILES.policyFile), {
+    info: { algo: rc.algo, envId: rc.envId, ...algo.counters(ckpt) },
+    policySpec: algo.policy(rc.envId, ckpt).spec,
+    params: ckpt.params,
+    ...(ckpt.valueParams ? { valueParams: ckpt.valueParams } : {}),
+    normalizer: null,
+    state: ckpt.state,
+    curve: {
+      envSteps: rows.map((r) => Number(r.envSteps)),
+      returnMean: rows.map((r) => num(r.returnMean)),
+      returnMean100: rows.map((r) => num(r.returnMean100)),
+    },
+  });
 }
 
 /**
@@ -345,6 +372,7 @@ export interface EvalArgs {
 
 /** `policygrad eval`: summary lines, then one JSON line. */
 export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
+  if (args.path.endsWith(".safetensors")) return evalFile(args, io);
   const ckpt = loadCheckpoint(args.path);
   const algo = getAlgorithm(ckpt.info.algo);
   // The run's own env modules: `path` is a run directory or <run>/checkpoints/<ckpt>.
@@ -368,6 +396,24 @@ export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
       `Episodes:    ${e.episodes} (${args.deterministic ? "deterministic" : "stochastic"} actions, seed ${args.seed})\n` +
       `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} (min ${min.toFixed(1)}, max ${max.toFixed(1)})\n` +
       `Length:      ${e.lengthMean.toFixed(1)}\n` +
+      `${JSON.stringify(evalJson(e))}\n`,
+  );
+  return 0;
+}
+
+/** `policygrad eval <file>.safetensors`: a single-file checkpoint (e.g. one the page downloaded). */
+async function evalFile(args: EvalArgs, io: Io): Promise<number> {
+  const file = readCheckpointFile(args.path);
+  await loadEnvModules(args.envModules);
+  checkEnvId(file.info.envId);
+  const e = evaluate(loadAgent(file).policy, file.info.envId, {
+    episodes: args.episodes,
+    seed: args.seed,
+    deterministic: args.deterministic,
+  });
+  io.stdout.write(
+    `Checkpoint:  ${args.path} (${file.info.algo}, update ${file.info.update}, ${file.info.envSteps} env steps)\n` +
+      `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} over ${e.episodes} episodes (${args.deterministic ? "deterministic" : "stochastic"}, seed ${args.seed})\n` +
       `${JSON.stringify(evalJson(e))}\n`,
   );
   return 0;

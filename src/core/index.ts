@@ -4,7 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
-export { residentArray, residentCopy } from "./backend/simd.ts";
+export { activeKernels, residentArray, residentCopy } from "./backend/simd.ts";
 export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export {
   abs,
