@@ -68,6 +68,13 @@ export interface ObservationNormalizer {
   readonly clip: number | null;
 }
 
+/** The learning curve so far, one entry per update (the page shows it when it opens the file). */
+export interface LearningCurve {
+  readonly envSteps: readonly number[];
+  readonly returnMean: readonly (number | null)[];
+  readonly returnMean100: readonly (number | null)[];
+}
+
 /** Everything one checkpoint file holds. */
 export interface CheckpointFile {
   readonly info: CheckpointInfo;
@@ -78,6 +85,7 @@ export interface CheckpointFile {
   readonly normalizer: ObservationNormalizer | null;
   /** The trainer's JSON-safe state (exact resume); typed arrays and special numbers survive. */
   readonly state: unknown;
+  readonly curve?: LearningCurve;
 }
 
 export const CHECKPOINT_FILE_FORMAT = "policygrad-checkpoint-file";
@@ -115,6 +123,7 @@ export function encodeCheckpointFile(file: CheckpointFile): Uint8Array {
     normalizer: file.normalizer,
     valueParamNames,
     state: file.state,
+    ...(file.curve ? { curve: checkCurve(file.curve, "encodeCheckpointFile: curve") } : {}),
   };
   return encodeSafetensors(tensors, {
     format: CHECKPOINT_FILE_FORMAT,
@@ -198,6 +207,12 @@ export function decodeCheckpointFile(bytes: Uint8Array, source = "<bytes>"): Che
   } catch (e) {
     bad((e as Error).message);
   }
+  let curve: LearningCurve | undefined;
+  try {
+    curve = meta.curve === undefined ? undefined : checkCurve(meta.curve as LearningCurve, "curve");
+  } catch (e) {
+    bad((e as Error).message);
+  }
   return {
     info: info as unknown as CheckpointInfo,
     policySpec,
@@ -205,7 +220,27 @@ export function decodeCheckpointFile(bytes: Uint8Array, source = "<bytes>"): Che
     ...(isValue.size > 0 ? { valueParams } : {}),
     normalizer,
     state: meta.state,
+    ...(curve ? { curve } : {}),
   };
+}
+
+function checkCurve(c: LearningCurve, where: string): LearningCurve {
+  const num = (x: unknown) => typeof x === "number" && Number.isFinite(x);
+  const ok =
+    c !== null &&
+    typeof c === "object" &&
+    Array.isArray(c.envSteps) &&
+    c.envSteps.every(num) &&
+    [c.returnMean, c.returnMean100].every(
+      (a) =>
+        Array.isArray(a) && a.length === c.envSteps.length && a.every((x) => x === null || num(x)),
+    );
+  if (!ok) {
+    throw new Error(
+      `${where} must be { envSteps: number[], returnMean: (number | null)[], returnMean100: (number | null)[] } of one length`,
+    );
+  }
+  return c;
 }
 
 function checkNormalizer(n: ObservationNormalizer | null, obsDim: number, where: string): void {
@@ -241,7 +276,7 @@ export function normalizedPolicy(policy: Policy, normalizer: ObservationNormaliz
   const apply = (obs: Float64Array, out: Float64Array, n: number): void => {
     for (let i = 0; i < n; i++) {
       const x = (obs[i] - shift[i % d]) * scale[i % d];
-      out[i] = x > clip ? clip : x < -clip ? -clip : x;
+      out[i] = Math.min(Math.max(x, -clip), clip);
     }
   };
   return {
