@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { evaluate } from "../../src/algos/evaluate.ts";
-import { reinforce, reinforcePolicy } from "../../src/algos/reinforce.ts";
+import { reinforce } from "../../src/algos/reinforce.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { make } from "../../src/envs/registry.ts";
 import { box } from "../../src/envs/spaces.ts";
