@@ -4,7 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
-export { activeKernels, residentArray, residentCopy } from "./backend/simd.ts";
+export { activeKernels } from "./backend/simd.ts";
 export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export {
   abs,
@@ -40,4 +40,4 @@ export {
   where,
 } from "./ops.ts";
 export { Rng, type RngState } from "./rng.ts";
-export { full, ones, type Params, Tensor, tensor, zeros } from "./tensor.ts";
+export { full, ones, type Params, parameter, Tensor, tensor, zeros } from "./tensor.ts";

@@ -24,9 +24,8 @@
 
 import type { Policy, PolicySpec } from "../algos/policy.ts";
 import { policyFromParams } from "../algos/policy.ts";
-import { residentCopy } from "../core/backend/simd.ts";
 import { Rng } from "../core/rng.ts";
-import { type Params, Tensor } from "../core/tensor.ts";
+import { type Params, parameter, Tensor } from "../core/tensor.ts";
 import { flatSize } from "../envs/spaces.ts";
 import {
   decodeSafetensors,
@@ -190,9 +189,9 @@ export function decodeCheckpointFile(bytes: Uint8Array, source = "<bytes>"): Che
   const valueParams: Params = {};
   const isValue = new Set(valueNames as string[]);
   for (const [name, t] of Object.entries(contents.tensors)) {
-    // Resident, like initMlp's: the SIMD kernels read them in place.
-    const data = residentCopy(t.data instanceof Float64Array ? t.data : Float64Array.from(t.data));
-    (isValue.has(name) ? valueParams : params)[name] = new Tensor(data, t.shape);
+    // Trainable parameters (parameter()), like initMlp's: a resumed run trains as fast.
+    const data = t.data instanceof Float64Array ? t.data : Float64Array.from(t.data);
+    (isValue.has(name) ? valueParams : params)[name] = parameter(data, t.shape);
   }
   for (const n of isValue) if (!(n in valueParams)) bad(`value tensor "${n}" is missing`);
   const policySpec = meta.policySpec as PolicySpec;
