@@ -3,13 +3,14 @@
  * playground's worker in headless Chromium and in Node, in the same run: training steps per
  * second until the last-100 mean return first reaches 475, and the time that took. Seeds
  * alternate between the two runtimes (paired), so a slow minute of the shared machine hits both.
- * The page runs with its animation and evaluation points off (Node has neither).
+ * Both run without evaluations (evalEvery 0), and the page without its animation.
  *
  * Peer: Node, same code, same seeds. Target (issue 15): browser >= 0.8x Node's steps/s, solved in
  * <= 1 s of training in the page.
  */
 import type { Page } from "playwright-core";
-import { startReinforce } from "../src/algos/reinforce.ts";
+import { reinforceAlgorithm } from "../src/algos/reinforce.ts";
+import { createTrainer } from "../src/algos/trainer.ts";
 import { chromiumVersion, launchChromium, serveStatic } from "../test/support/chromium.ts";
 import { buildWeb, type PageState } from "../test/support/web.ts";
 
@@ -31,9 +32,13 @@ function median(xs: number[]): number {
 }
 
 function inNode(seed: number): Sample {
-  const run = startReinforce("CartPole-v1", { seed, totalSteps: MAX_STEPS });
-  while (!run.done) {
-    const m = run.update();
+  const run = createTrainer(reinforceAlgorithm, "CartPole-v1", {
+    seed,
+    totalSteps: MAX_STEPS,
+    evalEvery: 0,
+  });
+  while (run.finished === null) {
+    const { metrics: m } = run.step();
     if ((m.returnMean100 ?? 0) >= THRESHOLD) {
       run.close();
       return { seed, steps: m.envSteps, timeS: m.wallTimeS, sps: m.envSteps / m.wallTimeS };
@@ -46,6 +51,7 @@ async function inPage(page: Page, seed: number): Promise<Sample> {
   await page.click("#reset");
   await page.fill("#cfg-seed", String(seed));
   await page.fill("#cfg-totalSteps", String(MAX_STEPS));
+  await page.fill("#cfg-evalEvery", "0");
   await page.click("#start");
   for (;;) {
     const s = (await page.evaluate("window.playground.state()")) as PageState;
@@ -71,7 +77,6 @@ const page = await browser.context.newPage();
 await page.goto(url);
 await page.selectOption("#env", "CartPole-v1");
 await page.uncheck("#animate");
-await page.fill("#eval-every", "0");
 const kernels = await page.textContent("#kernels");
 
 const node: Sample[] = [];

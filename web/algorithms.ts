@@ -1,53 +1,26 @@
 /**
- * The algorithms the page offers: each one's config schema (the same one the CLI's flags come
- * from, so the controls show the same ranges and docs) and how to start it one update at a time.
- * Only the package's public API is used.
+ * The algorithms the page offers, each a trainer-layer Algorithm from the package's public API:
+ * its config schema (the same one the CLI's flags come from, so the controls show the same
+ * ranges and docs), its per-env presets, and the fields shown as controls.
  */
-import {
-  type AsyncEnv,
-  type ConfigSchema,
-  type Env,
-  type Policy,
-  type ReinforceConfig,
-  reinforceSchema,
-  startReinforce,
-} from "policygrad";
-
-/** What the worker drives: one update per call, the policy, and a checkpoint's parts. */
-export interface PageRun {
-  readonly policy: Policy;
-  readonly done: boolean;
-  readonly totalSteps: number;
-  updateAsync(): Promise<{
-    update: number;
-    envSteps: number;
-    episodes: number;
-    wallTimeS: number;
-    stepsPerSecond: number;
-    returnMean: number | null;
-    returnMean100: number | null;
-  }>;
-  checkpoint(): {
-    params: Policy["params"];
-    valueParams?: Policy["params"];
-    state: unknown;
-  };
-  close(): void;
-}
+import { type AnyAlgorithm, reinforceAlgorithm } from "policygrad";
 
 export interface PageAlgorithm {
   readonly label: string;
-  readonly schema: ConfigSchema;
-  /** The fields shown as controls, in order (the others keep their defaults). */
+  readonly algorithm: AnyAlgorithm;
+  /** The fields shown as controls, in order (the others keep the preset's or default values). */
   readonly main: readonly string[];
-  start(env: string | (() => Env | AsyncEnv), config: Readonly<Record<string, unknown>>): PageRun;
 }
+
+/** The trainer's own fields every algorithm shows: seed and budget, evaluation and stopping. */
+const RUN_FIELDS = ["seed", "totalSteps", "evalEvery", "stop"] as const;
 
 export const ALGORITHMS: Readonly<Record<string, PageAlgorithm>> = {
   reinforce: {
     label: "REINFORCE",
-    schema: reinforceSchema,
+    algorithm: reinforceAlgorithm,
     main: [
+      ...RUN_FIELDS,
       "lr",
       "gamma",
       "batchEpisodes",
@@ -56,24 +29,13 @@ export const ALGORITHMS: Readonly<Record<string, PageAlgorithm>> = {
       "baseline",
       "normalizeAdvantages",
       "entropyCoef",
-      "totalSteps",
     ],
-    start(env, config) {
-      const run = startReinforce(env, config as Partial<ReinforceConfig>, {
-        onWarning: () => {},
-      });
-      return {
-        get policy() {
-          return run.policy;
-        },
-        get done() {
-          return run.done;
-        },
-        totalSteps: run.config.totalSteps,
-        updateAsync: () => run.updateAsync(),
-        checkpoint: () => run.checkpoint(),
-        close: () => run.close(),
-      };
-    },
   },
 };
+
+/** The starting values of the controls: the algorithm's defaults with the env's preset over them. */
+export function initialConfig(a: PageAlgorithm, envId: string): Record<string, unknown> {
+  const base: Record<string, unknown> = {};
+  for (const [k, f] of Object.entries(a.algorithm.schema)) base[k] = f.default;
+  return { ...base, ...(a.algorithm.envPresets[envId]?.config ?? {}) };
+}

@@ -6,7 +6,7 @@
 import "uplot/dist/uPlot.min.css";
 import { describeField, type Env, envSpecs, type Field, make } from "policygrad";
 import uPlot from "uplot";
-import { ALGORITHMS } from "./algorithms.ts";
+import { ALGORITHMS, initialConfig } from "./algorithms.ts";
 import {
   ASYNC_EXAMPLE_ID,
   type CurvePoint,
@@ -56,8 +56,11 @@ for (const [name, a] of Object.entries(ALGORITHMS)) {
   algoSelect.append(o);
 }
 
-/** One input per field: its kind decides the widget, its range the bounds, its doc the help. */
-function fieldInput(name: string, field: Field): HTMLElement {
+/**
+ * One input per field: its kind decides the widget, its range the bounds, its doc the help;
+ * `value` is where it starts (the default, or the env's preset).
+ */
+function fieldInput(name: string, field: Field, value: unknown): HTMLElement {
   const wrap = document.createElement("label");
   wrap.className = "field";
   wrap.title = `${field.doc} Expected: ${describeField(field)}.`;
@@ -75,21 +78,21 @@ function fieldInput(name: string, field: Field): HTMLElement {
         o.textContent = c;
         sel.append(o);
       }
-      sel.value = field.default;
+      sel.value = String(value);
       input = sel;
       break;
     }
     case "boolean": {
       const box = document.createElement("input");
       box.type = "checkbox";
-      box.checked = field.default;
+      box.checked = value === true;
       input = box;
       break;
     }
     case "int-list": {
       const text = document.createElement("input");
       text.type = "text";
-      text.value = field.default.join(", ");
+      text.value = (value as readonly number[]).join(", ");
       input = text;
       break;
     }
@@ -99,7 +102,7 @@ function fieldInput(name: string, field: Field): HTMLElement {
       if (field.min !== undefined) num.min = String(field.min);
       if (field.max !== undefined) num.max = String(field.max);
       num.step = field.kind === "int" ? "1" : "any";
-      num.value = field.default === null ? "" : String(field.default);
+      num.value = value === null ? "" : String(value);
       if (field.kind === "number" && field.nullable) num.placeholder = "off";
       input = num;
     }
@@ -115,22 +118,25 @@ function fieldInput(name: string, field: Field): HTMLElement {
   return wrap;
 }
 
+/** The controls of the chosen algorithm, starting from its preset for the chosen env. */
 function buildControls(): void {
   const a = ALGORITHMS[algoSelect.value];
+  const start = initialConfig(a, envSelect.value);
   const box = $("hyper");
   box.replaceChildren();
-  for (const name of ["seed", ...a.main]) box.append(fieldInput(name, a.schema[name]));
+  for (const name of a.main) box.append(fieldInput(name, a.algorithm.schema[name], start[name]));
 }
 buildControls();
 algoSelect.addEventListener("change", buildControls);
+envSelect.addEventListener("change", buildControls);
 
 /** The config the controls describe; the trainer checks it and names a bad field. */
 function readConfig(): Record<string, unknown> {
   const a = ALGORITHMS[algoSelect.value];
-  const out: Record<string, unknown> = {};
+  const out = initialConfig(a, envSelect.value);
   for (const el of $("hyper").querySelectorAll<HTMLInputElement>("[data-field]")) {
     const name = el.dataset.field!;
-    const f = a.schema[name];
+    const f = a.algorithm.schema[name];
     if (f.kind === "boolean") out[name] = el.checked;
     else if (f.kind === "enum") out[name] = el.value;
     else if (f.kind === "int-list") {
@@ -275,7 +281,6 @@ $("start").addEventListener("click", () => {
     envId,
     config: readConfig(),
     delayMs: SPEEDS_MS[Number(speed.value)],
-    evalEvery: Number($<HTMLInputElement>("eval-every").value) || 0,
   });
 });
 $("pause").addEventListener("click", () => send({ type: "pause" }));

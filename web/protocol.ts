@@ -56,8 +56,6 @@ export type ToWorker =
       readonly config: Readonly<Record<string, unknown>>;
       /** Milliseconds of sleep between updates (0: as fast as possible). */
       readonly delayMs: number;
-      /** Env steps between evaluation points (0: none). */
-      readonly evalEvery: number;
     }
   | { readonly type: "display"; readonly on: boolean }
   | { readonly type: "pause" }

@@ -6,8 +6,10 @@
  */
 import {
   type Action,
+  type AnyAlgorithm,
   type AsyncEnv,
   activeKernels,
+  createTrainer,
   decodeCheckpointFile,
   type Env,
   encodeCheckpointFile,
@@ -19,7 +21,7 @@ import {
   type StepResult,
   Tensor,
 } from "policygrad";
-import { ALGORITHMS, type PageRun } from "./algorithms.ts";
+import { ALGORITHMS } from "./algorithms.ts";
 import {
   ASYNC_EXAMPLE_ID,
   type CurvePoint,
@@ -33,9 +35,6 @@ import {
 const post = (m: FromWorker, transfer: Transferable[] = []) =>
   (self as unknown as Worker).postMessage(m, transfer);
 
-/** Episodes and seed of the evaluation points on the curve. */
-const EVAL_EPISODES = 5;
-const EVAL_SEED = 1_000_000;
 /** The display env's pace: one env step per frame. */
 const FRAME_MS = 33;
 
@@ -92,11 +91,18 @@ const syncId = (envId: string) => (envId === ASYNC_EXAMPLE_ID ? "CartPole-v1" : 
 
 interface Session {
   readonly algo: string;
-  readonly evalEvery: number;
   readonly envId: string;
-  readonly run: PageRun;
+  /** The trainer layer's run, driven one update at a time. */
+  readonly run: ReturnType<typeof startRun>;
   readonly curve: CurvePoint[];
-  nextEval: number;
+}
+
+function startRun(
+  algorithm: AnyAlgorithm,
+  envId: string,
+  config: Readonly<Record<string, unknown>>,
+) {
+  return createTrainer(algorithm, envFactory(envId), config, { onWarning: () => {} });
 }
 
 let session: Session | null = null;
@@ -126,7 +132,7 @@ function yieldToEvents(): Promise<void> {
 
 async function trainLoop(s: Session, gen: number): Promise<void> {
   try {
-    while (gen === generation && !s.run.done) {
+    while (gen === generation && s.run.finished === null) {
       if (status === "paused") {
         await new Promise<void>((resolve) => {
           wakeUp = resolve;
@@ -134,7 +140,7 @@ async function trainLoop(s: Session, gen: number): Promise<void> {
         continue;
       }
       if (status !== "running") return;
-      const m = await s.run.updateAsync();
+      const { metrics: m, evaluations } = await s.run.stepAsync();
       if (gen !== generation) return;
       const point: CurvePoint = {
         update: m.update,
@@ -151,20 +157,22 @@ async function trainLoop(s: Session, gen: number): Promise<void> {
         wallTimeS: m.wallTimeS,
         kernels: activeKernels(),
       });
-      if (s.evalEvery > 0 && m.envSteps >= s.nextEval) {
-        s.nextEval = m.envSteps + s.evalEvery;
-        const e = evaluate(s.run.policy, syncId(s.envId), {
-          episodes: EVAL_EPISODES,
-          seed: EVAL_SEED,
-          deterministic: true,
-        });
-        const p: EvalPoint = { envSteps: m.envSteps, returnMean: e.returnMean };
+      if (evaluations.length > 0) {
+        const e = evaluations[0];
+        const p: EvalPoint = { envSteps: e.envSteps, returnMean: e.evalReturnMean };
         post({ type: "eval-point", point: p });
       }
       if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
       else await yieldToEvents();
     }
-    if (gen === generation && s.run.done) setStatus("done");
+    if (gen === generation && s.run.finished !== null) {
+      setStatus(
+        "done",
+        s.run.finished === "return"
+          ? `an evaluation reached ${s.run.stopAtReturn}`
+          : "the budget is spent",
+      );
+    }
   } catch (e) {
     if (gen !== generation) return;
     setStatus("stopped");
@@ -176,15 +184,8 @@ function start(m: Extract<ToWorker, { type: "start" }>): void {
   reset();
   const algo = ALGORITHMS[m.algo];
   if (!algo) throw new Error(`unknown algorithm "${m.algo}"`);
-  const run = algo.start(envFactory(m.envId), m.config);
-  session = {
-    algo: m.algo,
-    evalEvery: m.evalEvery,
-    envId: m.envId,
-    run,
-    curve: [],
-    nextEval: m.evalEvery,
-  };
+  const run = startRun(algo.algorithm, m.envId, m.config);
+  session = { algo: m.algo, envId: m.envId, run, curve: [] };
   shown = { policy: run.policy, envId: syncId(m.envId) };
   viewer = null;
   delayMs = m.delayMs;
@@ -312,6 +313,7 @@ function download(): void {
   if (session === null) throw new Error("nothing to download: start a run first");
   const c = session.run.checkpoint();
   const last = session.curve.at(-1);
+  // The policy at this moment (the trainer also keeps its best; the page saves what it shows).
   const bytes = encodeCheckpointFile({
     info: {
       algo: session.algo,

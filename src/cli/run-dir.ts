@@ -26,6 +26,8 @@ export const RUN_FILES = {
   plotPng: "learning-curve.png",
   eval: "eval.json",
   policyFile: "policy.safetensors",
+  /** Inside checkpoints/: the best evaluation's checkpoint (a checkpoints directory of its own). */
+  best: "best",
 } as const;
 
 /** Contents of config.json. */

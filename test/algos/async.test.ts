@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { evaluate, evaluateAsync } from "../../src/algos/evaluate.ts";
 import { createPolicy } from "../../src/algos/policy.ts";
-import { reinforce, reinforceAsync, startReinforce } from "../../src/algos/reinforce.ts";
+import { reinforce, reinforceAlgorithm, reinforceAsync } from "../../src/algos/reinforce.ts";
 import { createRollout } from "../../src/algos/rollout.ts";
+import { createTrainer } from "../../src/algos/trainer.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { make } from "../../src/envs/registry.ts";
 import { discrete } from "../../src/envs/spaces.ts";
@@ -35,45 +37,76 @@ function asAsync(env: Env, rng: Rng): AsyncEnv {
   };
 }
 
-const strip = <T extends { wallTimeS: number; stepsPerSecond: number }>(m: T) => ({
+const strip = <T extends { wallTimeS: number }>(m: T) => ({
   ...m,
   wallTimeS: 0,
-  stepsPerSecond: 0,
+  ...("stepsPerSecond" in m ? { stepsPerSecond: 0 } : {}),
 });
 
-test("CartPole-v1 wrapped as an async env trains to bit-identical metrics (same seed, both batch modes)", async () => {
+test("CartPole-v1 wrapped as an async env trains to bit-identical metrics and evaluations (same seed, both batch modes)", async () => {
   for (const extra of [{}, { batchMode: "steps", rolloutSteps: 32, baseline: "value" }] as const) {
-    const config = { seed: 4, totalSteps: 6000, ...extra };
+    const config = { seed: 4, totalSteps: 6000, evalEvery: 2000, evalEpisodes: 3, ...extra };
+    const hooks = (rows: unknown[]) => ({
+      onMetrics: (m: { wallTimeS: number }) => rows.push(strip(m)),
+      onEval: (e: { wallTimeS: number }) => rows.push(strip(e)),
+    });
     const sync: unknown[] = [];
     const fromId: unknown[] = [];
     const fromAsync: unknown[] = [];
-    reinforce(() => make("CartPole-v1"), config, { onMetrics: (m) => sync.push(strip(m)) });
-    reinforce("CartPole-v1", config, { onMetrics: (m) => fromId.push(strip(m)) });
+    reinforce(() => make("CartPole-v1"), config, hooks(sync));
+    reinforce("CartPole-v1", config, hooks(fromId));
     const jitter = new Rng(99);
-    const r = await reinforceAsync(() => asAsync(make("CartPole-v1"), jitter), config, {
-      onMetrics: (m) => fromAsync.push(strip(m)),
-    });
-    assert.ok(sync.length >= 3, `only ${sync.length} updates`);
+    const r = await reinforceAsync(
+      () => asAsync(make("CartPole-v1"), jitter),
+      config,
+      hooks(fromAsync),
+    );
+    assert.ok(sync.length >= 6, `only ${sync.length} rows`);
+    assert.ok(
+      sync.some((row) => "evalReturnMean" in (row as object)),
+      "no evaluation ran",
+    );
     assert.deepEqual(fromAsync, sync);
     // The built-in physics path agrees too, so the async path is the fast path's equal.
     assert.deepEqual(fromAsync, fromId);
-    assert.equal(r.checkpoint.state.envSteps, (sync.at(-1) as { envSteps: number }).envSteps);
+    assert.equal(r.stopReason, "budget");
   }
 });
 
-test("an async run refuses the sync update; a sync run's updateAsync is its update", async () => {
-  const run = startReinforce(() => asAsync(make("CartPole-v1"), new Rng(0)), { totalSteps: 500 });
-  assert.equal(run.async, true);
+test("an async run refuses the sync step; a sync run's stepAsync is its step", async () => {
+  const run = createTrainer(reinforceAlgorithm, () => asAsync(make("CartPole-v1"), new Rng(0)), {
+    totalSteps: 500,
+  });
   assert.throws(
-    () => run.update(),
-    /answers asynchronously \(async: true\); use await run\.updateAsync\(\)/,
+    () => run.step(),
+    /reinforce \(update 1, env step 0\): this env answers asynchronously \(async: true\); train it with reinforceAsync\(\) or await trainer\.stepAsync\(\)/,
   );
-  const a = startReinforce("CartPole-v1", { seed: 1, totalSteps: 500 });
-  const b = startReinforce("CartPole-v1", { seed: 1, totalSteps: 500 });
-  assert.equal(a.async, false);
-  assert.deepEqual(strip(await a.updateAsync()), strip(b.update()));
-  while (!a.done) await a.updateAsync();
-  await assert.rejects(a.updateAsync(), /after the budget was spent/);
+  const a = createTrainer(reinforceAlgorithm, "CartPole-v1", { seed: 1, totalSteps: 500 });
+  const b = createTrainer(reinforceAlgorithm, "CartPole-v1", { seed: 1, totalSteps: 500 });
+  assert.deepEqual(strip((await a.stepAsync()).metrics), strip(b.step().metrics));
+  while (a.finished === null) await a.stepAsync();
+  await assert.rejects(
+    a.stepAsync(),
+    /the run is finished \(budget\); stepAsync\(\) has nothing to do/,
+  );
+});
+
+test("evaluateAsync of an async env gives evaluate's returns on the env it wraps", async () => {
+  const t = createTrainer(reinforceAlgorithm, "CartPole-v1", { seed: 2, totalSteps: 3000 });
+  while (t.finished === null) t.step();
+  for (const deterministic of [true, false]) {
+    const opts = { episodes: 4, seed: 11, deterministic };
+    const jitter = new Rng(5);
+    assert.deepEqual(
+      await evaluateAsync(t.policy, () => asAsync(make("CartPole-v1"), jitter), opts),
+      evaluate(t.policy, "CartPole-v1", opts),
+    );
+    // One env object: the episodes one after another on it.
+    assert.deepEqual(
+      (await evaluateAsync(t.policy, asAsync(make("CartPole-v1"), jitter), opts)).returns,
+      evaluate(t.policy, make("CartPole-v1"), opts).returns,
+    );
+  }
 });
 
 test("rollout.collect refuses an async vector env with a message saying what to call", () => {

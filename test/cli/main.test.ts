@@ -83,7 +83,7 @@ test("envs lists every environment with spaces and reward thresholds", () => {
   const r = cli(["envs"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^id\s+observation space\s+action space\s+reward threshold\s+max steps/);
-  assert.match(r.stdout, /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\n/);
+  assert.match(r.stdout, /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+the defaults/);
   for (const id of ["Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"])
     assert.match(r.stdout, new RegExp(`\\n${id} `));
 });
@@ -211,16 +211,19 @@ test("eval reports corrupted checkpoints in a run as one line (NaN, truncation)"
   nan.writeDoubleLE(Number.NaN, nan.length - 8);
   writeFileSync(params, nan);
   assertCleanError(
-    cli(["eval", dir]),
+    cli(["eval", dir, "--checkpoint", "last"]),
     /params\.safetensors: tensor "\S+" holds NaN at flat index \d+/,
   );
   writeFileSync(params, good.subarray(0, 40));
   assertCleanError(
-    cli(["eval", dir]),
+    cli(["eval", dir, "--checkpoint", "last"]),
     /params\.safetensors: has 40 bytes but the manifest says \d+/,
   );
   rmSync(params);
-  assertCleanError(cli(["eval", dir]), /params\.safetensors: file is missing/);
+  assertCleanError(
+    cli(["eval", dir, "--checkpoint", "last"]),
+    /params\.safetensors: file is missing/,
+  );
 });
 
 test("resume after a smaller budget gives the metrics of one uninterrupted run", () => {
@@ -301,6 +304,45 @@ test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; resume then matches an u
   assert.deepEqual(
     withoutClock(readMetrics(metrics).rows),
     withoutClock(readMetrics(join(full, "metrics.jsonl")).rows),
+  );
+});
+
+test("a run that collapses late keeps the pre-collapse policy as best, and eval uses it", () => {
+  // Seed 0 solves CartPole (evaluation 500) by 10.5k env steps; resumed with Adam at lr 3 it
+  // collapses (about 130). config.json is what resume reads, so editing it forces the lr.
+  const dir = join(tmp, "collapse");
+  const cfg = ["--seed", "0", "--eval-every", "2000", "--no-stop", "--out", dir];
+  assert.equal(cli(["train", "CartPole-v1", "--total-steps", "12000", ...cfg]).code, 0);
+  const rcPath = join(dir, "config.json");
+  const rc = JSON.parse(readFileSync(rcPath, "utf8"));
+  writeFileSync(rcPath, JSON.stringify({ ...rc, config: { ...rc.config, lr: 3 } }));
+  const resumed = cli(["resume", dir, "--total-steps", "20000"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /From: +the latest checkpoint, \S*ckpt-\d{8}/);
+  const evals = readMetrics(join(dir, "metrics.jsonl")).rows.filter(
+    (r) => typeof r.evalReturnMean === "number",
+  );
+  const best = evals.filter((r) => r.evalBest === 1).at(-1)!;
+  assert.ok((best.envSteps as number) <= 12_500, `best at ${best.envSteps}, before the collapse`);
+  assert.ok((evals.at(-1)!.evalReturnMean as number) < (best.evalReturnMean as number) - 100);
+  assert.match(
+    resumed.stdout,
+    new RegExp(`Evaluation of the best checkpoint \\(update ${best.update},`),
+  );
+
+  const score = (args: string[]) => {
+    const r = cli(["eval", dir, "--episodes", "10", "--seed", "5", "--deterministic", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return { out: r.stdout, ret: JSON.parse(r.stdout.trimEnd().split("\n").at(-1)!).return_mean };
+  };
+  const byDefault = score([]);
+  assert.match(byDefault.out, new RegExp(`\\(best; reinforce, update ${best.update},`));
+  assert.deepEqual(score(["--checkpoint", "best"]), byDefault);
+  const last = score(["--checkpoint", "last"]);
+  assert.match(last.out, /\(last; reinforce/);
+  assert.ok(
+    byDefault.ret >= 475 && last.ret < byDefault.ret - 100,
+    `best ${byDefault.ret}, last ${last.ret}`,
   );
 });
 

@@ -108,8 +108,10 @@ test("REINFORCE on CartPole-v1 trains in the page's worker with the SIMD kernels
 
   await page.selectOption("#env", "CartPole-v1");
   await page.fill("#cfg-seed", "0");
-  // A budget far past solving (~80k steps), so the run is still going when pause is clicked.
+  // A budget far past solving (~80k steps), and no stop at the first evaluation that reaches
+  // 475, so the run is still going when pause is clicked and the last-100 mean can get there.
   await page.fill("#cfg-totalSteps", "5000000");
+  await page.uncheck("#cfg-stop");
   await page.click("#start");
 
   // Pause stops the step count; resume continues it.
