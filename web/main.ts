@@ -271,6 +271,7 @@ $("start").addEventListener("click", () => {
     opened: null,
   });
   $("error").textContent = "";
+  $("warning").textContent = "";
   pageEnvs.clear();
   const envId = envSelect.value;
   const spec = envSpecs().find((s) => s.id === envId);
@@ -424,6 +425,9 @@ worker.onmessage = (ev: MessageEvent<FromWorker>) => {
       break;
     case "error":
       showError(m.message);
+      break;
+    case "warning":
+      $("warning").textContent = m.message;
       break;
     case "env":
       answerEnv(m);

@@ -103,6 +103,7 @@ export type FromWorker =
       readonly curve: readonly CurvePoint[];
     }
   | { readonly type: "error"; readonly message: string }
+  | { readonly type: "warning"; readonly message: string }
   /** The worker asks the main thread to reset or step sub-env `env` of the async example. */
   | {
       readonly type: "env";

@@ -102,7 +102,10 @@ function startRun(
   envId: string,
   config: Readonly<Record<string, unknown>>,
 ) {
-  return createTrainer(algorithm, envFactory(envId), config, { onWarning: () => {} });
+  // The trainer's warnings (e.g. "no learning signal") go to the page, not the console.
+  return createTrainer(algorithm, envFactory(envId), config, {
+    onWarning: (message) => post({ type: "warning", message }),
+  });
 }
 
 let session: Session | null = null;

@@ -89,7 +89,9 @@ after(async () => {
   server?.close();
 });
 
-test("REINFORCE on CartPole-v1 trains in the page's worker with the SIMD kernels: curve, canvas, pause and resume, stop", async () => {
+test("REINFORCE on CartPole-v1 trains in the page's worker with the SIMD kernels: curve, canvas, pause and resume, stop", {
+  timeout: 180_000,
+}, async () => {
   const first = await waitFor(
     "the worker says which kernels",
     10_000,
@@ -150,7 +152,9 @@ test("REINFORCE on CartPole-v1 trains in the page's worker with the SIMD kernels
   assert.ok((await chartPoints()) >= stopped.updates - 1);
 });
 
-test("the downloaded checkpoint loads in Node and evaluates to the same returns as in the page", async () => {
+test("the downloaded checkpoint loads in Node and evaluates to the same returns as in the page", {
+  timeout: 60_000,
+}, async () => {
   const inPage = await evaluateInPage(123);
   const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
   const path = join(downloads, download.suggestedFilename());
@@ -168,7 +172,9 @@ test("the downloaded checkpoint loads in Node and evaluates to the same returns 
   assert.equal(inNode.returnMean, inPage.returnMean);
 });
 
-test("a checkpoint the CLI trained opens in the page, acts, shows its curve and evaluates as in Node", async () => {
+test("a checkpoint the CLI trained opens in the page, acts, shows its curve and evaluates as in Node", {
+  timeout: 120_000,
+}, async () => {
   const run = join(mkdtempSync(join(tmpdir(), "pg-e2e-cli-")), "run");
   const r = spawnSync(
     process.execPath,
