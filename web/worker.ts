@@ -327,7 +327,7 @@ function download(): void {
     policySpec: session.run.policy.spec,
     params: c.params,
     ...(c.valueParams ? { valueParams: c.valueParams } : {}),
-    normalizer: null,
+    normalizer: session.run.policy.observationNormalizer?.() ?? null,
     state: c.state,
     curve: {
       envSteps: session.curve.map((p) => p.envSteps),

@@ -26,9 +26,10 @@ export const RUN_FILES = {
   plotPng: "learning-curve.png",
   eval: "eval.json",
   policyFile: "policy.safetensors",
-  /** Inside checkpoints/: the best evaluation's checkpoint (a checkpoints directory of its own). */
-  best: "best",
 } as const;
+
+/** Inside checkpoints/: the best evaluation's checkpoint, a checkpoints directory of its own. */
+export const BEST_CHECKPOINTS = "best";
 
 /** Contents of config.json. */
 export interface RunConfig {

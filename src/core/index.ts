@@ -5,7 +5,7 @@
 
 export type { DenseActivation } from "./backend/kernels.ts";
 export { activeKernels } from "./backend/simd.ts";
-export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
+export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export {
   abs,
   add,

@@ -22,7 +22,7 @@
  * const action = agent.act(observation); // a number for Discrete actions
  */
 
-import type { Policy, PolicySpec } from "../algos/policy.ts";
+import type { ObservationNormalizer, Policy, PolicySpec } from "../algos/policy.ts";
 import { policyFromParams } from "../algos/policy.ts";
 import { Rng } from "../core/rng.ts";
 import { type Params, parameter, Tensor } from "../core/tensor.ts";
@@ -54,17 +54,6 @@ export interface CheckpointInfo {
   /** Number of completed updates. */
   readonly update: number;
   readonly envSteps: number;
-}
-
-/**
- * Running observation statistics the policy was trained behind (Gymnasium's NormalizeObservation):
- * the policy sees `(obs - mean) / sqrt(var + epsilon)`, clipped to [-clip, clip] when clip is set.
- */
-export interface ObservationNormalizer {
-  readonly mean: readonly number[];
-  readonly var: readonly number[];
-  readonly epsilon: number;
-  readonly clip: number | null;
 }
 
 /** The learning curve so far, one entry per update (the page shows it when it opens the file). */
@@ -268,14 +257,17 @@ export function normalizedPolicy(policy: Policy, normalizer: ObservationNormaliz
   if (normalizer === null) return policy;
   const d = policy.spec.obsDim;
   checkNormalizer(normalizer, d, "normalizedPolicy");
-  const shift = Float64Array.from(normalizer.mean);
-  const scale = Float64Array.from(normalizer.var, (v) => 1 / Math.sqrt(v + normalizer.epsilon));
+  const mean = Float64Array.from(normalizer.mean);
+  const variance = Float64Array.from(normalizer.var);
+  const eps = normalizer.epsilon;
   const clip = normalizer.clip ?? Infinity;
   let scratch = new Float64Array(0);
+  // The formula of src/algos/obs-norm.ts operation for operation, so a loaded policy acts with
+  // the same bits as the one that trained.
   const apply = (obs: Float64Array, out: Float64Array, n: number): void => {
     for (let i = 0; i < n; i++) {
-      const x = (obs[i] - shift[i % d]) * scale[i % d];
-      out[i] = Math.min(Math.max(x, -clip), clip);
+      const z = (obs[i] - mean[i % d]) / Math.sqrt(variance[i % d] + eps);
+      out[i] = Math.min(Math.max(z, -clip), clip);
     }
   };
   return {
@@ -290,6 +282,7 @@ export function normalizedPolicy(policy: Policy, normalizer: ObservationNormaliz
       apply(obs.data, x, obs.size);
       return policy.logProbAndEntropy(params, new Tensor(x, obs.shape), actions);
     },
+    observationNormalizer: () => normalizer,
   };
 }
 

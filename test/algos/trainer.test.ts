@@ -5,6 +5,7 @@ import {
   type ReinforceCheckpoint,
   reinforce,
   reinforceAlgorithm,
+  reinforcePolicy,
   type UpdateMetrics,
 } from "../../src/algos/reinforce.ts";
 import {
@@ -98,6 +99,10 @@ test("stopping: at stopAtReturn on the deciding evaluation, never with stop fals
     "stops at the first",
   );
   assert.equal(run({ ...cfg, stop: false }).r.stopReason, "budget");
+  // Resuming a run that stopped changes nothing.
+  const again = run({}, s.r.checkpoint);
+  assert.equal(again.r.stopReason, "return");
+  assert.equal(again.rows.length, 0);
 });
 
 test("lr schedules: linear and cosine decay to (almost) zero over the budget", () => {
@@ -171,5 +176,36 @@ test("a user-defined algorithm runs in the trainer; a non-finite metric stops it
       [1, 1],
       [2, 1.5],
     ],
+  );
+});
+
+test("0.1.0 checkpoints: their policy loads, resuming them fails naming the version", () => {
+  const now = reinforce("CartPole-v1", { seed: 1, totalSteps: 500, evalEvery: 0 }).checkpoint;
+  // 0.1.0's REINFORCE state: flat, version 1, a config without the trainer's fields.
+  const {
+    evalEvery: _e,
+    evalEpisodes: _n,
+    evalMode: _m,
+    stop: _s,
+    stopAtReturn: _r,
+    normalizeObservations: _o,
+    ...config
+  } = now.state.config;
+  const v1 = { params: now.params, state: { version: 1, config, update: 2, envSteps: 500 } };
+  const env = make("CartPole-v1");
+  const obs = Float64Array.of(0.01, 0.2, -0.03, -0.1);
+  const a = new Float64Array(1);
+  const b = new Float64Array(1);
+  reinforcePolicy(v1, env).act(obs, 1, new Rng(0), a, true);
+  reinforcePolicy(now, env).act(obs, 1, new Rng(0), b, true);
+  assert.deepEqual(a, b);
+  assert.throws(
+    () => reinforce("CartPole-v1", {}, { resume: v1 as never }),
+    /state is version 1 \(policygrad 0\.1\.0, before the trainer layer\); this build resumes version 2 only/,
+  );
+  const v3 = { ...now, state: { ...now.state, version: 3 } };
+  assert.throws(
+    () => reinforce("CartPole-v1", {}, { resume: v3 as never }),
+    /state is version 3; this build reads version 2/,
   );
 });

@@ -101,6 +101,9 @@ test("help for train lists the config flags with their docs", () => {
   assert.match(help, /--hidden-sizes <n,n,\.\.\.>/);
   assert.match(help, /--total-steps <int>/);
   assert.match(help, /--no-normalize-advantages to turn off/);
+  assert.match(help, /--stop-at-return <number\|null>/);
+  assert.match(help, /--seeds <list>/);
+  assert.match(help, /Per-environment presets of reinforce .* Acrobot-v1 the defaults/);
 });
 
 test("eval of a missing, truncated or corrupted checkpoint: one clear line, exit 1", () => {
@@ -346,23 +349,44 @@ test("a run that collapses late keeps the pre-collapse policy as best, and eval 
   );
 });
 
-test("plot groups runs that differ only in seed into a mean with a band", () => {
-  const dirs = [1, 2].map((s) => join(tmp, `seed-${s}`));
+test("train --seeds runs one process per seed into <out>/s<seed> and plots them with a band", () => {
+  const group = join(tmp, "seeds");
+  const r = cli([
+    "train",
+    "CartPole-v1",
+    "--total-steps",
+    "2000",
+    "--seeds",
+    "1-2",
+    "--out",
+    group,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /with 2 seeds \(1, 2\), 2 at a time/);
+  assert.match(r.stdout, /seed 1: deterministic return [\d.]+/);
+  const dirs = [1, 2].map((s) => join(group, `s${s}`));
   for (const [i, d] of dirs.entries()) {
-    assert.equal(
-      cli(["train", "CartPole-v1", "--total-steps", "2000", "--seed", String(i + 1), "--out", d])
-        .code,
-      0,
-    );
+    assert.equal(JSON.parse(readFileSync(join(d, "config.json"), "utf8")).config.seed, i + 1);
   }
+  assert.match(readFileSync(join(group, "learning-curve.svg"), "utf8"), /mean of 2 seeds/);
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--seeds", "1-2", "--seed", "3"]),
+    /--seed and --seeds exclude each other/,
+  );
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--seeds", "4-1"]),
+    /invalid value "4-1" for --seeds/,
+  );
+
+  // plot groups runs that differ only in seed into a mean with a band.
   const other = join(tmp, "lr-other");
   assert.equal(
     cli(["train", "CartPole-v1", "--total-steps", "2000", "--lr", "0.003", "--out", other]).code,
     0,
   );
   const out = join(tmp, "group.svg");
-  const r = cli(["plot", ...dirs, other, "--out", out]);
-  assert.equal(r.code, 0, r.stderr);
+  const p = cli(["plot", ...dirs, other, "--out", out]);
+  assert.equal(p.code, 0, p.stderr);
   const svg = readFileSync(out, "utf8");
   assert.match(svg, new RegExp(`lr=${esc(LR)} \\(mean of 2 seeds, min-max band\\)`));
   assert.match(svg, /lr=0\.003 \(seed 0\)/);

@@ -156,3 +156,43 @@ test("writeCheckpointFile and readCheckpointFile (policygrad/node) round-trip a 
   // Observation spaces are not part of the file: a Box action space is (it fixes the head).
   assert.equal(readCheckpointFile(path).policySpec.actionSpace.kind, box(-2, 2, [1]).kind);
 });
+
+test("a policy trained behind observation statistics acts the same, bit for bit, after a trip through the file", () => {
+  const { policy, checkpoint } = reinforce("CartPole-v1", {
+    seed: 3,
+    totalSteps: 4000,
+    normalizeObservations: true,
+  });
+  const normalizer = policy.observationNormalizer?.() ?? null;
+  assert.ok(normalizer !== null, "the trained policy does not report its statistics");
+  assert.notDeepEqual(normalizer.mean, [0, 0, 0, 0]);
+  const agent = loadAgent(
+    encodeCheckpointFile({
+      info: { algo: "reinforce", envId: "CartPole-v1", update: 1, envSteps: 4000 },
+      policySpec: policy.spec,
+      params: checkpoint.params,
+      normalizer,
+      state: checkpoint.state,
+    }),
+  );
+  for (const deterministic of [true, false]) {
+    const opts = { episodes: 4, seed: 21, deterministic };
+    assert.deepEqual(
+      evaluate(agent.policy, "CartPole-v1", opts),
+      evaluate(policy, "CartPole-v1", opts),
+    );
+  }
+  // Without the statistics the same parameters act differently: the test can fail.
+  const bare = loadAgent({
+    info: { algo: "reinforce", envId: "CartPole-v1", update: 1, envSteps: 4000 },
+    policySpec: policy.spec,
+    params: checkpoint.params,
+    normalizer: null,
+    state: null,
+  });
+  const opts = { episodes: 4, seed: 21, deterministic: false };
+  assert.notDeepEqual(
+    evaluate(bare.policy, "CartPole-v1", opts),
+    evaluate(policy, "CartPole-v1", opts),
+  );
+});
