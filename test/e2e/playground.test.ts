@@ -217,6 +217,17 @@ test("a checkpoint the CLI trained opens in the page, acts, shows its curve and 
   assert.deepEqual(inPage.returns, inNode.returns);
 });
 
+test("the async example env (CartPole on the page's main thread) trains through the async path", {
+  timeout: 60_000,
+}, async () => {
+  await page.selectOption("#env", "CartPole-v1 (async, env on the page)");
+  await page.fill("#cfg-totalSteps", "3000");
+  await page.click("#start");
+  const s = await waitFor("the async run's budget", 40_000, (x) => x.status === "done");
+  assert.ok(s.envSteps >= 3000 && s.updates >= 2, JSON.stringify(s));
+  assert.ok((await chartPoints()) >= 2);
+});
+
 test("no page errors and no console errors", async () => {
   assert.deepEqual(pageErrors, []);
   assert.deepEqual((await state()).errors, []);
