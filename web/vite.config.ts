@@ -16,6 +16,8 @@ export default defineConfig({
     target: "es2022",
     // The page's whole code is small; one warning-free chunk per entry is fine.
     chunkSizeWarningLimit: 1000,
+    // Rolldown's report of slow plugins is noise on a shared 2-core machine.
+    rolldownOptions: { checks: { bundlerTimings: false } },
   },
   server: { host: "127.0.0.1" },
   preview: { host: "127.0.0.1" },
