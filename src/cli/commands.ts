@@ -793,6 +793,7 @@ export function envsCommand(io: Io): number {
     formatSpace(s.actionSpace),
     s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
     s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+    s.differentiable === true ? "yes" : "no",
     ...algos.map(([, a]) => a.envPresets[s.id]?.description ?? "-"),
   ]);
   const header = [
@@ -801,6 +802,7 @@ export function envsCommand(io: Io): number {
     "action space",
     "reward threshold",
     "max steps",
+    "differentiable",
     ...algos.map(([name]) => `${name} preset`),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
