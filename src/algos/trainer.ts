@@ -381,6 +381,11 @@ export interface TrainerOptions {
   resume?: AlgorithmCheckpoint<unknown>;
   /** Where warnings go; default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * The env evaluations (and the default stopping return) use; default the training env. E.g. the
+   * unshaped env when training on a reward-shaped one.
+   */
+  evalEnv?: EnvSource;
 }
 
 /** What one `step()` did. */
@@ -442,7 +447,8 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
       : null,
   );
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
-  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(env) ?? null) : null;
+  const evalEnv = options.evalEnv ?? env;
+  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(evalEnv) ?? null) : null;
   let update = saved?.update ?? 0;
   let envSteps = saved?.envSteps ?? 0;
   let episodes = saved?.episodes ?? 0;
@@ -458,7 +464,7 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
         : null;
 
   const evaluateNow = (deterministic: boolean): EvaluateResult =>
-    evaluate(learner.policy, env as string | (() => Env), evalOptions(deterministic));
+    evaluate(learner.policy, evalEnv as string | (() => Env), evalOptions(deterministic));
 
   const evalOptions = (deterministic: boolean) => ({
     episodes: cfg.evalEpisodes,
@@ -587,7 +593,7 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
       const { run, due, modes } = record(r, ctx);
       if (due) {
         for (const d of modes) {
-          recordEval(await evaluateAsync(learner.policy, env, evalOptions(d)), d);
+          recordEval(await evaluateAsync(learner.policy, evalEnv, evalOptions(d)), d);
         }
       }
       return finish(run, r.metrics);

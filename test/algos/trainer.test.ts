@@ -103,6 +103,16 @@ test("stopping: at stopAtReturn on the deciding evaluation, never with stop fals
   const again = run({}, s.r.checkpoint);
   assert.equal(again.r.stopReason, "return");
   assert.equal(again.rows.length, 0);
+  // Evaluations can run on another env than training's (e.g. unshaped), whose threshold applies.
+  const capped = () =>
+    Object.assign(make("CartPole-v1", { maxEpisodeSteps: 25 }), { rewardThreshold: 20 });
+  const o = reinforce(
+    "CartPole-v1",
+    { seed: 3, totalSteps: 6000, evalEvery: 1000 },
+    { evalEnv: capped },
+  );
+  assert.equal(o.stopReason, "return");
+  assert.ok(o.lastEval!.evalReturnMean >= 20 && o.lastEval!.evalReturnMean <= 25);
 });
 
 test("lr schedules: linear and cosine decay to (almost) zero over the budget", () => {
