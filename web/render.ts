@@ -15,8 +15,11 @@ function clear(ctx: Ctx): void {
   ctx.fillRect(0, 0, ctx.canvas.width, ctx.canvas.height);
 }
 
-/** Cart on a track, pole hinged on it: obs [x, x_dot, theta, theta_dot], theta 0 upright. */
-function cartPole(ctx: Ctx, o: readonly number[], action: number): void {
+/**
+ * Cart on a track, pole hinged on it: obs [x, x_dot, theta, theta_dot], theta 0 upright; `push`
+ * in [-1, 1] is the force's direction and share of its maximum.
+ */
+function cartPole(ctx: Ctx, o: readonly number[], push: number): void {
   const { width: W, height: H } = ctx.canvas;
   const scale = W / 4.8; // the track is x in [-2.4, 2.4]
   const trackY = H * 0.7;
@@ -46,7 +49,7 @@ function cartPole(ctx: Ctx, o: readonly number[], action: number): void {
   ctx.beginPath();
   ctx.arc(px, py, 5, 0, 2 * Math.PI);
   ctx.fill();
-  arrow(ctx, cx, trackY + 18, action === 1 ? 1 : -1, 30);
+  if (push !== 0) arrow(ctx, cx, trackY + 18, Math.sign(push), 30 * Math.min(Math.abs(push), 1));
 }
 
 /** Rod from a pivot: obs [cos th, sin th, th_dot], th 0 upright, counterclockwise positive. */
@@ -184,7 +187,9 @@ export function drawEnv(ctx: Ctx, frame: Frame): void {
   clear(ctx);
   const o = frame.observation;
   const id = frame.envId;
-  if (id.startsWith("CartPole")) cartPole(ctx, o, frame.action);
+  // CartPole-v1 pushes left (0) or right (1); CartPoleSwingUp-v0 with a force in [-1, 1].
+  if (id.startsWith("CartPole-v1")) cartPole(ctx, o, frame.action === 1 ? 1 : -1);
+  else if (id.startsWith("CartPole")) cartPole(ctx, o, frame.action);
   else if (id.startsWith("Pendulum")) pendulum(ctx, o, frame.action);
   else if (id === "MountainCar-v0") mountainCar(ctx, o, 0.5);
   else if (id === "MountainCarContinuous-v0") mountainCar(ctx, o, 0.45);
