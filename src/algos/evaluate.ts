@@ -2,7 +2,9 @@
  * Evaluation: run a policy for whole episodes and report the undiscounted returns.
  */
 import { Rng } from "../core/rng.ts";
+import { checkResetResult, checkStepResult } from "../envs/boundary.ts";
 import { make } from "../envs/registry.ts";
+import { flatSize } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
 import type { Policy } from "./policy.ts";
 import { meanStd } from "./returns.ts";
@@ -49,37 +51,34 @@ export function evaluate(policy: Policy, env: string | Env, opts: EvaluateOption
   }
   const e = typeof env === "string" ? make(env) : env;
   const obsDim = policy.spec.obsDim;
+  const envObsDim = flatSize(e.observationSpace);
+  if (envObsDim !== obsDim) {
+    if (typeof env === "string") e.close();
+    throw new Error(
+      `evaluate: ${e.id} gives observations of ${envObsDim} values, the policy takes ${obsDim}`,
+    );
+  }
   const cap = opts.maxEpisodeSteps ?? e.maxEpisodeSteps ?? 100_000;
   const discrete = e.actionSpace.kind === "discrete";
   const rng = new Rng(seed);
   const action = new Float64Array(policy.actDim);
+  const obsBuf = new Float64Array(obsDim);
   const returns: number[] = [];
   const lengths: number[] = [];
   try {
     for (let ep = 0; ep < episodes; ep++) {
-      let obs = e.reset(ep === 0 ? { seed } : {}).observation;
+      // Every result is checked as in training (src/envs/boundary.ts): one message for a broken env.
+      const first: unknown = e.reset(ep === 0 ? { seed } : {});
+      checkResetResult(e.id, first, obsDim);
+      let obs = first.observation;
       let ret = 0;
       let len = 0;
       for (;;) {
-        if (obs.length !== obsDim) {
-          throw new Error(
-            `evaluate: ${e.id} gave an observation of ${obs.length} values, the policy takes ${obsDim}`,
-          );
-        }
-        for (let d = 0; d < obsDim; d++) {
-          if (!Number.isFinite(obs[d])) {
-            throw new Error(
-              `evaluate: non-finite observation ${obs[d]} from ${e.id} (element ${d}, episode ${ep}, step ${len})`,
-            );
-          }
-        }
-        policy.act(obs, 1, rng, action, deterministic);
-        const r = e.step(discrete ? action[0] : action);
-        if (!Number.isFinite(r.reward)) {
-          throw new Error(
-            `evaluate: non-finite reward ${r.reward} from ${e.id} (episode ${ep}, step ${len})`,
-          );
-        }
+        // A copy: the contract allows any array of numbers, and the env may reuse its buffer.
+        for (let d = 0; d < obsDim; d++) obsBuf[d] = obs[d];
+        policy.act(obsBuf, 1, rng, action, deterministic);
+        const r: unknown = e.step(discrete ? action[0] : action);
+        checkStepResult(e.id, r, obsDim);
         ret += r.reward;
         len++;
         obs = r.observation;

@@ -17,6 +17,7 @@
  * venv.step(actions);                              // venv.observations: [64, 4]
  */
 import { Rng, type RngState } from "../core/rng.ts";
+import { checkResetResult, checkStepResult } from "./boundary.ts";
 import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
@@ -352,8 +353,9 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
 
 /**
  * The generic adapter: N `Env` objects stepped one by one into the shared buffers, with the same
- * next-step autoreset. `getState`/`setState` throw: a custom env's internal state is its own, so
- * exact resume needs a built-in id.
+ * next-step autoreset. Every result is checked against the Env contract (src/envs/boundary.ts, as
+ * in evaluation). `getState`/`setState` throw: a custom env's internal state is its own, so exact
+ * resume needs a built-in id.
  */
 export class EnvVectorEnv implements VectorEnv {
   readonly numEnvs: number;
@@ -399,7 +401,8 @@ export class EnvVectorEnv implements VectorEnv {
 
   reset(seed?: number): void {
     for (let i = 0; i < this.numEnvs; i++) {
-      const r = this.envs[i].reset(seed === undefined ? {} : { seed: seed + i });
+      const r: unknown = this.envs[i].reset(seed === undefined ? {} : { seed: seed + i });
+      checkResetResult(this.envs[i].id, r, this.obsDim);
       this.writeObs(i, r.observation);
     }
     this.started = true;
@@ -419,7 +422,9 @@ export class EnvVectorEnv implements VectorEnv {
     for (let i = 0; i < this.numEnvs; i++) {
       const env = this.envs[i];
       if (this.pending[i] === 1) {
-        this.writeObs(i, env.reset().observation);
+        const r: unknown = env.reset();
+        checkResetResult(env.id, r, this.obsDim);
+        this.writeObs(i, r.observation);
         this.pending[i] = 0;
         this.rewards[i] = 0;
         this.terminated[i] = 0;
@@ -439,7 +444,8 @@ export class EnvVectorEnv implements VectorEnv {
         );
         action = this.scratch;
       }
-      const r = env.step(action);
+      const r: unknown = env.step(action);
+      checkStepResult(env.id, r, this.obsDim);
       this.writeObs(i, r.observation);
       this.rewards[i] = r.reward;
       this.terminated[i] = r.terminated ? 1 : 0;
