@@ -4,6 +4,7 @@
  * schema (the `train` flags are derived from it), its trainer, and how to evaluate a checkpoint.
  * Adding an algorithm means adding one entry; nothing else in the CLI changes.
  */
+import type { EnvSizes, MemoryNeed } from "../algos/memory.ts";
 import type { ConfigSchema } from "../config/schema.ts";
 import type { Checkpoint } from "../io/checkpoint.ts";
 
@@ -74,6 +75,8 @@ export interface Algorithm {
   ): TrainOutcome;
   /** Completed updates and env steps recorded in a checkpoint (for its manifest). */
   counters(checkpoint: Checkpoint): { update: number; envSteps: number };
+  /** Lower bounds on a run's memory, checked before it starts (src/cli/bounds.ts). */
+  memoryNeeds?(config: Readonly<Record<string, unknown>>, env: EnvSizes): MemoryNeed[];
   /** Runs the checkpoint's policy for whole episodes on a fresh env. */
   evaluate(envId: string, checkpoint: Checkpoint, options: EvalOptions): EvalSummary;
 }

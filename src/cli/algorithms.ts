@@ -4,6 +4,7 @@
  * own schema, trainer and evaluation, and nothing else in the CLI changes.
  */
 import { evaluate } from "../algos/evaluate.ts";
+import { reinforceMemoryNeeds } from "../algos/memory.ts";
 import { type ReinforceCheckpoint, reinforce, reinforcePolicy } from "../algos/reinforce.ts";
 import {
   type ReinforceConfig,
@@ -43,6 +44,7 @@ const reinforceAlgorithm: Algorithm = {
     });
     return { checkpoint: result.checkpoint, stoppedEarly: result.stoppedEarly };
   },
+  memoryNeeds: (config, env) => reinforceMemoryNeeds(config as unknown as ReinforceConfig, env),
   counters(c) {
     const s = (c as ReinforceCheckpoint).state;
     return { update: s.update, envSteps: s.envSteps };

@@ -36,6 +36,18 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
   }
 }
 
+/**
+ * An error about `path` from a failed write of its temp file: the message names the user's file and
+ * the reason ("EACCES: permission denied"), never our temp file's name.
+ */
+export function writeError(path: string, e: unknown): Error {
+  const err = e as NodeJS.ErrnoException;
+  const reason = typeof err?.message === "string" ? err.message.split(",")[0] : String(e);
+  return Object.assign(new Error(`cannot write ${path}: ${reason}`, { cause: e }), {
+    code: err?.code,
+  });
+}
+
 /** Replaces `path` with `data` atomically (temp file + fsync + rename + directory fsync). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(path);
@@ -48,7 +60,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     } catch {
       // the temp file may not exist; the original error is the one to report
     }
-    throw e;
+    throw writeError(path, e);
   }
   fsyncDir(dirname(path));
 }
