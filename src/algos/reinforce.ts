@@ -347,15 +347,13 @@ export function policySpecFor(
  * const policy = reinforcePolicy(loadCheckpoint("runs/my-run"), make("CartPole-v1"));
  */
 export function reinforcePolicy(
-  checkpoint: Pick<ReinforceCheckpoint, "params" | "state">,
+  // `state: unknown` so a loaded checkpoint (whose state is checked here) is accepted as it is.
+  checkpoint: { readonly params: Params; readonly state: unknown },
   env: Pick<Env, "observationSpace" | "actionSpace">,
 ): Policy {
-  checkResume(checkpoint as ReinforceCheckpoint);
-  const spec = policySpecFor(
-    checkpoint.state.config,
-    flatSize(env.observationSpace),
-    env.actionSpace,
-  );
+  const c = checkpoint as ReinforceCheckpoint;
+  checkResume(c);
+  const spec = policySpecFor(c.state.config, flatSize(env.observationSpace), env.actionSpace);
   return policyFromParams(spec, checkpoint.params);
 }
 

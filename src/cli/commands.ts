@@ -4,7 +4,7 @@
  * when stopped by a signal, 141 when stdout was closed). Usage mistakes throw {@link UsageError}
  * (exit code 2).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
 import { ConfigError } from "../config/schema.ts";
@@ -576,10 +576,23 @@ export async function plotRuns(
   out: string,
   options: { band?: "minmax" | "std"; png?: string } = {},
 ): Promise<void> {
-  const runs = runDirs.map((dir) => {
+  // The same run named twice (./r, r/, a symlink) is one run, not two seeds.
+  const seen = new Set<string>();
+  const unique = runDirs.filter((dir) => {
+    const key = existsSync(dir) ? realpathSync(dir) : resolve(dir);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const runs = unique.map((dir) => {
     const rc = readRunConfig(dir);
     const path = join(dir, RUN_FILES.metrics);
     const rows = existsSync(path) ? readMetrics(path).rows : [];
+    if (rows.length === 0) {
+      throw new RunDirError(
+        `${dir}: no metrics to plot yet (${RUN_FILES.metrics} is ${existsSync(path) ? "empty" : "missing"}: the run has not finished an update)`,
+      );
+    }
     return { dir, rc, rows };
   });
   const groups = new Map<string, typeof runs>();
