@@ -49,6 +49,14 @@ export interface Io {
 
 export { loadEnvModules };
 
+/** Training stopped on an error its message explains in full (NaN, a broken env): exit code 1. */
+export class TrainingFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TrainingFailed";
+  }
+}
+
 /** Checks the env id against the registry; an unknown id is a usage error listing the known ones. */
 export function checkEnvId(envId: string): void {
   const known = listEnvs();
@@ -309,7 +317,7 @@ async function runTraining(
         } else if (m.type === "done") resolvePromise(m);
         else if (m.type === "error") {
           const where = m.lastCheckpoint ? `; the last good checkpoint is ${m.lastCheckpoint}` : "";
-          const err = new Error(`training failed: ${m.message}${where}`);
+          const err = new TrainingFailed(`training failed: ${m.message}${where}`);
           if (m.stack) err.stack = m.stack;
           reject(err);
         }

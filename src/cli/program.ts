@@ -13,6 +13,7 @@ import {
   type Io,
   plotCommand,
   resumeCommand,
+  TrainingFailed,
   trainCommand,
 } from "./commands.ts";
 import { addConfigOptions, collectOverrides, UsageError } from "./flags.ts";
@@ -30,14 +31,14 @@ function intOption(
   return (raw) => {
     const n = Number(raw.trim().replace(/_/g, ""));
     const capped = max < Number.MAX_SAFE_INTEGER;
+    if (Number.isInteger(n) && !Number.isSafeInteger(n) && !capped && n > 0) {
+      throw new UsageError(
+        `invalid value ${JSON.stringify(raw)} for ${flag}: expected an integer >= ${min}, at most 2^53 - 1 (larger integers are not exact in a double)`,
+      );
+    }
     if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
       throw new UsageError(
         `invalid value ${JSON.stringify(raw)} for ${flag}: expected an integer >= ${min}${capped ? ` and <= ${max}` : ""}`,
-      );
-    }
-    if (!Number.isSafeInteger(n)) {
-      throw new UsageError(
-        `invalid value ${JSON.stringify(raw)} for ${flag}: expected an integer >= ${min}, at most 2^53 - 1 (larger integers are not exact in a double)`,
       );
     }
     return n;
@@ -305,7 +306,14 @@ export async function main(
       io.stderr.write(`policygrad: ${e.message}\n`);
       return 2;
     }
-    if (e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof RunDirError) {
+    if (e instanceof TrainingFailed && process.env.POLICYGRAD_DEBUG)
+      io.stderr.write(`${e.stack}\n`);
+    if (
+      e instanceof CheckpointError ||
+      e instanceof SafetensorsError ||
+      e instanceof RunDirError ||
+      e instanceof TrainingFailed
+    ) {
       return fail(e.message);
     }
     const err = e as Error;

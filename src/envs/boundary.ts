@@ -18,6 +18,11 @@ export class EnvContractError extends Error {
   }
 }
 
+/** A value as a message shows it: `undefined`, `null`, `string "1"`, `[0.5, 0.5] (length 2)`. */
+function show(x: unknown): string {
+  return x === undefined || x === null ? String(x) : describeValue(x);
+}
+
 function fail(envId: string, method: string, what: string): never {
   throw new EnvContractError(`env "${envId}": ${method} ${what}`);
 }
@@ -25,23 +30,19 @@ function fail(envId: string, method: string, what: string): never {
 function checkObservation(envId: string, method: string, obs: unknown, obsDim: number): void {
   const o = obs as ArrayLike<unknown> | null | undefined;
   if (o === null || typeof o !== "object" || typeof o.length !== "number") {
-    fail(envId, method, `returned observation ${describeValue(obs)}; expected ${obsDim} numbers`);
+    fail(envId, method, `returned observation ${show(obs)}; expected ${obsDim} numbers`);
   }
   if (o.length !== obsDim) {
     fail(
       envId,
       method,
-      `returned an observation of ${o.length} values (${describeValue(obs)}); its observation space has ${obsDim}`,
+      `returned an observation of ${o.length} values (${show(obs)}); its observation space has ${obsDim}`,
     );
   }
   for (let i = 0; i < obsDim; i++) {
     const x = o[i];
     if (typeof x !== "number" || !Number.isFinite(x)) {
-      fail(
-        envId,
-        method,
-        `returned observation[${i}] = ${describeValue(x)}; expected a finite number`,
-      );
+      fail(envId, method, `returned observation[${i}] = ${show(x)}; expected a finite number`);
     }
   }
 }
@@ -53,7 +54,7 @@ export function checkResetResult(
   obsDim: number,
 ): asserts r is ResetResult<ArrayLike<number>> {
   if (r === null || typeof r !== "object") {
-    fail(envId, "reset()", `returned ${describeValue(r)}; expected { observation, info }`);
+    fail(envId, "reset()", `returned ${show(r)}; expected { observation, info }`);
   }
   checkObservation(envId, "reset()", (r as { observation?: unknown }).observation, obsDim);
 }
@@ -71,16 +72,16 @@ export function checkStepResult(
     fail(
       envId,
       "step()",
-      `returned ${describeValue(r)}; expected { observation, reward, terminated, truncated, info }`,
+      `returned ${show(r)}; expected { observation, reward, terminated, truncated, info }`,
     );
   }
   const s = r as Record<string, unknown>;
   if (typeof s.reward !== "number" || !Number.isFinite(s.reward)) {
-    fail(envId, "step()", `returned reward ${describeValue(s.reward)}; expected a finite number`);
+    fail(envId, "step()", `returned reward ${show(s.reward)}; expected a finite number`);
   }
   for (const flag of ["terminated", "truncated"] as const) {
     if (typeof s[flag] !== "boolean") {
-      fail(envId, "step()", `returned ${flag} ${describeValue(s[flag])}; expected true or false`);
+      fail(envId, "step()", `returned ${flag} ${show(s[flag])}; expected true or false`);
     }
   }
   checkObservation(envId, "step()", s.observation, obsDim);
