@@ -4,6 +4,7 @@
  * an exit code. src/cli/main.ts is the executable that calls {@link main}.
  */
 import { Command, CommanderError, Option } from "commander";
+import { FileWriteError } from "../io/atomic.ts";
 import { CheckpointError } from "../io/checkpoint.ts";
 import { SafetensorsError } from "../io/safetensors.ts";
 import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
@@ -312,7 +313,8 @@ export async function main(
       e instanceof CheckpointError ||
       e instanceof SafetensorsError ||
       e instanceof RunDirError ||
-      e instanceof TrainingFailed
+      e instanceof TrainingFailed ||
+      e instanceof FileWriteError
     ) {
       return fail(e.message);
     }
