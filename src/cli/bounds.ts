@@ -4,9 +4,9 @@
  */
 import { totalmem } from "node:os";
 import type { MemoryNeed } from "../algos/memory.ts";
+import type { AnyAlgorithm } from "../algos/trainer.ts";
 import { make } from "../envs/registry.ts";
 import { flatSize } from "../envs/spaces.ts";
-import type { Algorithm } from "./algorithm.ts";
 import { flagOf, formatFlagValue, UsageError } from "./flags.ts";
 
 /** `1.5e10` -> `14.0 GB`. */
@@ -37,7 +37,7 @@ export function memoryProblem(
 
 /** Throws a usage error when `config` cannot fit in this machine's memory. */
 export function checkMemory(
-  algo: Algorithm,
+  algo: AnyAlgorithm,
   config: Readonly<Record<string, unknown>>,
   envId: string,
   limit = totalmem(),
@@ -46,7 +46,7 @@ export function checkMemory(
   const env = make(envId);
   let needs: MemoryNeed[];
   try {
-    needs = algo.memoryNeeds(config, {
+    needs = algo.memoryNeeds(config as never, {
       obsDim: flatSize(env.observationSpace),
       actDim: flatSize(env.actionSpace),
     });

@@ -7,15 +7,22 @@
 import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { Worker } from "node:worker_threads";
+import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
+import {
+  type AnyAlgorithm,
+  checkpointConfig,
+  type EvalMetrics,
+  isEvalRow,
+  type RunConfig as TrainRunConfig,
+} from "../algos/trainer.ts";
 import { ConfigError } from "../config/schema.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
 import { describe, type Space } from "../envs/spaces.ts";
 import { removePath, writeFileAtomic } from "../io/atomic.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
+import { CheckpointError, type LoadedCheckpoint, loadCheckpoint } from "../io/checkpoint.ts";
 import { readMetrics, writeMetrics } from "../io/metrics.ts";
 import { type Series, writePlot } from "../io/plot.ts";
-import type { Algorithm, EvalSummary } from "./algorithm.ts";
-import { getAlgorithm } from "./algorithms.ts";
+import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
 import { checkMemory } from "./bounds.ts";
 import {
   checkSameEnv,
@@ -67,9 +74,9 @@ export function checkEnvId(envId: string): void {
 
 /** The algorithm's config from command-line overrides; a bad value is a usage error naming the flag. */
 export function resolveCliConfig(
-  algo: Algorithm,
+  algo: AnyAlgorithm,
   overrides: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
+): TrainRunConfig {
   try {
     return algo.resolveConfig(overrides);
   } catch (e) {
@@ -84,7 +91,7 @@ export function resolveCliConfig(
 }
 
 export interface TrainArgs {
-  readonly algo: Algorithm;
+  readonly algo: AnyAlgorithm;
   readonly envId: string;
   readonly overrides: Readonly<Record<string, unknown>>;
   readonly out?: string;
@@ -186,7 +193,7 @@ export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
       io.stdout.write(
         `${args.runDir} reached its budget; finishing its final evaluation and plots, which were interrupted\n`,
       );
-      return await finishRun(rc, args.runDir, ckpt.path, ckpt.info, io);
+      return await finishRun(rc, args.runDir, { path: ckpt.path, ...ckpt.info }, io);
     }
     writeRunConfig(args.runDir, rc);
     const metricsPath = join(args.runDir, RUN_FILES.metrics);
@@ -225,7 +232,7 @@ function startOverCommand(runDir: string, rc: RunConfig): string {
     .join(" ");
 }
 
-/** True when eval.json describes checkpoint `update` and both plots exist. */
+/** True when eval.json was written after the run's last update `update`, and both plots exist. */
 function finished(runDir: string, update: number): boolean {
   const evalPath = join(runDir, RUN_FILES.eval);
   if (!existsSync(evalPath)) return false;
@@ -233,7 +240,8 @@ function finished(runDir: string, update: number): boolean {
     return false;
   try {
     const e = JSON.parse(readFileSync(evalPath, "utf8"));
-    return e.update === undefined || e.update === update; // no field: written before it existed
+    // No field: written before the field existed, when eval.json came last in a finished run too.
+    return e.lastUpdate === undefined || e.lastUpdate === update;
   } catch {
     return false;
   }
@@ -262,8 +270,9 @@ async function runTraining(
   io: Io,
   startSteps = 0,
 ): Promise<number> {
-  const totalSteps = rc.config.totalSteps as number;
-  const progress = new Progress(io.stdout, totalSteps, startSteps);
+  const algo = getAlgorithm(rc.algo);
+  const config = resolveCliConfig(algo, rc.config);
+  const progress = new Progress(io.stdout, config.totalSteps, startSteps);
   const stopFlag = new SharedArrayBuffer(4);
   const worker = startWorker({
     algo: rc.algo,
@@ -333,7 +342,9 @@ async function runTraining(
     if (stopReason === null) offSignals();
   }
   const rel = display;
-  if (result.stoppedEarly) {
+  const plot = () =>
+    plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), { png: join(runDir, RUN_FILES.plotPng) });
+  if (result.stopReason === "interrupted") {
     // Signals stay handled until the plots are written: a second one quits at once.
     try {
       // (Set by the signal handler: the compiler cannot see that assignment.)
@@ -348,29 +359,32 @@ async function runTraining(
           `Interrupted at ${where}.\nCheckpoint: ${rel(result.path)}\nContinue with: policygrad resume ${runDir}\n`,
         );
       }
-      if (hasMetrics(runDir)) {
-        await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
-          png: join(runDir, RUN_FILES.plotPng),
-        });
-      }
+      if (hasMetrics(runDir)) await plot();
       return STOP_EXIT_CODE[reason];
     } finally {
       offSignals();
     }
   }
-  return finishRun(rc, runDir, result.path, result, io);
+  const stopped =
+    result.stopReason === "return" && result.lastEval !== null
+      ? `Stopped early: the evaluation mean return ${result.lastEval.evalReturnMean.toFixed(1)} reached ${result.stopAtReturn} (--stop-at-return; --no-stop trains the whole budget).\n`
+      : "";
+  return finishRun(rc, runDir, result, io, stopped);
 }
 
 /**
  * The end of a run: the final evaluation (eval.json), the plots and the summary. A stop signal
- * here exits at once with a message; the checkpoint is complete, so `resume` redoes this step.
+ * here exits at once with a message; the checkpoints are complete, so `resume` redoes this step.
+ *
+ * @param last the run's last checkpoint and its counters
+ * @param stopped a line saying why training stopped before its budget, or ""
  */
 async function finishRun(
   rc: RunConfig,
   runDir: string,
-  ckptPath: string,
-  at: { readonly update: number; readonly envSteps: number },
+  last: { readonly path: string; readonly update: number; readonly envSteps: number },
   io: Io,
+  stopped = "",
 ): Promise<number> {
   const offSignals = onStopSignals((reason) => {
     io.stderr.write(
@@ -380,41 +394,47 @@ async function finishRun(
   });
   try {
     const algo = getAlgorithm(rc.algo);
-    // The final evaluation reads the checkpoint back from disk, which also proves it loads.
-    const ckpt = loadCheckpoint(ckptPath);
+    // The final evaluation is of the checkpoint `eval` uses (the best when there is one), read
+    // back from disk, which also proves it loads. Its seed differs from the in-training ones'.
+    const chosen = chooseCheckpoint(runDir, undefined);
+    const ckpt = loadCheckpoint(chosen.path);
     const evalSeed = finalEvalSeed(rc);
     const episodes = FINAL_EVAL_EPISODES;
-    const stochastic = algo.evaluate(rc.envId, ckpt, {
+    const stochastic = evaluateCheckpoint(algo, rc.envId, ckpt, {
       episodes,
       seed: evalSeed,
       deterministic: false,
     });
-    const greedy = algo.evaluate(rc.envId, ckpt, { episodes, seed: evalSeed, deterministic: true });
+    const greedy = evaluateCheckpoint(algo, rc.envId, ckpt, {
+      episodes,
+      seed: evalSeed,
+      deterministic: true,
+    });
     const threshold = rewardThreshold(rc.envId);
     await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
       png: join(runDir, RUN_FILES.plotPng),
     });
-    // Written last: its presence says the run finished (resume checks it).
+    // Written last: its presence (for the last update) says the run finished; resume checks it.
     writeFileAtomic(
       join(runDir, RUN_FILES.eval),
-      `${JSON.stringify({ seed: evalSeed, update: at.update, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
+      `${JSON.stringify({ checkpoint: chosen.label, update: ckpt.info.update, lastUpdate: last.update, seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
     );
-    const verdict = (e: EvalSummary) =>
+    const verdict = (e: EvaluateResult) =>
       threshold === undefined
         ? ""
         : e.returnMean >= threshold
           ? `  solved (threshold ${threshold})`
           : `  below the threshold ${threshold}`;
-    const line = (label: string, e: EvalSummary) =>
+    const line = (label: string, e: EvaluateResult) =>
       `  ${label.padEnd(13)} return ${e.returnMean.toFixed(1)} ± ${e.returnStd.toFixed(1)}, length ${e.lengthMean.toFixed(1)}${verdict(e)}\n`;
     const rel = display;
     io.stdout.write(
-      `Done: ${at.update} updates, ${at.envSteps} env steps${solvedAt(runDir, threshold)}.\n` +
-        `Evaluation (${episodes} episodes, seed ${evalSeed}):\n` +
+      `${stopped}Done: ${last.update} updates, ${last.envSteps} env steps${solvedAt(runDir, threshold)}.\n` +
+        `Evaluation of the ${chosen.label} checkpoint (update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps; ${episodes} episodes, seed ${evalSeed}):\n` +
         line("stochastic", stochastic) +
         line("deterministic", greedy) +
         `Plot:       ${rel(join(runDir, RUN_FILES.plotPng))} (and .svg)\n` +
-        `Checkpoint: ${rel(ckptPath)}\n` +
+        `Checkpoint: ${rel(ckpt.path)} (${chosen.label})${chosen.label === "best" ? `; last: ${rel(last.path)}` : ""}\n` +
         `Metrics:    ${rel(join(runDir, RUN_FILES.metrics))}\n` +
         `Evaluate again with: policygrad eval ${runDir}\n`,
     );
@@ -438,6 +458,63 @@ function hasMetrics(runDir: string): boolean {
 }
 
 /**
+ * The checkpoint of a run directory that `which` names: "best" (the best evaluation's), "last"
+ * (the latest) or an update number; by default the best when the run has one, else the latest.
+ */
+export function chooseCheckpoint(
+  runDir: string,
+  which: string | undefined,
+): { path: string; label: string } {
+  const ckpts = join(runDir, RUN_FILES.checkpoints);
+  const best = join(ckpts, RUN_FILES.best);
+  if (which === undefined) {
+    return existsSync(best) ? { path: best, label: "best" } : { path: runDir, label: "last" };
+  }
+  if (which === "best") {
+    if (!existsSync(best)) {
+      throw new UsageError(
+        `--checkpoint best: ${runDir} has no best checkpoint (no evaluation ran; see --eval-every)`,
+      );
+    }
+    return { path: best, label: "best" };
+  }
+  if (which === "last") return { path: runDir, label: "last" };
+  if (/^\d+$/.test(which)) {
+    const path = join(ckpts, `ckpt-${which.padStart(8, "0")}`);
+    if (!existsSync(path)) {
+      throw new UsageError(
+        `--checkpoint ${which}: no checkpoint of update ${which} in ${ckpts} (older ones are pruned; use last or best)`,
+      );
+    }
+    return { path, label: `update ${which}` };
+  }
+  throw new UsageError(
+    `invalid value ${JSON.stringify(which)} for --checkpoint: expected last, best or an update number`,
+  );
+}
+
+/** Evaluates a saved checkpoint's policy with the algorithm that trained it. */
+export function evaluateCheckpoint(
+  algo: AnyAlgorithm,
+  envId: string,
+  ckpt: LoadedCheckpoint,
+  options: { episodes: number; seed: number; deterministic: boolean },
+): EvaluateResult {
+  let config: TrainRunConfig;
+  try {
+    config = algo.resolveConfig(checkpointConfig(ckpt.state));
+  } catch (e) {
+    throw new CheckpointError(ckpt.path, `its state does not load: ${(e as Error).message}`);
+  }
+  const env = make(envId);
+  try {
+    return evaluate(algo.policy(ckpt, config, env), envId, options);
+  } finally {
+    env.close();
+  }
+}
+
+/**
  * ", solved at N env steps" when the mean return of the last 100 episodes (Gymnasium's criterion,
  * logged as returnMean100) first reached the threshold; else "".
  */
@@ -446,14 +523,14 @@ function solvedAt(runDir: string, threshold: number | undefined): string {
   const path = join(runDir, RUN_FILES.metrics);
   if (!existsSync(path)) return "";
   const row = readMetrics(path).rows.find(
-    (r) => typeof r.returnMean100 === "number" && r.returnMean100 >= threshold,
+    (r) => !isEvalRow(r) && typeof r.returnMean100 === "number" && r.returnMean100 >= threshold,
   );
   return row
     ? ` (mean return of the last 100 episodes first reached ${threshold} at ${row.envSteps} env steps)`
     : "";
 }
 
-function evalJson(e: EvalSummary): Record<string, unknown> {
+function evalJson(e: EvaluateResult): Record<string, unknown> {
   return {
     return_mean: e.returnMean,
     return_std: e.returnStd,
@@ -479,14 +556,27 @@ export interface EvalArgs {
   readonly envModules: readonly string[];
   /** Import the modules the run's config.json lists. */
   readonly allowEnvModules?: boolean;
+  /** For a run directory: "last", "best" or an update number (default: best when it exists). */
+  readonly checkpoint?: string;
 }
 
 /** `policygrad eval`: summary lines, then one JSON line. */
 export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
-  const ckpt = loadCheckpoint(args.path);
+  const isRunDir = existsSync(join(args.path, RUN_FILES.config));
+  if (!isRunDir && args.checkpoint !== undefined) {
+    throw new UsageError(
+      `--checkpoint ${args.checkpoint} needs a run directory; ${args.path} is not one (it has no ${RUN_FILES.config})`,
+    );
+  }
+  const chosen = isRunDir
+    ? chooseCheckpoint(args.path, args.checkpoint)
+    : { path: args.path, label: "given" };
+  const ckpt = loadCheckpoint(chosen.path);
   const algo = getAlgorithm(ckpt.info.algo);
-  // The run around the checkpoint: `path` is a run directory or <run>/checkpoints/<ckpt>.
-  const runDir = [args.path, dirname(dirname(resolve(ckpt.path)))].find((d) =>
+  // The run around the checkpoint: `path` is a run directory, <run>/checkpoints/<ckpt> or
+  // <run>/checkpoints/best/<ckpt>.
+  const up = (p: string, n: number): string => (n === 0 ? p : up(dirname(p), n - 1));
+  const runDir = [args.path, up(resolve(ckpt.path), 2), up(resolve(ckpt.path), 3)].find((d) =>
     existsSync(join(d, RUN_FILES.config)),
   );
   const rc = runDir === undefined ? undefined : readRunConfig(runDir);
@@ -503,7 +593,7 @@ export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
   const seed = args.seed ?? (rc === undefined ? 0 : finalEvalSeed(rc));
   const seedNote =
     args.seed === undefined && rc !== undefined ? ", the final evaluation's seed" : "";
-  const e = algo.evaluate(ckpt.info.envId, ckpt, {
+  const e = evaluateCheckpoint(algo, ckpt.info.envId, ckpt, {
     episodes: args.episodes,
     seed,
     deterministic: args.deterministic,
@@ -512,7 +602,7 @@ export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
   const min = Math.min(...e.returns);
   const max = Math.max(...e.returns);
   io.stdout.write(
-    `Checkpoint:  ${ckpt.path} (${ckpt.info.algo}, update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps)\n` +
+    `Checkpoint:  ${ckpt.path} (${chosen.label}; ${ckpt.info.algo}, update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps)\n` +
       `Environment: ${ckpt.info.envId}${threshold === undefined ? "" : ` (reward threshold ${threshold})`}\n` +
       `Episodes:    ${e.episodes} (${args.deterministic ? "deterministic" : "stochastic"} actions, seed ${seed}${seedNote})\n` +
       `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} (min ${min.toFixed(1)}, max ${max.toFixed(1)})\n` +
@@ -617,21 +707,45 @@ export async function plotRuns(
       k !== "seed" &&
       reps.some((rc) => JSON.stringify(rc.config[k]) !== JSON.stringify(reps[0].config[k])),
   );
-  const series: Series[] = [...groups.values()].map((g) => {
+  const series: Series[] = [];
+  for (const g of groups.values()) {
     const rc = g[0].rc;
     const parts: string[] = [];
     if (algos.length > 1 || differing.length === 0) parts.push(rc.algo);
     if (envIds.length > 1) parts.push(rc.envId);
     for (const k of differing) parts.push(`${k}=${formatFlagValue(rc.config[k])}`);
     const seeds = g.length === 1 ? ` (seed ${rc.config.seed})` : "";
-    return {
-      label: `${parts.join(" ")}${seeds}`,
-      runs: g.map((r) => ({
-        steps: r.rows.map((row) => Number(row.envSteps)),
-        values: r.rows.map((row) => (typeof row.returnMean === "number" ? row.returnMean : null)),
-      })),
-    };
-  });
+    const label = `${parts.join(" ")}${seeds}`;
+    series.push({
+      label,
+      runs: g.map((r) => {
+        const rows = r.rows.filter((row) => !isEvalRow(row));
+        return {
+          steps: rows.map((row) => Number(row.envSteps)),
+          values: rows.map((row) => (typeof row.returnMean === "number" ? row.returnMean : null)),
+        };
+      }),
+    });
+    // The evaluations that decide "best": the deterministic ones when both kinds ran.
+    const evals = g.map((r) => {
+      const all = r.rows.filter(isEvalRow);
+      const det = all.filter((row) => row.evalDeterministic === 1);
+      return det.length > 0 ? det : all;
+    });
+    if (evals.some((rows) => rows.length > 0)) {
+      const kind = evals.some((rows) => rows.some((row) => row.evalDeterministic === 1))
+        ? "deterministic"
+        : "stochastic";
+      series.push({
+        label: `${label}: evaluation (${kind})`,
+        style: "points",
+        runs: evals.map((rows) => ({
+          steps: rows.map((row) => Number(row.envSteps)),
+          values: rows.map((row) => Number(row.evalReturnMean)),
+        })),
+      });
+    }
+  }
   const threshold = envIds.length === 1 ? rewardThreshold(envIds[0]) : undefined;
   const opts = {
     title: `${envIds.join(", ")}: ${algos.join(", ")}`,
@@ -657,14 +771,23 @@ export function formatSpace(space: Space): string {
 
 /** `policygrad envs`: the registered environments. */
 export function envsCommand(io: Io): number {
+  const algos = Object.entries(ALGORITHMS);
   const rows = envSpecs().map((s) => [
     s.id,
     formatSpace(s.observationSpace),
     formatSpace(s.actionSpace),
     s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
     s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+    ...algos.map(([, a]) => a.envPresets[s.id]?.description ?? "-"),
   ]);
-  const header = ["id", "observation space", "action space", "reward threshold", "max steps"];
+  const header = [
+    "id",
+    "observation space",
+    "action space",
+    "reward threshold",
+    "max steps",
+    ...algos.map(([name]) => `${name} preset`),
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) =>
     `${r

@@ -17,7 +17,13 @@ import {
   TrainingFailed,
   trainCommand,
 } from "./commands.ts";
-import { addConfigOptions, collectOverrides, UsageError } from "./flags.ts";
+import {
+  addConfigOptions,
+  collectOverrides,
+  flagOf,
+  formatFlagValue,
+  UsageError,
+} from "./flags.ts";
 import { packageVersion, RunDirBusyError, RunDirError } from "./run-dir.ts";
 
 /**
@@ -65,6 +71,14 @@ function allowEnvModulesOption(): Option {
     "--allow-env-modules",
     "import (run) the env modules the run's config.json lists; without it, only --env-module files are imported",
   );
+}
+
+/** " (field=value, ...)" for a preset's fields, or "". */
+function presetFields(config: Readonly<Record<string, unknown>>): string {
+  const entries = Object.entries(config);
+  return entries.length === 0
+    ? ""
+    : ` (${entries.map(([k, v]) => `${flagOf(k)} ${formatFlagValue(v)}`).join(", ")})`;
 }
 
 /** `--algo x` or `--algo=x` in the arguments of `train`, before commander parses them. */
@@ -133,6 +147,15 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
     );
   }
   addConfigOptions(train, algo.schema, `${algo.configName} options (--algo ${algo.name}):`);
+  const envPresets = Object.entries(algo.envPresets);
+  if (envPresets.length > 0) {
+    train.addHelpText(
+      "after",
+      `\nPer-environment presets of ${algo.name} (the base config on that env; --preset and flags override it):\n${envPresets
+        .map(([id, p]) => `  ${id.padEnd(26)} ${p.description}${presetFields(p.config)}`)
+        .join("\n")}\n`,
+    );
+  }
   train.action(async (envId: string, opts: Record<string, unknown>) => {
     setCode(
       await trainCommand(
@@ -140,6 +163,7 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
           algo,
           envId,
           overrides: {
+            ...algo.envPresets[envId]?.config,
             ...(typeof opts.preset === "string" ? algo.presets[opts.preset].config : {}),
             ...collectOverrides(algo.schema, opts),
           },
@@ -203,6 +227,10 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
       ).argParser(intOption("--seed", 0)),
     )
     .option("--deterministic", "act with the most likely action instead of sampling")
+    .option(
+      "--checkpoint <which>",
+      "for a run directory: last, best or an update number (default: best when the run has one, else last)",
+    )
     .addOption(envModuleOption())
     .addOption(allowEnvModulesOption())
     .action(async (path: string, opts: Record<string, unknown>) => {
@@ -210,6 +238,7 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
         await evalCommand(
           {
             path,
+            ...(typeof opts.checkpoint === "string" ? { checkpoint: opts.checkpoint } : {}),
             episodes: opts.episodes as number,
             ...(opts.seed !== undefined ? { seed: opts.seed as number } : {}),
             deterministic: opts.deterministic === true,

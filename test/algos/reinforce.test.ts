@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createPolicy } from "../../src/algos/policy.ts";
 import {
-  computeAdvantages,
   createPolicyGradient,
   type ReinforceCheckpoint,
   type ReinforceConfig,
@@ -13,6 +12,7 @@ import {
   VANILLA,
 } from "../../src/algos/reinforce.ts";
 import {
+  computeAdvantages,
   EpisodeEnd,
   NO_SIGNAL_NOTE,
   NO_SIGNAL_PERSIST,
@@ -307,7 +307,7 @@ test("config errors name the field, the value and what was expected", () => {
   );
   assert.throws(
     () => reinforce("CartPole-v1", {}, { resume: { params: {}, state: {} } as never }),
-    /options.resume must be a ReinforceCheckpoint/,
+    /options.resume: expected a trainer checkpoint/,
   );
 });
 
