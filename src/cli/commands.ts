@@ -11,7 +11,6 @@ import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
 import {
   type AnyAlgorithm,
   checkpointConfig,
-  type EvalMetrics,
   isEvalRow,
   type RunConfig as TrainRunConfig,
 } from "../algos/trainer.ts";
