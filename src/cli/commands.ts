@@ -182,15 +182,24 @@ export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
       command: ["policygrad", ...args.argv],
     };
     const done = ckpt.info.envSteps;
-    if (done >= (config.totalSteps as number)) {
+    // A run is over when its budget is spent, or (unless a new budget is given) when its last
+    // evaluation reached the return it stops at. Over but without its final evaluation (a stop
+    // during it): finish that now.
+    const budgetSpent = done >= (config.totalSteps as number);
+    const stoppedAt =
+      budgetSpent || args.totalSteps !== undefined
+        ? null
+        : stopReturnReached(args.runDir, config, rc0.envId, ckpt.info.update);
+    if (budgetSpent || stoppedAt !== null) {
+      const why = budgetSpent
+        ? `reached its budget (${done} of ${config.totalSteps} env steps)`
+        : `stopped when an evaluation reached ${stoppedAt}`;
       if (finished(args.runDir, ckpt.info.update)) {
-        io.stdout.write(
-          `${args.runDir} already reached its budget (${done} of ${config.totalSteps} env steps); pass --total-steps to extend it\n`,
-        );
+        io.stdout.write(`${args.runDir} already ${why}; pass --total-steps to extend it\n`);
         return 0;
       }
       io.stdout.write(
-        `${args.runDir} reached its budget; finishing its final evaluation and plots, which were interrupted\n`,
+        `${args.runDir} ${why}; finishing its final evaluation and plots, which were interrupted\n`,
       );
       return await finishRun(rc, args.runDir, { path: ckpt.path, ...ckpt.info }, io);
     }
@@ -219,6 +228,25 @@ export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
   } finally {
     lock.release();
   }
+}
+
+/**
+ * The return a run stopped at when the evaluation after its update `update` reached it (the run
+ * config's stopAtReturn, else the env's reward threshold, as the trainer decides), else null.
+ */
+function stopReturnReached(
+  runDir: string,
+  config: TrainRunConfig,
+  envId: string,
+  update: number,
+): number | null {
+  if (!config.stop) return null;
+  const threshold = config.stopAtReturn ?? rewardThreshold(envId) ?? null;
+  const path = join(runDir, RUN_FILES.metrics);
+  if (threshold === null || !existsSync(path)) return null;
+  // The first evaluation row of an update decides (the deterministic one when both ran).
+  const row = readMetrics(path).rows.find((r) => isEvalRow(r) && r.update === update);
+  return row !== undefined && Number(row.evalReturnMean) >= threshold ? threshold : null;
 }
 
 /** The command that starts `runDir`'s run over: its own command line with --out and --force. */
