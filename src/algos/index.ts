@@ -3,6 +3,7 @@
  * the learned baseline, evaluation, and the policy they train.
  */
 export * from "./evaluate.ts";
+export * from "./obs-norm.ts";
 export * from "./policy.ts";
 export * from "./presets.ts";
 export * from "./reinforce.ts";

@@ -27,23 +27,13 @@ export const RUN_FILES = {
   eval: "eval.json",
   /** Says "a policygrad run": `--force` replaces only directories that have it. */
   marker: ".policygrad",
-  /** Inside checkpoints/: the best evaluation's checkpoint (a checkpoints directory of its own). */
-  best: "best",
 } as const;
-
-/** The entries a run writes at the top of its directory (what `--force` replaces, and only these). */
-const TOP_LEVEL = [
-  RUN_FILES.config,
-  RUN_FILES.metrics,
-  RUN_FILES.checkpoints,
-  RUN_FILES.plotSvg,
-  RUN_FILES.plotPng,
-  RUN_FILES.eval,
-  RUN_FILES.marker,
-] as const;
 
 /** The lock file of a run directory (src/io/lock.ts): one writer at a time. Not a run file. */
 export const RUN_LOCK = ".policygrad.lock";
+
+/** Inside checkpoints/: the best evaluation's checkpoint, a checkpoints directory of its own. */
+export const BEST_CHECKPOINTS = "best";
 
 /** Contents of config.json. */
 export interface RunConfig {
@@ -111,7 +101,7 @@ export function packageVersion(): string {
 
 /** The files of `dir` that a run would write (and `--force` would replace). */
 export function runFilesIn(dir: string): string[] {
-  return TOP_LEVEL.filter((f) => existsSync(join(dir, f)));
+  return Object.values(RUN_FILES).filter((f) => existsSync(join(dir, f)));
 }
 
 /** True if `dir` holds any file a run writes. */
@@ -161,7 +151,7 @@ export function prepareRunDir(dir: string, force: boolean): FileLock {
           `${dir} already holds a run; continue it with "policygrad resume ${dir}", or pass --force to replace it`,
         );
       }
-      for (const f of TOP_LEVEL) removePath(join(dir, f));
+      for (const f of Object.values(RUN_FILES)) removePath(join(dir, f));
     }
     writeFileAtomic(
       join(dir, RUN_FILES.marker),
