@@ -14,7 +14,6 @@ import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
 import type { Policy } from "../algos/policy.ts";
 import {
   type AnyAlgorithm,
-  checkpointConfig,
   checkpointPolicy,
   isEvalRow,
   type RunConfig as TrainRunConfig,
