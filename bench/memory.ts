@@ -64,7 +64,9 @@ rmSync(out, { recursive: true, force: true });
 if (code !== 0) throw new Error(`the run exited with ${code}`);
 
 const warm = tenths.get(10) ?? samples[Math.floor(samples.length / 10)].t;
-const after = samples.filter((s) => s.t >= warm);
+// Training only: after the last update the training thread ends and the final evaluation runs.
+const end = tenths.get(100) ?? samples[samples.length - 1].t;
+const after = samples.filter((s) => s.t >= warm && s.t <= end);
 const min = Math.min(...after.map((s) => s.rss));
 const max = Math.max(...after.map((s) => s.rss));
 const at = (t: number) => samples.reduce((a, s) => (Math.abs(s.t - t) < Math.abs(a.t - t) ? s : a));
@@ -77,7 +79,7 @@ for (const [pct, t] of [...tenths].sort((a, b) => a[0] - b[0])) {
 }
 const growth = max / min - 1;
 console.log(
-  `after warm-up (${warm.toFixed(1)} s): min ${min.toFixed(1)} MB, max ${max.toFixed(1)} MB, spread ${(growth * 100).toFixed(1)}% (limit 10%); peer: RSS at the end of warm-up ${at(warm).rss.toFixed(1)} MB, ratio max/peer ${(max / at(warm).rss).toFixed(3)}`,
+  `after warm-up (${warm.toFixed(1)} s) until the last update (${end.toFixed(1)} s): min ${min.toFixed(1)} MB, max ${max.toFixed(1)} MB, spread ${(growth * 100).toFixed(1)}% (limit 10%); peer: RSS at the end of warm-up ${at(warm).rss.toFixed(1)} MB, ratio max/peer ${(max / at(warm).rss).toFixed(3)}`,
 );
 console.log(
   JSON.stringify({
