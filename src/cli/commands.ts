@@ -479,12 +479,10 @@ async function runTraining(
     result = await new Promise((resolvePromise, reject) => {
       worker.on("message", (m: WorkerMessage) => {
         if (m.type === "metrics") {
-          const r = m.row;
-          progress.update({
-            envSteps: Number(r.envSteps),
-            episodes: Number(r.episodes),
-            returnMean: typeof r.returnMean === "number" ? r.returnMean : null,
-          });
+          progress.update(m.row);
+        } else if (m.type === "eval") {
+          // The evaluation that decides "best" is the first of its update's rows.
+          progress.evaluation(m.row.evalReturnMean, m.row.evalBest === 1);
         } else if (m.type === "warning") {
           progress.finish();
           io.stderr.write(`policygrad: warning: ${m.message.replace(/\n/g, " ")}\n`);
