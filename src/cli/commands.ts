@@ -300,11 +300,7 @@ export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
     );
     checkEnvId(rc0.envId);
     checkSameEnv(args.runDir, rc0.envId, rc0.envSpaces);
-    if (!existsSync(join(args.runDir, RUN_FILES.checkpoints, "latest.json"))) {
-      throw new RunDirError(
-        `${args.runDir} has no checkpoint: the run stopped before it saved its first one, so there is nothing to resume; start over with: ${startOverCommand(args.runDir, rc0)}`,
-      );
-    }
+    checkHasCheckpoint(args.runDir, rc0, "resume");
     const ckpt = loadCheckpoint(args.runDir); // validates before anything is changed
     const config = resolveCliConfig(algo, {
       ...rc0.config,
@@ -385,6 +381,18 @@ function stopReturnReached(
   // The first evaluation row of an update decides (the deterministic one when both ran).
   const row = readMetrics(path).rows.find((r) => isEvalRow(r) && r.update === update);
   return row !== undefined && Number(row.evalReturnMean) >= threshold ? threshold : null;
+}
+
+/**
+ * Throws, saying how to start over, when the run in `runDir` saved no checkpoint (it was killed
+ * before its first one).
+ */
+function checkHasCheckpoint(runDir: string, rc: RunConfig, what: string): void {
+  if (!existsSync(join(runDir, RUN_FILES.checkpoints, "latest.json"))) {
+    throw new RunDirError(
+      `${runDir} has no checkpoint: the run stopped before it saved its first one, so there is nothing to ${what}; start over with: ${startOverCommand(runDir, rc)}`,
+    );
+  }
 }
 
 /** The command that starts `runDir`'s run over: its own command line with --out and --force. */
@@ -731,6 +739,7 @@ export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
       `--checkpoint ${args.checkpoint} needs a run directory; ${args.path} is not one (it has no ${RUN_FILES.config})`,
     );
   }
+  if (isRunDir) checkHasCheckpoint(args.path, readRunConfig(args.path), "evaluate");
   const chosen = isRunDir
     ? chooseCheckpoint(args.path, args.checkpoint)
     : { path: args.path, label: "given" };

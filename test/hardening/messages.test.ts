@@ -106,7 +106,7 @@ test("eval with no flags reproduces the final evaluation's numbers (same seed an
   assert.deepEqual(JSON.parse(d.stdout.trimEnd().split("\n").at(-1)!), saved.deterministic);
 });
 
-test("a run stopped before its first checkpoint: resume says how to start over", async () => {
+test("a run stopped before its first checkpoint: resume and eval say how to start over", async () => {
   const dir = join(tmp, "no-ckpt");
   mkdirSync(dir);
   const rc = JSON.parse(readFileSync(join(await aRun(), "config.json"), "utf8"));
@@ -119,6 +119,11 @@ test("a run stopped before its first checkpoint: resume says how to start over",
     await cli(["resume", dir]),
     1,
     /no-ckpt has no checkpoint: the run stopped before it saved its first one, so there is nothing to resume; start over with: policygrad train CartPole-v1 --seed 4 --out \S+no-ckpt --force$/,
+  );
+  assertRefused(
+    await cli(["eval", dir]),
+    1,
+    /no-ckpt has no checkpoint: .* nothing to evaluate; start over with: policygrad train CartPole-v1 --seed 4 --out \S+no-ckpt --force$/,
   );
 });
 
