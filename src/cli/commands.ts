@@ -489,8 +489,10 @@ async function runTraining(
         if (m.type === "metrics") {
           progress.update(m.row);
         } else if (m.type === "eval") {
-          // The evaluation that decides "best" is the first of its update's rows.
-          progress.evaluation(m.row.evalReturnMean, m.row.evalBest === 1);
+          // Show the evaluations that decide "best": the deterministic ones when both kinds run.
+          if (config.evalMode !== "both" || m.row.evalDeterministic === 1) {
+            progress.evaluation(m.row.evalReturnMean, m.row.evalBest === 1);
+          }
         } else if (m.type === "warning") {
           progress.finish();
           io.stderr.write(`policygrad: warning: ${m.message.replace(/\n/g, " ")}\n`);
@@ -950,6 +952,7 @@ export function envsCommand(io: Io): number {
     formatSpace(s.actionSpace),
     s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
     s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+    s.differentiable === true ? "yes" : "no",
     ...algos.map(([, a]) => a.envPresets[s.id]?.description ?? "-"),
   ]);
   const header = [
@@ -958,6 +961,7 @@ export function envsCommand(io: Io): number {
     "action space",
     "reward threshold",
     "max steps",
+    "differentiable",
     ...algos.map(([name]) => `${name} preset`),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
