@@ -9,7 +9,7 @@ import {
   mountainCarPhysics,
 } from "../../src/envs/classic/mountain_car.ts";
 import { pendulumPhysics } from "../../src/envs/classic/pendulum.ts";
-import { compileRows } from "../../src/envs/columns.ts";
+import { compileRows, interpretRows } from "../../src/envs/columns.ts";
 import type { Physics } from "../../src/envs/physics.ts";
 import { point1dPhysics } from "../../src/envs/toy/point.ts";
 import * as legacyAcrobot from "./legacy/acrobot.ts";
@@ -103,6 +103,24 @@ for (const [id, ph, legacy] of PAIRS) {
     const { s, a, n } = batch(id, ph, p, new Rng(11));
     const got = run(ph, p, s, a, n);
     const want = run(legacy, legacy.params(), s, a, n);
+    for (let k = 0; k < want.length; k++) {
+      for (let j = 0; j < want[k].length; j++) {
+        if (!Object.is(got[k][j], want[k][j])) {
+          assert.fail(`${id}: output ${k} element ${j}: got ${got[k][j]}, want ${want[k][j]}`);
+        }
+      }
+    }
+  });
+}
+
+for (const [id, ph] of PAIRS) {
+  test(`${id}: the interpreted rows (the fallback where eval is forbidden) give the compiled loops' bits`, () => {
+    const p = ph.params();
+    const { s, a, n } = batch(id, ph, p, new Rng(12));
+    const rows = interpretRows(ph.dynamics!);
+    const interpreted = { ...ph, stepRows: rows.stepRows, observe: rows.observe } as Physics;
+    const got = run(interpreted, p, s, a, n);
+    const want = run(ph, p, s, a, n);
     for (let k = 0; k < want.length; k++) {
       for (let j = 0; j < want[k].length; j++) {
         if (!Object.is(got[k][j], want[k][j])) {
