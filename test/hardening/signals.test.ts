@@ -110,7 +110,7 @@ test("a run stopped during its final evaluation or plots is finished by resume, 
   assert.equal(again.code, 0, again.stderr);
   assert.match(
     again.stdout,
-    /already (reached its budget|stopped when an evaluation reached 475); pass --total-steps to extend it\n$/,
+    /already (reached its budget \(\d+ of 40000 env steps\)|stopped when an evaluation reached 475); pass --total-steps to extend it\n$/,
   );
 });
 
