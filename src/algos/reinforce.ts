@@ -17,6 +17,7 @@
  * const { policy, metrics } = reinforce("CartPole-v1", { seed: 1 }, { onMetrics: (m) => console.log(m.returnMean) });
  * console.log(evaluate(policy, "CartPole-v1", { episodes: 10, seed: 0, deterministic: true }).returnMean);
  */
+
 import { valueAndGrad } from "../core/grad.ts";
 import { add, mul, neg, sum, Tensor, mean as tmean } from "../core/index.ts";
 import { Rng, type RngState } from "../core/rng.ts";
@@ -37,6 +38,7 @@ import {
   type OptState,
   sgd,
 } from "../nn/index.ts";
+import { reinforceMemoryNeeds } from "./memory.ts";
 import { normalizeObservations, normalizingPolicy, observationStats } from "./obs-norm.ts";
 import { type ObsScale, obsScaleFor } from "./obs-scale.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
@@ -515,6 +517,7 @@ export const reinforceAlgorithm: Algorithm<ReinforceConfig, ReinforceState, Rein
   envPresets: REINFORCE_ENV_PRESETS,
   resolveConfig: (overrides) => resolveReinforceConfig(overrides),
   init: initReinforce,
+  memoryNeeds: reinforceMemoryNeeds,
   policy(checkpoint, cfg, env) {
     const spec = policySpecFor(
       cfg,

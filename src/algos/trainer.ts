@@ -18,6 +18,7 @@
  *   console.log(metrics.envSteps, metrics.returnMean, evaluations[0]?.returnMean);
  * }
  */
+
 import {
   booleanField,
   type ConfigOf,
@@ -30,6 +31,7 @@ import type { Params } from "../core/tensor.ts";
 import { make } from "../envs/registry.ts";
 import type { AsyncEnv, Env } from "../envs/types.ts";
 import { type EvaluateResult, evaluate, evaluateAsync } from "./evaluate.ts";
+import type { EnvSizes, MemoryNeed } from "./memory.ts";
 import type { Policy } from "./policy.ts";
 import { meanStd } from "./returns.ts";
 
@@ -171,6 +173,11 @@ export interface Algorithm<C extends RunConfig, S, M extends object> {
    * learner's `save()` returned, possibly through JSON: check it before use).
    */
   init(env: EnvSource, config: C, restore: AlgorithmCheckpoint<unknown> | null): Learner<S, M>;
+  /**
+   * Lower bounds on a run's memory for an env of these sizes, so the CLI refuses a config that
+   * cannot fit before any work (src/cli/bounds.ts); optional.
+   */
+  memoryNeeds?(config: C, env: EnvSizes): MemoryNeed[];
   /**
    * The policy of a saved checkpoint for `env` (the env it was trained on); `checkpoint.state` is
    * the algorithm's part (`S`, or null for a 0.1.0 checkpoint). Use {@link checkpointPolicy}.

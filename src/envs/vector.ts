@@ -17,6 +17,7 @@
  * venv.step(actions);                              // venv.observations: [64, 4]
  */
 import { deriveSeed, Rng, type RngState } from "../core/rng.ts";
+import { checkResetResult, checkStepResult } from "./boundary.ts";
 import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
@@ -379,8 +380,9 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
 
 /**
  * The generic adapter: N `Env` objects stepped one by one into the shared buffers, with the same
- * next-step autoreset. `getState`/`setState` throw: a custom env's internal state is its own, so
- * exact resume needs a built-in id.
+ * next-step autoreset. Every result is checked against the Env contract (src/envs/boundary.ts, as
+ * in evaluation). `getState`/`setState` throw: a custom env's internal state is its own, so exact
+ * resume needs a built-in id.
  */
 export class EnvVectorEnv implements VectorEnv {
   readonly numEnvs: number;
@@ -427,9 +429,10 @@ export class EnvVectorEnv implements VectorEnv {
 
   reset(seed?: number): void {
     for (let i = 0; i < this.numEnvs; i++) {
-      const r = (this.envs[i] as Env).reset(
+      const r: unknown = (this.envs[i] as Env).reset(
         seed === undefined ? {} : { seed: deriveSeed(seed, i) },
       );
+      checkResetResult(this.envs[i].id, r, this.obsDim);
       this.writeObs(i, r.observation);
     }
     this.resetDone();
@@ -474,7 +477,8 @@ export class EnvVectorEnv implements VectorEnv {
   }
 
   /** Next-step autoreset of sub-env i (its episode ended on the previous step). */
-  protected afterReset(i: number, r: ResetResult): void {
+  protected afterReset(i: number, r: unknown): void {
+    checkResetResult(this.envs[i].id, r, this.obsDim);
     this.writeObs(i, r.observation);
     this.pending[i] = 0;
     this.rewards[i] = 0;
@@ -483,7 +487,8 @@ export class EnvVectorEnv implements VectorEnv {
     this.autoreset[i] = 1;
   }
 
-  protected afterStep(i: number, r: StepResult): void {
+  protected afterStep(i: number, r: unknown): void {
+    checkStepResult(this.envs[i].id, r, this.obsDim);
     this.writeObs(i, r.observation);
     this.rewards[i] = r.reward;
     this.terminated[i] = r.terminated ? 1 : 0;
@@ -545,7 +550,7 @@ export class AsyncEnvVectorEnv extends EnvVectorEnv implements AsyncVectorEnv {
     );
     for (let i = 0; i < rs.length; i++) {
       if (resets[i]) this.afterReset(i, rs[i]);
-      else this.afterStep(i, rs[i] as StepResult);
+      else this.afterStep(i, rs[i]);
     }
   }
 }

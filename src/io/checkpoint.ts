@@ -26,6 +26,7 @@ import {
   fsyncDir,
   removePath,
   renameDurable,
+  writeError,
   writeFileAtomic,
   writeFileDurable,
 } from "./atomic.ts";
@@ -108,56 +109,64 @@ export function saveCheckpoint(
       throw new RangeError(`saveCheckpoint: info.${k} must be an integer >= 0, got ${info[k]}`);
     }
   }
-  mkdirSync(checkpointsDir, { recursive: true });
-  saveCounter += 1;
-  const tmp = join(checkpointsDir, `.tmp-${process.pid}-${saveCounter}`);
-  removePath(tmp);
-  mkdirSync(tmp);
+  // Errors name the checkpoint being saved, not our temp directory (issue #16 item 6).
+  let name: string;
+  let tmp = "";
+  try {
+    mkdirSync(checkpointsDir, { recursive: true });
+    saveCounter += 1;
+    tmp = join(checkpointsDir, `.tmp-${process.pid}-${saveCounter}`);
+    removePath(tmp);
+    mkdirSync(tmp);
 
-  const write = (name: string, bytes: Uint8Array): FileEntry => {
-    writeFileDurable(join(tmp, name), bytes);
-    return { name, bytes: bytes.length, sha256: sha256(bytes) };
-  };
-  const meta = {
-    producer: "policygrad",
-    layout:
-      "dense layer i: y = x @ weight + bias, weight [in, out] (transpose for torch.nn.Linear)",
-  };
-  const files: Manifest["files"] = {
-    params: write(
-      FILES.params,
-      encodeSafetensors(paramsToInputs(checkpoint.params, "params"), meta),
-    ),
-    state: write(FILES.state, Buffer.from(encodeState(checkpoint.state), "utf8")),
-  };
-  if (checkpoint.valueParams) {
-    files.value = write(
-      FILES.value,
-      encodeSafetensors(paramsToInputs(checkpoint.valueParams, "valueParams"), meta),
+    const write = (name: string, bytes: Uint8Array): FileEntry => {
+      writeFileDurable(join(tmp, name), bytes);
+      return { name, bytes: bytes.length, sha256: sha256(bytes) };
+    };
+    const meta = {
+      producer: "policygrad",
+      layout:
+        "dense layer i: y = x @ weight + bias, weight [in, out] (transpose for torch.nn.Linear)",
+    };
+    const files: Manifest["files"] = {
+      params: write(
+        FILES.params,
+        encodeSafetensors(paramsToInputs(checkpoint.params, "params"), meta),
+      ),
+      state: write(FILES.state, Buffer.from(encodeState(checkpoint.state), "utf8")),
+    };
+    if (checkpoint.valueParams) {
+      files.value = write(
+        FILES.value,
+        encodeSafetensors(paramsToInputs(checkpoint.valueParams, "valueParams"), meta),
+      );
+    }
+    const manifest: Manifest = {
+      format: MANIFEST_FORMAT,
+      version: VERSION,
+      algo: info.algo,
+      envId: info.envId,
+      update: info.update,
+      envSteps: info.envSteps,
+      createdAt: new Date().toISOString(),
+      files,
+    };
+    writeFileDurable(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
+    fsyncDir(tmp);
+
+    // A fresh name, so the directory the pointer names is never replaced in place.
+    const base = `ckpt-${String(info.update).padStart(8, "0")}`;
+    name = base;
+    for (let n = 1; existsSync(join(checkpointsDir, name)); n++) name = `${base}.${n}`;
+    renameDurable(tmp, join(checkpointsDir, name));
+    writeFileAtomic(
+      join(checkpointsDir, POINTER),
+      `${JSON.stringify({ format: POINTER_FORMAT, version: VERSION, checkpoint: name })}\n`,
     );
+  } catch (e) {
+    if (tmp !== "") removePath(tmp);
+    throw writeError(join(checkpointsDir, `ckpt-${String(info.update).padStart(8, "0")}`), e);
   }
-  const manifest: Manifest = {
-    format: MANIFEST_FORMAT,
-    version: VERSION,
-    algo: info.algo,
-    envId: info.envId,
-    update: info.update,
-    envSteps: info.envSteps,
-    createdAt: new Date().toISOString(),
-    files,
-  };
-  writeFileDurable(join(tmp, MANIFEST), `${JSON.stringify(manifest, null, 2)}\n`);
-  fsyncDir(tmp);
-
-  // A fresh name, so the directory the pointer names is never replaced in place.
-  const base = `ckpt-${String(info.update).padStart(8, "0")}`;
-  let name = base;
-  for (let n = 1; existsSync(join(checkpointsDir, name)); n++) name = `${base}.${n}`;
-  renameDurable(tmp, join(checkpointsDir, name));
-  writeFileAtomic(
-    join(checkpointsDir, POINTER),
-    `${JSON.stringify({ format: POINTER_FORMAT, version: VERSION, checkpoint: name })}\n`,
-  );
   prune(checkpointsDir, name, keep);
   return join(checkpointsDir, name);
 }
