@@ -236,11 +236,21 @@ export function hasVariation(x: ArrayLike<number>): boolean {
   return false;
 }
 
-/** The message of the no-learning-signal warning. */
+/** Flat batches in a row (with no signal ever seen) after which the note becomes a warning. */
+export const NO_SIGNAL_PERSIST = 20;
+
+/** The note on the first batch without variation: common, and not yet a problem. */
+export const NO_SIGNAL_NOTE =
+  "this batch had no variation: every episode's return was the same, so it carries no learning " +
+  "signal. This is common at the start of sparse-reward tasks, before any episode reaches the " +
+  `reward; a warning follows only if it persists for ${NO_SIGNAL_PERSIST} batches.`;
+
+/** The warning when no batch has had variation for {@link NO_SIGNAL_PERSIST} batches. */
 export const NO_SIGNAL_WARNING =
-  "policygrad: every return in this batch is the same, so the policy gradient carries no learning " +
-  "signal (it is zero, or pure noise): the agent cannot learn. The reward needs to vary with the " +
-  "agent's actions (check the environment's reward function). This warning is shown once.";
+  `${NO_SIGNAL_PERSIST} batches in a row had no variation in their returns, so the agent has ` +
+  "learned nothing yet: the reward needs to vary with the agent's actions (check the environment's " +
+  "reward function), or exploration needs to reach it (more episodes per batch, a higher " +
+  "entropy bonus). This warning is shown once.";
 
 /** State of a {@link createNoSignalCheck} check, JSON-safe (part of a trainer's checkpoint). */
 export interface NoSignalState {
@@ -248,17 +258,22 @@ export interface NoSignalState {
   warned: boolean;
   /** Some batch had returns that differed. */
   seenSignal: boolean;
+  /** The note was given (absent in checkpoints made before the note existed: false). */
+  noted?: boolean;
+  /** Flat batches so far while no signal was seen (absent: 0). */
+  flatBatches?: number;
 }
 
 /**
- * A check that calls `sink(NO_SIGNAL_WARNING)` the first time it sees a batch of episode returns
- * that are all the same, as long as no earlier batch had returns that differed, and never again.
+ * A check of each batch's episode returns for a learning signal. While no batch has had returns
+ * that differ: the first flat batch gets {@link NO_SIGNAL_NOTE}, and after
+ * {@link NO_SIGNAL_PERSIST} flat batches {@link NO_SIGNAL_WARNING}; each once, through `sink`.
  *
  * Why "no earlier signal": identical returns after learning usually mean the task is mastered
  * (every CartPole episode reaching the 500-step limit), not that the reward is broken; identical
- * returns from the start mean the reward does not depend on what the agent does.
+ * returns from the start mean the reward has not yet depended on what the agent did.
  *
- * @param sink where the warning goes; default `console.warn`
+ * @param sink where the messages go; default `console.warn`
  * @param state the state to continue from (a resumed run), else fresh; updated in place
  * @returns a function of the batch's episode returns R(tau_i) [N] returning whether the batch had
  *   a signal (true for fewer than two returns: nothing to judge)
@@ -272,9 +287,16 @@ export function createNoSignalCheck(
     if (returns.length < 2) return true;
     const ok = hasVariation(returns);
     if (ok) state.seenSignal = true;
-    else if (!state.warned && !state.seenSignal) {
-      state.warned = true;
-      sink(NO_SIGNAL_WARNING);
+    else if (!state.seenSignal) {
+      state.flatBatches = (state.flatBatches ?? 0) + 1;
+      if (!state.noted && !state.warned) {
+        state.noted = true;
+        sink(NO_SIGNAL_NOTE);
+      }
+      if (!state.warned && state.flatBatches >= NO_SIGNAL_PERSIST) {
+        state.warned = true;
+        sink(NO_SIGNAL_WARNING);
+      }
     }
     return ok;
   };

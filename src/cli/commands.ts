@@ -1,13 +1,14 @@
 /**
  * The CLI's commands as functions: train, resume, eval, plot, envs. main.ts parses the command line
- * and calls these; each returns the process exit code (0 done, 1 failed, 130 interrupted by Ctrl-C).
- * Usage mistakes throw {@link UsageError} (exit code 2).
+ * and calls these; each returns the process exit code (0 done, 1 failed, 128 + the signal's number
+ * when stopped by a signal, 141 when stdout was closed). Usage mistakes throw {@link UsageError}
+ * (exit code 2).
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
 import type { Policy } from "../algos/policy.ts";
@@ -20,56 +21,61 @@ import {
 import { ConfigError } from "../config/schema.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
 import { describe, type Space } from "../envs/spaces.ts";
-import { writeFileAtomic } from "../io/atomic.ts";
-import { CheckpointError, type LoadedCheckpoint, loadCheckpoint } from "../io/checkpoint.ts";
+import { removePath, writeFileAtomic } from "../io/atomic.ts";
+import {
+  CheckpointError,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  readCheckpointFile,
+  writeCheckpointFile,
+} from "../io/checkpoint.ts";
+import { loadAgent } from "../io/checkpoint-file.ts";
 import { readMetrics, writeMetrics } from "../io/metrics.ts";
 import { type Series, writePlot } from "../io/plot.ts";
 import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
+import { checkMemory } from "./bounds.ts";
+import {
+  checkSameEnv,
+  envSpacesOf,
+  loadEnvModules,
+  loadRunEnvModules,
+  recordedModulePath,
+} from "./env-modules.ts";
 import { flagOf, formatFlagValue, UsageError } from "./flags.ts";
 import { Progress, type ProgressStream } from "./progress.ts";
 import {
   BEST_CHECKPOINTS,
   defaultRunDir,
+  lockRunDir,
   packageVersion,
   prepareRunDir,
   RUN_FILES,
   type RunConfig,
+  RunDirError,
   readRunConfig,
   writeRunConfig,
 } from "./run-dir.ts";
+import { onStopSignals, STOP_EXIT_CODE, type StopReason } from "./signals.ts";
 import type { WorkerInput, WorkerMessage } from "./train-worker.ts";
+
+/** Exit code of a run stopped by Ctrl-C (src/cli/signals.ts has every stop's code). */
+const INTERRUPTED = STOP_EXIT_CODE.SIGINT;
 
 /** Where commands print. */
 export interface Io {
-  readonly stdout: ProgressStream;
+  /** `onClose` (src/cli/output.ts) tells a run that nobody reads its output any more. */
+  readonly stdout: ProgressStream & { onClose?(listener: () => void): () => void };
   readonly stderr: { write(s: string): boolean };
 }
 
-const INTERRUPTED = 130;
+export { loadEnvModules };
 
-/**
- * Imports the user's modules that register custom environments (`--env-module`), so `make` knows
- * their ids; returns their absolute paths, which the run records for `resume` and `eval`.
- */
-export async function loadEnvModules(paths: readonly string[]): Promise<string[]> {
-  const out: string[] = [];
-  for (const p of paths) {
-    const abs = resolve(p);
-    if (!existsSync(abs)) {
-      throw new UsageError(
-        `--env-module ${JSON.stringify(p)}: no such file (expected a JS/TS module that calls register())`,
-      );
-    }
-    try {
-      await import(pathToFileURL(abs).href);
-    } catch (e) {
-      throw new Error(
-        `--env-module ${p}: the module failed to load: ${(e as Error)?.message ?? e}`,
-      );
-    }
-    out.push(abs);
+/** Training stopped on an error its message explains in full (NaN, a broken env): exit code 1. */
+export class TrainingFailed extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "TrainingFailed";
   }
-  return out;
 }
 
 /** Checks the env id against the registry; an unknown id is a usage error listing the known ones. */
@@ -115,22 +121,28 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   const envModules = await loadEnvModules(args.envModules);
   checkEnvId(args.envId);
   const config = resolveCliConfig(args.algo, args.overrides);
+  checkMemory(args.algo, config, args.envId);
   const runDir = args.out ?? defaultRunDir(args.envId, args.algo.name, config.seed);
-  prepareRunDir(runDir, args.force);
-  const rc: RunConfig = {
-    policygrad: packageVersion(),
-    algo: args.algo.name,
-    envId: args.envId,
-    config,
-    envModules,
-    createdAt: new Date().toISOString(),
-    command: ["policygrad", ...args.argv],
-  };
-  writeRunConfig(runDir, rc);
-  io.stdout.write(
-    `Training ${args.algo.name} on ${args.envId} for ${config.totalSteps} env steps (seed ${config.seed})\nRun directory: ${runDir}\n`,
-  );
-  return runTraining(rc, runDir, null, args.checkpointEvery, io);
+  const lock = prepareRunDir(runDir, args.force);
+  try {
+    const rc: RunConfig = {
+      policygrad: packageVersion(),
+      algo: args.algo.name,
+      envId: args.envId,
+      config,
+      envModules: envModules.map((m) => recordedModulePath(runDir, m)),
+      envSpaces: envSpacesOf(args.envId),
+      createdAt: new Date().toISOString(),
+      command: ["policygrad", ...args.argv],
+    };
+    writeRunConfig(runDir, rc);
+    io.stdout.write(
+      `Training ${args.algo.name} on ${args.envId} for ${config.totalSteps} env steps (seed ${config.seed})\nRun directory: ${runDir}\n`,
+    );
+    return await runTraining(rc, envModules, runDir, null, args.checkpointEvery, io);
+  } finally {
+    lock.release();
+  }
 }
 
 /** "0-4" -> [0, 1, 2, 3, 4]; "1,5,9" -> [1, 5, 9]; ranges and lists mix ("0-2,7"). */
@@ -169,7 +181,9 @@ export async function trainSeedsCommand(
   const out =
     args.out ?? defaultRunDir(args.envId, args.algo.name, `${args.seeds[0]}-${args.seeds.at(-1)}`);
   const dirs = args.seeds.map((seed) => join(out, `s${seed}`));
-  for (const d of dirs) prepareRunDir(d, args.force);
+  // Checked (and replaced when --force) here, before any child starts; each child then takes the
+  // directory's lock itself, with --force to replace the marker written here.
+  for (const d of dirs) prepareRunDir(d, args.force).release();
   const forwarded = withoutOptions(args.argv.slice(1), ["--seeds", "--out"]);
   const parallel = Math.max(1, Math.min(availableParallelism(), args.seeds.length));
   io.stdout.write(
@@ -191,7 +205,7 @@ export async function trainSeedsCommand(
           String(seed),
           "--out",
           dirs[i],
-          ...(args.force ? ["--force"] : []),
+          "--force",
         ]);
         writeFileAtomic(join(dirs[i], "train.log"), r.output);
         codes.set(seed, r.code);
@@ -265,45 +279,152 @@ export interface ResumeArgs {
   readonly runDir: string;
   readonly totalSteps?: number;
   readonly checkpointEvery: number;
+  /** Modules registering the run's custom env, given again (consent, or a module that moved). */
+  readonly envModules?: readonly string[];
+  /** Import the modules the run's config.json lists. */
+  readonly allowEnvModules?: boolean;
   readonly argv: readonly string[];
 }
 
 /**
  * `policygrad resume`: continues from the run's latest checkpoint. Metrics rows written after that
  * checkpoint (the update the interruption cut short) are dropped first, so the resumed run's
- * metrics.jsonl equals an uninterrupted run's. `--total-steps` may extend the budget.
+ * metrics.jsonl equals an uninterrupted run's. `--total-steps` may extend the budget. A run that
+ * reached its budget but whose final evaluation or plots were interrupted gets them now.
  */
 export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
   const rc0 = readRunConfig(args.runDir);
+  warnIfNewer(args.runDir, rc0, io);
   const algo = getAlgorithm(rc0.algo);
-  await loadEnvModules(rc0.envModules ?? []);
-  checkEnvId(rc0.envId);
-  const ckpt = loadCheckpoint(args.runDir); // validates before anything is changed
-  const config = resolveCliConfig(algo, {
-    ...rc0.config,
-    ...(args.totalSteps !== undefined ? { totalSteps: args.totalSteps } : {}),
-  });
-  const done = ckpt.info.envSteps;
-  if (done >= (config.totalSteps as number)) {
+  const lock = lockRunDir(args.runDir, "resume");
+  try {
+    const envModules = await loadRunEnvModules(
+      args.runDir,
+      rc0.envId,
+      rc0.envModules ?? [],
+      args.envModules ?? [],
+      args.allowEnvModules === true,
+    );
+    checkEnvId(rc0.envId);
+    checkSameEnv(args.runDir, rc0.envId, rc0.envSpaces);
+    checkHasCheckpoint(args.runDir, rc0, "resume");
+    const ckpt = loadCheckpoint(args.runDir); // validates before anything is changed
+    const config = resolveCliConfig(algo, {
+      ...rc0.config,
+      ...(args.totalSteps !== undefined ? { totalSteps: args.totalSteps } : {}),
+    });
+    checkMemory(algo, config, rc0.envId);
+    const rc: RunConfig = {
+      ...rc0,
+      config,
+      ...(args.envModules && args.envModules.length > 0
+        ? { envModules: envModules.map((m) => recordedModulePath(args.runDir, m)) }
+        : {}),
+      command: ["policygrad", ...args.argv],
+    };
+    const done = ckpt.info.envSteps;
+    // A run is over when its budget is spent, or (unless a new budget is given) when its last
+    // evaluation reached the return it stops at. Over but without its final evaluation (a stop
+    // during it): finish that now.
+    const budgetSpent = done >= (config.totalSteps as number);
+    const stoppedAt =
+      budgetSpent || args.totalSteps !== undefined
+        ? null
+        : stopReturnReached(args.runDir, config, rc0.envId, ckpt.info.update);
+    if (budgetSpent || stoppedAt !== null) {
+      const why = budgetSpent
+        ? `reached its budget (${done} of ${config.totalSteps} env steps)`
+        : `stopped when an evaluation reached ${stoppedAt}`;
+      if (finished(args.runDir, ckpt.info.update)) {
+        io.stdout.write(`${args.runDir} already ${why}; pass --total-steps to extend it\n`);
+        return 0;
+      }
+      io.stdout.write(
+        `${args.runDir} ${why}; finishing its final evaluation and plots, which were interrupted\n`,
+      );
+      return await finishRun(rc, args.runDir, { path: ckpt.path, ...ckpt.info }, io);
+    }
+    writeRunConfig(args.runDir, rc);
+    const metricsPath = join(args.runDir, RUN_FILES.metrics);
+    if (existsSync(metricsPath)) {
+      const { rows } = readMetrics(metricsPath);
+      writeMetrics(
+        metricsPath,
+        rows.filter((r) => typeof r.update === "number" && r.update <= ckpt.info.update),
+      );
+    }
+    removePath(join(args.runDir, RUN_FILES.eval)); // it described an earlier end of the run
     io.stdout.write(
-      `${args.runDir} already reached its budget (${done} of ${config.totalSteps} env steps); pass --total-steps to extend it\n`,
+      `Resuming ${rc.algo} on ${rc.envId} at update ${ckpt.info.update}, ${done} env steps (target ${config.totalSteps})\nRun directory: ${args.runDir}\nFrom:          the latest checkpoint, ${display(ckpt.path)}\n`,
     );
-    return 0;
+    return await runTraining(
+      rc,
+      envModules,
+      args.runDir,
+      ckpt.path,
+      args.checkpointEvery,
+      io,
+      done,
+    );
+  } finally {
+    lock.release();
   }
-  const rc: RunConfig = { ...rc0, config, command: ["policygrad", ...args.argv] };
-  writeRunConfig(args.runDir, rc);
-  const metricsPath = join(args.runDir, RUN_FILES.metrics);
-  if (existsSync(metricsPath)) {
-    const { rows } = readMetrics(metricsPath);
-    writeMetrics(
-      metricsPath,
-      rows.filter((r) => typeof r.update === "number" && r.update <= ckpt.info.update),
+}
+
+/**
+ * The return a run stopped at when the evaluation after its update `update` reached it (the run
+ * config's stopAtReturn, else the env's reward threshold, as the trainer decides), else null.
+ */
+function stopReturnReached(
+  runDir: string,
+  config: TrainRunConfig,
+  envId: string,
+  update: number,
+): number | null {
+  if (!config.stop) return null;
+  const threshold = config.stopAtReturn ?? rewardThreshold(envId) ?? null;
+  const path = join(runDir, RUN_FILES.metrics);
+  if (threshold === null || !existsSync(path)) return null;
+  // The first evaluation row of an update decides (the deterministic one when both ran).
+  const row = readMetrics(path).rows.find((r) => isEvalRow(r) && r.update === update);
+  return row !== undefined && Number(row.evalReturnMean) >= threshold ? threshold : null;
+}
+
+/**
+ * Throws, saying how to start over, when the run in `runDir` saved no checkpoint (it was killed
+ * before its first one).
+ */
+function checkHasCheckpoint(runDir: string, rc: RunConfig, what: string): void {
+  if (!existsSync(join(runDir, RUN_FILES.checkpoints, "latest.json"))) {
+    throw new RunDirError(
+      `${runDir} has no checkpoint: the run stopped before it saved its first one, so there is nothing to ${what}; start over with: ${startOverCommand(runDir, rc)}`,
     );
   }
-  io.stdout.write(
-    `Resuming ${rc.algo} on ${rc.envId} at update ${ckpt.info.update}, ${done} env steps (target ${config.totalSteps})\nRun directory: ${args.runDir}\nFrom:          the latest checkpoint, ${display(ckpt.path)}\n`,
-  );
-  return runTraining(rc, args.runDir, ckpt.path, args.checkpointEvery, io, done);
+}
+
+/** The command that starts `runDir`'s run over: its own command line with --out and --force. */
+function startOverCommand(runDir: string, rc: RunConfig): string {
+  const cmd = [...rc.command];
+  if (!cmd.some((a) => a === "--out" || a.startsWith("--out="))) cmd.push("--out", runDir);
+  if (!cmd.includes("--force")) cmd.push("--force");
+  return cmd
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
+    .join(" ");
+}
+
+/** True when eval.json was written after the run's last update `update`, and both plots exist. */
+function finished(runDir: string, update: number): boolean {
+  const evalPath = join(runDir, RUN_FILES.eval);
+  if (!existsSync(evalPath)) return false;
+  if (!existsSync(join(runDir, RUN_FILES.plotSvg)) || !existsSync(join(runDir, RUN_FILES.plotPng)))
+    return false;
+  try {
+    const e = JSON.parse(readFileSync(evalPath, "utf8"));
+    // No field: written before the field existed, when eval.json came last in a finished run too.
+    return e.lastUpdate === undefined || e.lastUpdate === update;
+  } catch {
+    return false;
+  }
 }
 
 /** Starts the worker thread (through tsx when running from the TypeScript sources). */
@@ -322,6 +443,7 @@ function startWorker(input: WorkerInput): Worker {
 
 async function runTraining(
   rc: RunConfig,
+  envModules: readonly string[],
   runDir: string,
   resumeFrom: string | null,
   checkpointEvery: number,
@@ -336,29 +458,37 @@ async function runTraining(
     algo: rc.algo,
     envId: rc.envId,
     config: rc.config,
-    envModules: rc.envModules ?? [],
+    envModules,
     runDir,
     checkpointEvery,
     resumeFrom,
     stopFlag,
   });
-  let interrupts = 0;
-  const onSigint = () => {
-    interrupts++;
-    if (interrupts === 1) {
+  let stopReason: StopReason | null = null;
+  const requestStop = (reason: StopReason, count: number) => {
+    if (count === 1) {
+      stopReason = reason;
       Atomics.store(new Int32Array(stopFlag), 0, 1);
       progress.finish();
-      io.stdout.write(
-        "Stopping after this update and saving a checkpoint (Ctrl-C again to quit at once)...\n",
+      const again = reason === "SIGINT" ? "Ctrl-C" : `${reason}`;
+      // With stdout gone, say it where someone may still read.
+      (reason === "stdout closed" ? io.stderr : io.stdout).write(
+        reason === "stdout closed"
+          ? "policygrad: stdout was closed; stopping after this update and saving a checkpoint\n"
+          : `Stopping after this update and saving a checkpoint (${again} again to quit at once)...\n`,
       );
-    } else {
+    } else if (reason !== "stdout closed") {
       // The latest checkpoint on disk is complete (atomic saves), so quitting now loses only
       // the updates since it.
-      io.stderr.write("policygrad: quit; the latest saved checkpoint is intact\n");
-      process.exit(INTERRUPTED);
+      io.stderr.write(
+        `policygrad: quit; the latest saved checkpoint is intact (continue with: policygrad resume ${runDir})\n`,
+      );
+      process.exit(STOP_EXIT_CODE[reason]);
     }
   };
-  process.on("SIGINT", onSigint);
+  let stops = 0;
+  const offSignals = onStopSignals((reason) => requestStop(reason, ++stops));
+  const offClose = io.stdout.onClose?.(() => requestStop("stdout closed", ++stops));
   let result: Extract<WorkerMessage, { type: "done" }>;
   try {
     result = await new Promise((resolvePromise, reject) => {
@@ -376,7 +506,7 @@ async function runTraining(
         } else if (m.type === "done") resolvePromise(m);
         else if (m.type === "error") {
           const where = m.lastCheckpoint ? `; the last good checkpoint is ${m.lastCheckpoint}` : "";
-          const err = new Error(`training failed: ${m.message}${where}`);
+          const err = new TrainingFailed(`training failed: ${m.message}${where}`);
           if (m.stack) err.stack = m.stack;
           reject(err);
         }
@@ -387,65 +517,126 @@ async function runTraining(
       );
     });
   } finally {
-    process.off("SIGINT", onSigint);
+    offClose?.();
     progress.finish();
+    if (stopReason === null) offSignals();
   }
   const rel = display;
   const plot = () =>
     plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), { png: join(runDir, RUN_FILES.plotPng) });
   if (result.stopReason === "interrupted") {
-    io.stdout.write(
-      `Interrupted at update ${result.update}, ${result.envSteps} env steps.\nCheckpoint: ${rel(result.path)}\nContinue with: policygrad resume ${runDir}\n`,
-    );
-    await plot();
-    return INTERRUPTED;
+    // Signals stay handled until the plots are written: a second one quits at once.
+    try {
+      // (Set by the signal handler: the compiler cannot see that assignment.)
+      const reason = (stopReason as StopReason | null) ?? "SIGINT";
+      const where = `update ${result.update}, ${result.envSteps} env steps`;
+      if (reason === "stdout closed") {
+        io.stderr.write(
+          `policygrad: interrupted at ${where}; checkpoint ${rel(result.path)}; continue with: policygrad resume ${runDir}\n`,
+        );
+      } else {
+        io.stdout.write(
+          `Interrupted at ${where}.\nCheckpoint: ${rel(result.path)}\nContinue with: policygrad resume ${runDir}\n`,
+        );
+      }
+      if (hasMetrics(runDir)) await plot();
+      return STOP_EXIT_CODE[reason];
+    } finally {
+      offSignals();
+    }
   }
-
-  // The final evaluation is of the checkpoint `eval` uses (the best when there is one), read back
-  // from disk, which also proves it loads. Its seed differs from the in-training evaluations'.
-  const chosen = chooseCheckpoint(runDir, undefined);
-  const ckpt = loadCheckpoint(chosen.path);
-  const evalSeed = config.seed + 1_000_000;
-  const episodes = 10;
-  const stochastic = evaluateCheckpoint(algo, rc.envId, ckpt, {
-    episodes,
-    seed: evalSeed,
-    deterministic: false,
-  });
-  const greedy = evaluateCheckpoint(algo, rc.envId, ckpt, {
-    episodes,
-    seed: evalSeed,
-    deterministic: true,
-  });
-  const threshold = rewardThreshold(rc.envId);
-  writeFileAtomic(
-    join(runDir, RUN_FILES.eval),
-    `${JSON.stringify({ checkpoint: chosen.label, update: ckpt.info.update, seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
-  );
-  await plot();
-  const verdict = (e: EvaluateResult) =>
-    threshold === undefined
-      ? ""
-      : e.returnMean >= threshold
-        ? `  solved (threshold ${threshold})`
-        : `  below the threshold ${threshold}`;
-  const line = (label: string, e: EvaluateResult) =>
-    `  ${label.padEnd(13)} return ${e.returnMean.toFixed(1)} ± ${e.returnStd.toFixed(1)}, length ${e.lengthMean.toFixed(1)}${verdict(e)}\n`;
   const stopped =
     result.stopReason === "return" && result.lastEval !== null
       ? `Stopped early: the evaluation mean return ${result.lastEval.evalReturnMean.toFixed(1)} reached ${result.stopAtReturn} (--stop-at-return; --no-stop trains the whole budget).\n`
       : "";
-  io.stdout.write(
-    `${stopped}Done: ${result.update} updates, ${result.envSteps} env steps${solvedAt(runDir, threshold)}.\n` +
-      `Evaluation of the ${chosen.label} checkpoint (update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps; ${episodes} episodes, seed ${evalSeed}):\n` +
-      line("stochastic", stochastic) +
-      line("deterministic", greedy) +
-      `Plot:       ${rel(join(runDir, RUN_FILES.plotPng))} (and .svg)\n` +
-      `Checkpoint: ${rel(ckpt.path)} (${chosen.label})${chosen.label === "best" ? `; last: ${rel(result.path)}` : ""}\n` +
-      `Metrics:    ${rel(join(runDir, RUN_FILES.metrics))}\n` +
-      `Evaluate again with: policygrad eval ${runDir}\n`,
-  );
-  return 0;
+  return finishRun(rc, runDir, result, io, stopped);
+}
+
+/**
+ * The end of a run: the final evaluation (eval.json), the plots and the summary. A stop signal
+ * here exits at once with a message; the checkpoints are complete, so `resume` redoes this step.
+ *
+ * @param last the run's last checkpoint and its counters
+ * @param stopped a line saying why training stopped before its budget, or ""
+ */
+async function finishRun(
+  rc: RunConfig,
+  runDir: string,
+  last: { readonly path: string; readonly update: number; readonly envSteps: number },
+  io: Io,
+  stopped = "",
+): Promise<number> {
+  const offSignals = onStopSignals((reason) => {
+    io.stderr.write(
+      `policygrad: stopped during the final evaluation; training is complete and saved, and "policygrad resume ${runDir}" finishes the evaluation and plots\n`,
+    );
+    process.exit(STOP_EXIT_CODE[reason]);
+  });
+  try {
+    const algo = getAlgorithm(rc.algo);
+    // The final evaluation is of the checkpoint `eval` uses (the best when there is one), read
+    // back from disk, which also proves it loads. Its seed differs from the in-training ones'.
+    const chosen = chooseCheckpoint(runDir, undefined);
+    const ckpt = loadCheckpoint(chosen.path);
+    const evalSeed = finalEvalSeed(rc);
+    const episodes = FINAL_EVAL_EPISODES;
+    const stochastic = evaluateCheckpoint(algo, rc.envId, ckpt, {
+      episodes,
+      seed: evalSeed,
+      deterministic: false,
+    });
+    const greedy = evaluateCheckpoint(algo, rc.envId, ckpt, {
+      episodes,
+      seed: evalSeed,
+      deterministic: true,
+    });
+    const threshold = rewardThreshold(rc.envId);
+    writePolicyFile(algo, rc, runDir, ckpt);
+    await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
+      png: join(runDir, RUN_FILES.plotPng),
+    });
+    // Written last: its presence (for the last update) says the run finished; resume checks it.
+    writeFileAtomic(
+      join(runDir, RUN_FILES.eval),
+      `${JSON.stringify({ checkpoint: chosen.label, update: ckpt.info.update, lastUpdate: last.update, seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
+    );
+    const verdict = (e: EvaluateResult) =>
+      threshold === undefined
+        ? ""
+        : e.returnMean >= threshold
+          ? `  solved (threshold ${threshold})`
+          : `  below the threshold ${threshold}`;
+    const line = (label: string, e: EvaluateResult) =>
+      `  ${label.padEnd(13)} return ${e.returnMean.toFixed(1)} ± ${e.returnStd.toFixed(1)}, length ${e.lengthMean.toFixed(1)}${verdict(e)}\n`;
+    const rel = display;
+    io.stdout.write(
+      `${stopped}Done: ${last.update} updates, ${last.envSteps} env steps${solvedAt(runDir, threshold)}.\n` +
+        `Evaluation of the ${chosen.label} checkpoint (update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps; ${episodes} episodes, seed ${evalSeed}):\n` +
+        line("stochastic", stochastic) +
+        line("deterministic", greedy) +
+        `Plot:       ${rel(join(runDir, RUN_FILES.plotPng))} (and .svg)\n` +
+        `Checkpoint: ${rel(ckpt.path)} (${chosen.label})${chosen.label === "best" ? `; last: ${rel(last.path)}` : ""}\n` +
+        `One file:   ${rel(join(runDir, RUN_FILES.policyFile))} (the ${chosen.label} checkpoint, for the browser playground and eval)\n` +
+        `Metrics:    ${rel(join(runDir, RUN_FILES.metrics))}\n` +
+        `Evaluate again with: policygrad eval ${runDir}\n`,
+    );
+    return 0;
+  } finally {
+    offSignals();
+  }
+}
+
+/** Episodes of the final evaluation. */
+const FINAL_EVAL_EPISODES = 10;
+
+/** The seed of a run's final evaluation: apart from every training stream. */
+export function finalEvalSeed(rc: Pick<RunConfig, "config">): number {
+  return (rc.config.seed as number) + 1_000_000;
+}
+
+function hasMetrics(runDir: string): boolean {
+  const path = join(runDir, RUN_FILES.metrics);
+  return existsSync(path) && readMetrics(path).rows.length > 0;
 }
 
 /**
@@ -482,6 +673,47 @@ export function chooseCheckpoint(
   throw new UsageError(
     `invalid value ${JSON.stringify(which)} for --checkpoint: expected last, best or an update number`,
   );
+}
+
+/**
+ * Writes the checkpoint `eval` uses as one file with the run's learning curve: what the browser
+ * playground opens and `eval <file>.safetensors` reads.
+ */
+function writePolicyFile(
+  algo: AnyAlgorithm,
+  rc: RunConfig,
+  runDir: string,
+  ckpt: LoadedCheckpoint,
+): void {
+  const metricsPath = join(runDir, RUN_FILES.metrics);
+  const rows = existsSync(metricsPath)
+    ? readMetrics(metricsPath).rows.filter((r) => !isEvalRow(r))
+    : [];
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const env = make(rc.envId);
+  try {
+    const policy = checkpointPolicy(algo, ckpt, env);
+    writeCheckpointFile(join(runDir, RUN_FILES.policyFile), {
+      info: {
+        algo: ckpt.info.algo,
+        envId: ckpt.info.envId,
+        update: ckpt.info.update,
+        envSteps: ckpt.info.envSteps,
+      },
+      policySpec: policy.spec,
+      params: ckpt.params,
+      ...(ckpt.valueParams ? { valueParams: ckpt.valueParams } : {}),
+      normalizer: policy.observationNormalizer?.() ?? null,
+      state: ckpt.state,
+      curve: {
+        envSteps: rows.map((r) => Number(r.envSteps)),
+        returnMean: rows.map((r) => num(r.returnMean)),
+        returnMean100: rows.map((r) => num(r.returnMean100)),
+      },
+    });
+  } finally {
+    env.close();
+  }
 }
 
 /** Evaluates a saved checkpoint's policy with the algorithm that trained it. */
@@ -540,38 +772,55 @@ function rewardThreshold(envId: string): number | undefined {
 export interface EvalArgs {
   readonly path: string;
   readonly episodes: number;
-  readonly seed: number;
+  /** Default: the run's final-evaluation seed (so `eval` alone reproduces eval.json), else 0. */
+  readonly seed?: number;
   readonly deterministic: boolean;
-  /** Modules registering custom environments, besides those the run recorded. */
+  /** Modules registering the run's custom env, given again (consent, or a module that moved). */
   readonly envModules: readonly string[];
+  /** Import the modules the run's config.json lists. */
+  readonly allowEnvModules?: boolean;
   /** For a run directory: "last", "best" or an update number (default: best when it exists). */
   readonly checkpoint?: string;
 }
 
 /** `policygrad eval`: summary lines, then one JSON line. */
 export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
+  if (args.path.endsWith(".safetensors")) return evalFile(args, io);
   const isRunDir = existsSync(join(args.path, RUN_FILES.config));
   if (!isRunDir && args.checkpoint !== undefined) {
     throw new UsageError(
       `--checkpoint ${args.checkpoint} needs a run directory; ${args.path} is not one (it has no ${RUN_FILES.config})`,
     );
   }
+  if (isRunDir) checkHasCheckpoint(args.path, readRunConfig(args.path), "evaluate");
   const chosen = isRunDir
     ? chooseCheckpoint(args.path, args.checkpoint)
     : { path: args.path, label: "given" };
   const ckpt = loadCheckpoint(chosen.path);
   const algo = getAlgorithm(ckpt.info.algo);
-  // The run's own env modules: `path` is a run directory or <run>/checkpoints/<ckpt>.
+  // The run around the checkpoint: `path` is a run directory, <run>/checkpoints/<ckpt> or
+  // <run>/checkpoints/best/<ckpt>.
   const up = (p: string, n: number): string => (n === 0 ? p : up(dirname(p), n - 1));
   const runDir = [args.path, up(resolve(ckpt.path), 2), up(resolve(ckpt.path), 3)].find((d) =>
     existsSync(join(d, RUN_FILES.config)),
   );
-  const recorded = runDir === undefined ? [] : (readRunConfig(runDir).envModules ?? []);
-  await loadEnvModules([...new Set([...recorded, ...args.envModules.map((p) => resolve(p))])]);
+  const rc = runDir === undefined ? undefined : readRunConfig(runDir);
+  if (rc !== undefined && runDir !== undefined) warnIfNewer(runDir, rc, io);
+  await loadRunEnvModules(
+    runDir,
+    ckpt.info.envId,
+    rc?.envModules ?? [],
+    args.envModules,
+    args.allowEnvModules === true,
+  );
   checkEnvId(ckpt.info.envId);
+  if (runDir !== undefined) checkSameEnv(runDir, ckpt.info.envId, rc?.envSpaces);
+  const seed = args.seed ?? (rc === undefined ? 0 : finalEvalSeed(rc));
+  const seedNote =
+    args.seed === undefined && rc !== undefined ? ", the final evaluation's seed" : "";
   const e = evaluateCheckpoint(algo, ckpt.info.envId, ckpt, {
     episodes: args.episodes,
-    seed: args.seed,
+    seed,
     deterministic: args.deterministic,
   });
   const threshold = rewardThreshold(ckpt.info.envId);
@@ -580,11 +829,55 @@ export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
   io.stdout.write(
     `Checkpoint:  ${ckpt.path} (${chosen.label}; ${ckpt.info.algo}, update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps)\n` +
       `Environment: ${ckpt.info.envId}${threshold === undefined ? "" : ` (reward threshold ${threshold})`}\n` +
-      `Episodes:    ${e.episodes} (${args.deterministic ? "deterministic" : "stochastic"} actions, seed ${args.seed})\n` +
+      `Episodes:    ${e.episodes} (${args.deterministic ? "deterministic" : "stochastic"} actions, seed ${seed}${seedNote})\n` +
       `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} (min ${min.toFixed(1)}, max ${max.toFixed(1)})\n` +
       `Length:      ${e.lengthMean.toFixed(1)}\n` +
       `${JSON.stringify(evalJson(e))}\n`,
   );
+  return 0;
+}
+
+/** `policygrad eval <file>.safetensors`: a single-file checkpoint (e.g. one the page downloaded). */
+async function evalFile(args: EvalArgs, io: Io): Promise<number> {
+  if (args.checkpoint !== undefined) {
+    throw new UsageError(
+      `--checkpoint ${args.checkpoint} needs a run directory; ${args.path} is a single-file checkpoint`,
+    );
+  }
+  const file = readCheckpointFile(args.path);
+  await loadEnvModules(args.envModules);
+  checkEnvId(file.info.envId);
+  const seed = args.seed ?? 0;
+  const e = evaluate(loadAgent(file).policy, file.info.envId, {
+    episodes: args.episodes,
+    seed,
+    deterministic: args.deterministic,
+  });
+  io.stdout.write(
+    `Checkpoint:  ${args.path} (${file.info.algo}, update ${file.info.update}, ${file.info.envSteps} env steps)\n` +
+      `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} over ${e.episodes} episodes (${args.deterministic ? "deterministic" : "stochastic"}, seed ${seed})\n` +
+      `${JSON.stringify(evalJson(e))}\n`,
+  );
+  return 0;
+}
+
+/** Warns when config.json was written by a newer policygrad than this one. */
+function warnIfNewer(runDir: string, rc: RunConfig, io: Io): void {
+  if (typeof rc.policygrad === "string" && compareVersions(rc.policygrad, packageVersion()) > 0) {
+    io.stderr.write(
+      `policygrad: warning: ${runDir} was written by policygrad ${rc.policygrad}, newer than this ${packageVersion()}; what it added is ignored and may be lost\n`,
+    );
+  }
+}
+
+/** Compares dotted versions numerically ("0.10.0" > "0.9.1"); a pre-release tag is ignored. */
+export function compareVersions(a: string, b: string): number {
+  const pa = a.split("-")[0].split(".").map(Number);
+  const pb = b.split("-")[0].split(".").map(Number);
+  for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
+    const d = (pa[i] || 0) - (pb[i] || 0);
+    if (d !== 0) return Math.sign(d);
+  }
   return 0;
 }
 
@@ -630,10 +923,23 @@ export async function plotRuns(
   out: string,
   options: { band?: "minmax" | "std"; png?: string } = {},
 ): Promise<void> {
-  const runs = runDirs.map((dir) => {
+  // The same run named twice (./r, r/, a symlink) is one run, not two seeds.
+  const seen = new Set<string>();
+  const unique = runDirs.filter((dir) => {
+    const key = existsSync(dir) ? realpathSync(dir) : resolve(dir);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+  const runs = unique.map((dir) => {
     const rc = readRunConfig(dir);
     const path = join(dir, RUN_FILES.metrics);
     const rows = existsSync(path) ? readMetrics(path).rows : [];
+    if (rows.length === 0) {
+      throw new RunDirError(
+        `${dir}: no metrics to plot yet (${RUN_FILES.metrics} is ${existsSync(path) ? "empty" : "missing"}: the run has not finished an update)`,
+      );
+    }
     return { dir, rc, rows };
   });
   const groups = new Map<string, typeof runs>();

@@ -8,7 +8,13 @@
  * `--x` / `--no-x`; enums by name.
  */
 import { type Command, Option } from "commander";
-import { type ConfigSchema, checkField, describeField, type Field } from "../config/schema.ts";
+import {
+  ConfigError,
+  type ConfigSchema,
+  checkField,
+  describeField,
+  type Field,
+} from "../config/schema.ts";
 
 /** A bad command line (unknown flag or command, bad value): exit code 2 with the usage. */
 export class UsageError extends Error {
@@ -88,7 +94,12 @@ export function parseFlagValue(name: string, field: Field, raw: string): unknown
   }
   try {
     return checkField(name, field, value, "flag");
-  } catch {
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      throw new UsageError(
+        `invalid value ${JSON.stringify(raw)} for ${flagOf(name)}: expected ${e.expected}`,
+      );
+    }
     return bad();
   }
 }

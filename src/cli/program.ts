@@ -4,6 +4,7 @@
  * an exit code. src/cli/main.ts is the executable that calls {@link main}.
  */
 import { Command, CommanderError, Option } from "commander";
+import { FileWriteError } from "../io/atomic.ts";
 import { CheckpointError } from "../io/checkpoint.ts";
 import { SafetensorsError } from "../io/safetensors.ts";
 import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
@@ -14,6 +15,7 @@ import {
   parseSeeds,
   plotCommand,
   resumeCommand,
+  TrainingFailed,
   trainCommand,
   trainSeedsCommand,
 } from "./commands.ts";
@@ -24,29 +26,53 @@ import {
   formatFlagValue,
   UsageError,
 } from "./flags.ts";
-import { packageVersion, RunDirError } from "./run-dir.ts";
+import { packageVersion, RunDirBusyError, RunDirError } from "./run-dir.ts";
 
-/** An integer option value in [min, ...]; a bad one is a usage error naming the flag. */
-function intOption(flag: string, min: number): (raw: string) => number {
+/**
+ * An integer option value in [min, max]; a bad one is a usage error naming the flag. Integers past
+ * 2^53 are refused: a double cannot hold them exactly (1e300 would silently equal other seeds).
+ */
+function intOption(
+  flag: string,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): (raw: string) => number {
   return (raw) => {
     const n = Number(raw.trim().replace(/_/g, ""));
-    if (raw.trim() === "" || !Number.isInteger(n) || n < min) {
+    const capped = max < Number.MAX_SAFE_INTEGER;
+    if (Number.isInteger(n) && !Number.isSafeInteger(n) && !capped && n > 0) {
       throw new UsageError(
-        `invalid value ${JSON.stringify(raw)} for ${flag}: expected an integer >= ${min}`,
+        `invalid value ${JSON.stringify(raw)} for ${flag}: expected an integer >= ${min}, at most 2^53 - 1 (larger integers are not exact in a double)`,
+      );
+    }
+    if (raw.trim() === "" || !Number.isInteger(n) || n < min || n > max) {
+      throw new UsageError(
+        `invalid value ${JSON.stringify(raw)} for ${flag}: expected an integer >= ${min}${capped ? ` and <= ${max}` : ""}`,
       );
     }
     return n;
   };
 }
 
-/** The repeatable `--env-module <file>` option of train and eval. */
+/** Most episodes one `eval` runs: more would run for days with nothing to show. */
+const MAX_EVAL_EPISODES = 100_000;
+
+/** The repeatable `--env-module <file>` option of train, resume and eval. */
 function envModuleOption(): Option {
   return new Option(
     "--env-module <file>",
-    "a JS module (or TS, when run through tsx) that registers custom environments with register(); repeatable",
+    "a JS module (or TS, when run through tsx) that registers custom environments with register(); repeatable. Importing it runs its code",
   )
     .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .default([]);
+}
+
+/** resume and eval: consent to import the modules the run's config.json lists. */
+function allowEnvModulesOption(): Option {
+  return new Option(
+    "--allow-env-modules",
+    "import (run) the env modules the run's config.json lists; without it, only --env-module files are imported",
+  );
 }
 
 /** " (field=value, ...)" for a preset's fields, or "". */
@@ -175,6 +201,8 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
         .argParser(intOption("--checkpoint-every", 1))
         .default(10),
     )
+    .addOption(envModuleOption())
+    .addOption(allowEnvModulesOption())
     .action(async (runDir: string, opts: Record<string, unknown>) => {
       setCode(
         await resumeCommand(
@@ -182,6 +210,8 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
             runDir,
             ...(opts.totalSteps !== undefined ? { totalSteps: opts.totalSteps as number } : {}),
             checkpointEvery: opts.checkpointEvery as number,
+            envModules: opts.envModule as string[],
+            allowEnvModules: opts.allowEnvModules === true,
             argv,
           },
           io,
@@ -192,16 +222,20 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
   program
     .command("eval")
     .description("Evaluate a trained policy; the last line of output is JSON")
-    .argument("<path>", "a run directory or a checkpoint directory")
+    .argument(
+      "<path>",
+      "a run directory, a checkpoint directory, or a single-file checkpoint (.safetensors)",
+    )
     .addOption(
       new Option("--episodes <n>", "episodes to run")
-        .argParser(intOption("--episodes", 1))
+        .argParser(intOption("--episodes", 1, MAX_EVAL_EPISODES))
         .default(10),
     )
     .addOption(
-      new Option("--seed <s>", "seed of the evaluation episodes")
-        .argParser(intOption("--seed", 0))
-        .default(0),
+      new Option(
+        "--seed <s>",
+        "seed of the evaluation episodes (default: the run's final-evaluation seed, else 0)",
+      ).argParser(intOption("--seed", 0)),
     )
     .option("--deterministic", "act with the most likely action instead of sampling")
     .option(
@@ -209,6 +243,7 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
       "for a run directory: last, best or an update number (default: best when the run has one, else last)",
     )
     .addOption(envModuleOption())
+    .addOption(allowEnvModulesOption())
     .action(async (path: string, opts: Record<string, unknown>) => {
       setCode(
         await evalCommand(
@@ -216,9 +251,10 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
             path,
             ...(typeof opts.checkpoint === "string" ? { checkpoint: opts.checkpoint } : {}),
             episodes: opts.episodes as number,
-            seed: opts.seed as number,
+            ...(opts.seed !== undefined ? { seed: opts.seed as number } : {}),
             deterministic: opts.deterministic === true,
             envModules: opts.envModule as string[],
+            allowEnvModules: opts.allowEnvModules === true,
           },
           io,
         ),
@@ -306,7 +342,20 @@ export async function main(
       const msg = e.message.replace(/^error: /, "").replace(/\n/g, " ");
       return fail(msg, usageFor(program, argv));
     }
-    if (e instanceof CheckpointError || e instanceof SafetensorsError || e instanceof RunDirError) {
+    // Another process owns the run directory: nothing was touched, so like a usage error, exit 2.
+    if (e instanceof RunDirBusyError) {
+      io.stderr.write(`policygrad: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof TrainingFailed && process.env.POLICYGRAD_DEBUG)
+      io.stderr.write(`${e.stack}\n`);
+    if (
+      e instanceof CheckpointError ||
+      e instanceof SafetensorsError ||
+      e instanceof RunDirError ||
+      e instanceof TrainingFailed ||
+      e instanceof FileWriteError
+    ) {
       return fail(e.message);
     }
     const err = e as Error;

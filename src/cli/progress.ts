@@ -2,7 +2,7 @@
  * Training progress on the terminal. On a TTY: one line redrawn in place (at most 10 times a
  * second) with a bar, env steps, episodes, mean return, steps/s and ETA. Otherwise (a pipe, a log
  * file, CI): a plain line each time another tenth of the budget is done, so logs stay short and
- * readable.
+ * readable, and for a run longer than a minute also one after the first second and one a minute.
  */
 
 /** What the progress display needs from each update's metrics. */
@@ -43,6 +43,8 @@ export class Progress {
   private bestEval: number | null = null;
   private readonly startSteps: number;
   private drewTTY = false;
+  /** When the last plain line was written (null: none yet). */
+  private lastLine: number | null = null;
   private readonly startTime: number;
 
   /**
@@ -75,10 +77,24 @@ export class Progress {
       if (line.length > width) line = this.line(s, t, false);
       this.out.write(`\r${line.slice(0, width)}\x1b[K`);
       this.drewTTY = true;
-    } else if (s.envSteps >= (this.nextTenth * this.totalSteps) / 10) {
+    } else if (s.envSteps >= (this.nextTenth * this.totalSteps) / 10 || this.timedLineDue(s, t)) {
       while (s.envSteps >= (this.nextTenth * this.totalSteps) / 10) this.nextTenth++;
+      this.lastLine = t;
       this.out.write(`${this.line(s, t, false)}\n`);
     }
+  }
+
+  /**
+   * Plain output of a long run: a tenth of a huge budget may take days, so a line also comes after
+   * the first second when the ETA is over a minute, and then at least once a minute.
+   */
+  private timedLineDue(s: ProgressSample, t: number): boolean {
+    if (this.lastLine === null) {
+      if (t - this.startTime < 1) return false;
+      const rate = (s.envSteps - this.startSteps) / (t - this.startTime);
+      return !(rate > 0) || (this.totalSteps - s.envSteps) / rate > 60;
+    }
+    return t - this.lastLine >= 60;
   }
 
   /** Records an evaluation's mean return; the line shows the latest and the best so far. */

@@ -9,11 +9,15 @@
  *   learning-curve.svg    return vs env steps
  *   learning-curve.png
  *   eval.json             the final evaluation
+ *   policy.safetensors    the final checkpoint as one file (src/io/checkpoint-file.ts): what the
+ *                         browser playground opens and `policygrad eval <file>` reads
  * ```
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmdirSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
 import { removePath, writeFileAtomic } from "../io/atomic.ts";
+import { acquireLock, type FileLock, LockHeldError } from "../io/lock.ts";
 import { UsageError } from "./flags.ts";
 
 export const RUN_FILES = {
@@ -23,7 +27,13 @@ export const RUN_FILES = {
   plotSvg: "learning-curve.svg",
   plotPng: "learning-curve.png",
   eval: "eval.json",
+  policyFile: "policy.safetensors",
+  /** Says "a policygrad run": `--force` replaces only directories that have it. */
+  marker: ".policygrad",
 } as const;
+
+/** The lock file of a run directory (src/io/lock.ts): one writer at a time. Not a run file. */
+export const RUN_LOCK = ".policygrad.lock";
 
 /** Inside checkpoints/: the best evaluation's checkpoint, a checkpoints directory of its own. */
 export const BEST_CHECKPOINTS = "best";
@@ -36,8 +46,13 @@ export interface RunConfig {
   readonly envId: string;
   /** The algorithm's full resolved config (every field, defaults included). */
   readonly config: Record<string, unknown>;
-  /** Absolute paths of the modules that register custom environments (`--env-module`). */
+  /**
+   * The modules that register custom environments (`--env-module`): relative to the run directory
+   * when inside it, else absolute. Imported again only with consent (src/cli/env-modules.ts).
+   */
   readonly envModules?: readonly string[];
+  /** The env's spaces when the run started, to tell a changed env apart from a damaged run. */
+  readonly envSpaces?: { readonly observation: string; readonly action: string };
   readonly createdAt: string;
   /** The command line that started (or last resumed) the run. */
   readonly command: readonly string[];
@@ -51,6 +66,32 @@ export class RunDirError extends Error {
   }
 }
 
+/** Another process is writing the run directory (exit code 2: nothing was touched). */
+export class RunDirBusyError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "RunDirBusyError";
+  }
+}
+
+/**
+ * Takes the run directory's lock for this process (`what`: "train", "resume") for the whole run.
+ * @throws RunDirBusyError naming the owner when another live process holds it
+ */
+export function lockRunDir(dir: string, what: string): FileLock {
+  try {
+    return acquireLock(join(dir, RUN_LOCK), `policygrad ${what}`);
+  } catch (e) {
+    if (!(e instanceof LockHeldError)) throw e;
+    throw new RunDirBusyError(
+      `${dir} is in use: ${e.message}; wait for it to finish${e.owner && e.owner.pid > 0 ? ` or stop it (kill ${e.owner.pid})` : ""}, or use another directory` +
+        (e.owner?.host && e.owner.host !== hostname()
+          ? ` (if that process is gone, remove ${e.lockPath})`
+          : ""),
+    );
+  }
+}
+
 let cachedVersion: string | null = null;
 /** The version in package.json (src/cli and dist/cli are both two levels below it). */
 export function packageVersion(): string {
@@ -61,28 +102,76 @@ export function packageVersion(): string {
   return cachedVersion;
 }
 
+/** The files of `dir` that a run would write (and `--force` would replace). */
+export function runFilesIn(dir: string): string[] {
+  return Object.values(RUN_FILES).filter((f) => existsSync(join(dir, f)));
+}
+
 /** True if `dir` holds any file a run writes. */
 export function holdsRun(dir: string): boolean {
-  return Object.values(RUN_FILES).some((f) => existsSync(join(dir, f)));
+  return runFilesIn(dir).length > 0;
 }
 
 /**
- * Makes `dir` ready for a new run: created if missing; refused if it already holds a run, unless
- * `force`, which removes that run's files (and only those).
+ * True if `dir` is a policygrad run: it has the marker, or (runs made before the marker existed)
+ * a config.json that policygrad wrote: our fields, and the command that made it.
  */
-export function prepareRunDir(dir: string, force: boolean): void {
+export function isPolicygradRun(dir: string): boolean {
+  if (existsSync(join(dir, RUN_FILES.marker))) return true;
+  try {
+    const rc = readRunConfig(dir);
+    return typeof rc.policygrad === "string" && rc.command?.[0] === "policygrad";
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Makes `dir` ready for a new run and locks it: created if missing; refused if it already holds a
+ * run, unless `force`, which removes that run's files (and only those), and only when `dir` is a
+ * policygrad run: a directory that merely holds a config.json is never touched.
+ * @returns the lock, held until the run ends
+ */
+export function prepareRunDir(dir: string, force: boolean): FileLock {
+  if (dir.trim() === "") throw new UsageError(`invalid value "" for --out: expected a directory`);
   if (existsSync(dir) && !statSync(dir).isDirectory()) {
     throw new UsageError(`--out ${dir} is a file, not a directory`);
   }
-  if (holdsRun(dir)) {
-    if (!force) {
-      throw new UsageError(
-        `${dir} already holds a run; continue it with "policygrad resume ${dir}", or pass --force to replace it`,
-      );
-    }
-    for (const f of Object.values(RUN_FILES)) removePath(join(dir, f));
-  }
+  const created = !existsSync(dir);
   mkdirSync(dir, { recursive: true });
+  // The lock comes first: the checks below and the removal must not race another writer.
+  const lock = lockRunDir(dir, "train");
+  try {
+    const found = runFilesIn(dir);
+    if (found.length > 0) {
+      if (!isPolicygradRun(dir)) {
+        throw new UsageError(
+          `--out ${dir} holds ${found.join(", ")} but is not a policygrad run (no ${RUN_FILES.marker} marker)${force ? "; --force replaces only policygrad runs" : ""}: choose another --out`,
+        );
+      }
+      if (!force) {
+        throw new UsageError(
+          `${dir} already holds a run; continue it with "policygrad resume ${dir}", or pass --force to replace it`,
+        );
+      }
+      for (const f of Object.values(RUN_FILES)) removePath(join(dir, f));
+    }
+    writeFileAtomic(
+      join(dir, RUN_FILES.marker),
+      `${JSON.stringify({ policygrad: "run", version: packageVersion() })}\n`,
+    );
+    return lock;
+  } catch (e) {
+    lock.release();
+    if (created) {
+      try {
+        rmdirSync(dir); // only if still empty: a refused command leaves nothing behind
+      } catch {
+        // not empty
+      }
+    }
+    throw e;
+  }
 }
 
 /** `runs/<env>__<algo>__s<seed>__<UTC yyyymmdd-hhmmss>`, suffixed `-2`, `-3`... if taken. */

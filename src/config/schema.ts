@@ -151,6 +151,15 @@ function formatValue(v: unknown): string {
   return JSON.stringify(v) ?? String(v);
 }
 
+function tooLarge(name: string, field: Field, value: unknown, owner: string): never {
+  throw new ConfigError(
+    name,
+    value,
+    `${describeField(field)}, at most 2^53 - 1 (larger integers are not exact in a double)`,
+    owner,
+  );
+}
+
 /** Checks one value against its field; returns the value or throws {@link ConfigError}. */
 export function checkField(name: string, field: Field, value: unknown, owner: string): unknown {
   const bad = (): never => {
@@ -163,6 +172,8 @@ export function checkField(name: string, field: Field, value: unknown, owner: st
       if (typeof value !== "number" || !Number.isFinite(value)) bad();
       const v = value as number;
       if (field.kind === "int" && !Number.isInteger(v)) bad();
+      // Past 2^53 a double skips integers: a seed of 1e300 would silently equal its neighbours.
+      if (field.kind === "int" && !Number.isSafeInteger(v)) tooLarge(name, field, value, owner);
       const exMin = field.kind === "number" && field.exclusiveMin;
       const exMax = field.kind === "number" && field.exclusiveMax;
       if (field.min !== undefined && (exMin ? v <= field.min : v < field.min)) bad();
@@ -181,6 +192,7 @@ export function checkField(name: string, field: Field, value: unknown, owner: st
       if (list.length < (field.minLength ?? 0)) bad();
       for (const x of list) {
         if (typeof x !== "number" || !Number.isInteger(x)) bad();
+        if (!Number.isSafeInteger(x)) tooLarge(name, field, value, owner);
         if (field.min !== undefined && (x as number) < field.min) bad();
       }
       return [...(list as number[])];

@@ -4,6 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
+export { activeKernels } from "./backend/simd.ts";
 export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 /**
  * exp, expm1, log, log1p, sin, cos, tan, atan, atan2, pow and tanh that give the same bits in every

@@ -136,15 +136,22 @@ export class Tape {
   private arena: Float64Array[] = [];
   private cursor = 0;
 
-  /** A buffer of `n` elements, reused from the previous call when the sizes line up. Not zeroed. */
+  /**
+   * A buffer of `n` elements, reused from the previous call: the same array when the sizes line
+   * up, else a view of a larger one. Not zeroed. A batch whose length changes every update (episode
+   * mode) then allocates no new backing store once the longest batch has been seen: fresh arrays
+   * piled up outside the JS heap until a GC and swung a long run's RSS by tens of MB
+   * (docs/performance.md, "Memory of a long run").
+   */
   alloc(n: number): Float64Array {
     const i = this.cursor++;
     let buf = this.arena[i];
-    if (buf === undefined || buf.length !== n) {
-      buf = new Float64Array(n);
+    if (buf === undefined || buf.length < n) {
+      // Growth by half again at least: a slowly lengthening batch reallocates O(log) times.
+      buf = new Float64Array(buf === undefined ? n : Math.max(n, Math.ceil(buf.length * 1.5)));
       this.arena[i] = buf;
     }
-    return buf;
+    return buf.length === n ? buf : buf.subarray(0, n);
   }
 
   record(op: string, rule: Rule, out: Tensor, inputs: Tensor[], saved: unknown): void {

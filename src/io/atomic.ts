@@ -36,6 +36,29 @@ export function writeFileDurable(path: string, data: string | Uint8Array): void 
   }
 }
 
+/**
+ * An error about `path` from a failed write of its temp file: the message names the user's file and
+ * the reason ("EACCES: permission denied"), never our temp file's name.
+ */
+export function writeError(path: string, e: unknown): FileWriteError {
+  if (e instanceof FileWriteError) return e;
+  const err = e as NodeJS.ErrnoException;
+  const reason = typeof err?.message === "string" ? err.message.split(",")[0] : String(e);
+  return new FileWriteError(`cannot write ${path}: ${reason}`, err?.code, e);
+}
+
+/** A file could not be written; the message names it and the reason (e.g. "ENOSPC: no space..."). */
+export class FileWriteError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+    this.name = "FileWriteError";
+  }
+}
+
 /** Replaces `path` with `data` atomically (temp file + fsync + rename + directory fsync). */
 export function writeFileAtomic(path: string, data: string | Uint8Array): void {
   const tmp = tempPathFor(path);
@@ -48,7 +71,7 @@ export function writeFileAtomic(path: string, data: string | Uint8Array): void {
     } catch {
       // the temp file may not exist; the original error is the one to report
     }
-    throw e;
+    throw writeError(path, e);
   }
   fsyncDir(dirname(path));
 }

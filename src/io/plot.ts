@@ -156,8 +156,10 @@ export function aggregate(
       let v = 0;
       for (const y of ys) v += (y[i] - m) * (y[i] - m);
       const sd = Math.sqrt(v / ys.length);
-      lo[i] = m - sd;
-      hi[i] = m + sd;
+      // Clipped to the values seen: mean + std of returns [500, 500, 20] would pass 500, which no
+      // CartPole return can; every value inside the observed range is a return some run had.
+      lo[i] = Math.max(m - sd, mn);
+      hi[i] = Math.min(m + sd, mx);
     }
   }
   return { steps, mean, lo, hi, runs: curves.length };
@@ -212,11 +214,32 @@ function esc(s: string): string {
 
 /** Renders the series as a standalone SVG document. */
 export function renderSvg(series: readonly Series[], options: PlotOptions): string {
-  const W = options.width ?? 800;
-  const H = options.height ?? 500;
+  const W0 = options.width ?? 800;
+  const H0 = options.height ?? 500;
   const band = options.band ?? "minmax";
   const aggs = series.map((s) => aggregate(s, options.gridPoints ?? 200, band));
-  const m = { left: 72, right: 24, top: 48, bottom: 56 };
+  const colorOf = (k: number) => PALETTE[k % PALETTE.length];
+  const entries: { label: string; color: string; dashed?: boolean; band?: boolean }[] = aggs.map(
+    (a, k) => ({
+      label:
+        a.runs > 1
+          ? `${series[k].label} (mean of ${a.runs} seeds, ${band === "minmax" ? "min-max" : "±1 std"} band)`
+          : series[k].label,
+      color: colorOf(k),
+      band: a.runs > 1,
+      dashed: series[k].style === "points",
+    }),
+  );
+  if (options.threshold)
+    entries.push({ label: options.threshold.label, color: "#555", dashed: true });
+  // The legend goes below the axes, never over the curves; the picture grows to hold every label
+  // whole (a 12 px DejaVu Sans character is at most about 7.5 px wide).
+  const lh = 20;
+  const legendHeight = entries.length > 0 ? lh * entries.length + 16 : 0;
+  const longest = Math.max(0, ...entries.map((e) => e.label.length));
+  const W = Math.max(W0, Math.ceil(72 + 40 + 7.5 * longest + 24));
+  const H = H0 + legendHeight;
+  const m = { left: 72, right: 24, top: 48, bottom: 56 + legendHeight };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
 
@@ -281,7 +304,7 @@ export function renderSvg(series: readonly Series[], options: PlotOptions): stri
   }
   out.push("</g>");
   out.push(
-    `<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle" font-size="14" fill="#222">${esc(options.xLabel ?? "environment steps")}</text>`,
+    `<text x="${m.left + pw / 2}" y="${m.top + ph + 42}" text-anchor="middle" font-size="14" fill="#222">${esc(options.xLabel ?? "environment steps")}</text>`,
     `<text transform="translate(18 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle" font-size="14" fill="#222">${esc(options.yLabel ?? "episode return")}</text>`,
   );
   // Data, clipped to the plot area.
@@ -297,7 +320,7 @@ export function renderSvg(series: readonly Series[], options: PlotOptions): stri
   }
   aggs.forEach((a, k) => {
     if (a.steps.length === 0) return;
-    const color = PALETTE[k % PALETTE.length];
+    const color = colorOf(k);
     if (a.runs > 1) {
       const pts: string[] = [];
       for (let i = 0; i < a.steps.length; i++) pts.push(`${f(sx(a.steps[i]))},${f(sy(a.hi[i]))}`);
@@ -330,27 +353,12 @@ export function renderSvg(series: readonly Series[], options: PlotOptions): stri
   out.push(
     `<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#888" stroke-width="1"/>`,
   );
-  // Legend, bottom right (learning curves rise, so it is usually empty there).
-  const entries: { label: string; color: string; dashed?: boolean; band?: boolean }[] = aggs.map(
-    (a, k) => ({
-      label:
-        a.runs > 1
-          ? `${series[k].label} (mean of ${a.runs} seeds, ${band === "minmax" ? "min-max" : "±1 std"} band)`
-          : series[k].label,
-      color: PALETTE[k % PALETTE.length],
-      band: a.runs > 1,
-      dashed: series[k].style === "points",
-    }),
-  );
-  if (options.threshold)
-    entries.push({ label: options.threshold.label, color: "#555", dashed: true });
+  // Legend, below the x-axis label, one entry a line.
   if (entries.length > 0) {
-    const lh = 20;
-    const lw = Math.min(pw - 16, 44 + 7 * Math.max(...entries.map((e) => e.label.length)));
-    const lx = m.left + pw - lw - 8;
-    const ly = m.top + ph - lh * entries.length - 16;
+    const lx = m.left;
+    const ly = m.top + ph + 56;
     out.push(
-      `<rect x="${f(lx)}" y="${f(ly)}" width="${f(lw)}" height="${lh * entries.length + 8}" fill="#ffffff" fill-opacity="0.85" stroke="#ccc"/>`,
+      `<rect x="${f(lx)}" y="${f(ly)}" width="${f(W - m.left - 8)}" height="${lh * entries.length + 8}" fill="#ffffff" stroke="#ccc"/>`,
     );
     entries.forEach((e, i) => {
       const y = ly + 4 + lh * i + lh / 2;

@@ -58,10 +58,10 @@ test("evaluate rejects bad options and non-finite observations with clear errors
         seed: 0,
         deterministic: true,
       }),
-    /non-finite observation NaN from Count \(element 0, episode 0, step 2\)/,
+    /env "Count": step\(\) returned observation\[0\] = NaN; expected a finite number/,
   );
   assert.throws(
     () => evaluate(policy, "CartPole-v1", { episodes: 1, seed: 0, deterministic: true }),
-    /gives observations of 4 values, the policy takes 1/,
+    /CartPole-v1 gives observations of 4 values, the policy takes 1/,
   );
 });

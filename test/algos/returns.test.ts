@@ -7,6 +7,8 @@ import {
   gae,
   hasVariation,
   meanStd,
+  NO_SIGNAL_NOTE,
+  NO_SIGNAL_PERSIST,
   NO_SIGNAL_WARNING,
   normalize,
   rewardToGo,
@@ -123,7 +125,7 @@ test("normalize gives mean 0 and std 1 (population), meanStd matches by hand", (
   close(normalize(f([5, 5, 5])), [0, 0, 0]);
 });
 
-test("hasVariation and the once-only no-signal warning through the caller's sink", () => {
+test("hasVariation; a note on the first flat batch, a warning only if it persists", () => {
   assert.equal(hasVariation([1, 1, 1]), false);
   assert.equal(hasVariation([1, 1, 2]), true);
   const seen: string[] = [];
@@ -131,7 +133,18 @@ test("hasVariation and the once-only no-signal warning through the caller's sink
   assert.equal(check([1]), true); // one episode: nothing to judge
   assert.equal(check([0, 0, 0]), false);
   assert.equal(check([2, 2]), false);
-  assert.deepEqual(seen, [NO_SIGNAL_WARNING]);
+  assert.deepEqual(seen, [NO_SIGNAL_NOTE]);
+  assert.match(
+    NO_SIGNAL_NOTE,
+    /^this batch had no variation.*common at the start of sparse-reward/,
+  );
+  assert.ok(!NO_SIGNAL_NOTE.includes("policygrad:"), "the CLI adds the one prefix");
+  for (let i = 2; i < NO_SIGNAL_PERSIST - 1; i++) check([0, 0]);
+  assert.deepEqual(seen, [NO_SIGNAL_NOTE], "batch 19: still only the note");
+  check([0, 0]);
+  assert.deepEqual(seen, [NO_SIGNAL_NOTE, NO_SIGNAL_WARNING]);
+  for (let i = 0; i < 50; i++) check([0, 0]);
+  assert.equal(seen.length, 2, "each once");
   assert.match(NO_SIGNAL_WARNING, /reward needs to vary/);
 });
 

@@ -108,7 +108,7 @@ test("setState restores the running episode statistics; bad state is rejected", 
   );
 });
 
-test("NaN in an observation or reward stops the rollout, naming what, which sub-env and when", () => {
+test("NaN from a custom env stops the rollout at the env boundary, naming the env, method and field", () => {
   for (const what of ["obs", "reward"] as const) {
     let k = 0;
     const vec = makeVec(
@@ -118,8 +118,8 @@ test("NaN in an observation or reward stops the rollout, naming what, which sub-
     const rollout = createRollout(vec, countPolicy(), { kind: "episodes", episodes: 2 });
     const pattern =
       what === "obs"
-        ? /non-finite observation NaN from sub-env 1 \(element 0 of 1, step 4 of its episode\)/
-        : /non-finite reward NaN from sub-env 1 \(step 3 of its episode\)/;
+        ? /env "Count": step\(\) returned observation\[0\] = NaN; expected a finite number$/
+        : /env "Count": step\(\) returned reward NaN; expected a finite number$/;
     assert.throws(() => rollout.collect(new Rng(0), 0), pattern);
   }
 });

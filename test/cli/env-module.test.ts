@@ -1,5 +1,5 @@
 // Custom environments on the command line: `--env-module` imports a user's module that calls
-// register(); the run records it, so resume and eval find the env again. A run that hits NaN
+// register(); the run records it, and resume and eval import it again with consent. A run that hits NaN
 // midway stops with one line and leaves its last good checkpoint loadable.
 import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
@@ -56,10 +56,14 @@ test("train, resume and eval a custom env registered by --env-module", () => {
   assert.equal(r.code, 0, r.stderr);
   const rc = JSON.parse(readFileSync(join(dir, "config.json"), "utf8"));
   assert.deepEqual(rc.envModules, [MODULE]);
-  r = runCli(["resume", dir, "--total-steps", "3000"], tmp); // no flag: the run remembers
+  // The run's module is imported again only with consent: refused without a flag (exit 2)...
+  r = runCli(["resume", dir, "--total-steps", "3000"], tmp);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /not a built-in env.*pass --env-module <file>.*or --allow-env-modules/);
+  r = runCli(["resume", dir, "--total-steps", "3000", "--allow-env-modules"], tmp);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(loadCheckpoint(dir).info.envSteps >= 3000);
-  r = runCli(["eval", dir, "--episodes", "3"], tmp);
+  r = runCli(["eval", dir, "--episodes", "3", "--env-module", MODULE], tmp);
   assert.equal(r.code, 0, r.stderr);
   const last = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
   assert.equal(last.episodes, 3);
@@ -95,7 +99,7 @@ test("NaN midway stops training in one line and the last good checkpoint still l
   assert.ok(rows.length >= ckpt.info.update);
   assert.ok(existsSync(join(dir, "config.json")));
   // A fresh process counts steps from 0 again, so the saved policy evaluates cleanly.
-  const e = runCli(["eval", dir, "--episodes", "2"], tmp);
+  const e = runCli(["eval", dir, "--episodes", "2", "--allow-env-modules"], tmp);
   assert.equal(e.code, 0, e.stderr);
   assert.ok(Number.isFinite(JSON.parse(e.stdout.trim().split("\n").at(-1)!).return_mean));
 });

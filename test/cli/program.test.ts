@@ -1,7 +1,7 @@
 // The program in-process (no child process): every bad command line is exit code 2 with one line
 // naming the problem and one usage line; runtime errors are one line and exit code 1.
 import assert from "node:assert/strict";
-import { mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
@@ -102,6 +102,7 @@ test("unknown env id lists the known ones; an existing run needs --force", async
   );
   const dir = join(tmp, "run");
   mkdirSync(join(dir, "checkpoints"), { recursive: true });
+  writeFileSync(join(dir, ".policygrad"), "{}\n"); // the marker of a policygrad run
   await usageError(
     ["train", "CartPole-v1", "--out", dir],
     /already holds a run; continue it with "policygrad resume .*", or pass --force/,

@@ -32,8 +32,8 @@ test("default run dir: env, algo, seed and UTC time, unique", () => {
 
 test("prepareRunDir refuses a run without force; force removes only the run's own files", () => {
   const dir = join(tmp, "run");
-  prepareRunDir(dir, false); // creates it
-  assert.equal(holdsRun(dir), false);
+  prepareRunDir(dir, false).release(); // creates it, with the marker of a policygrad run
+  assert.deepEqual(readdirSync(dir), [".policygrad"]);
   writeRunConfig(dir, {
     policygrad: "0",
     algo: "reinforce",
@@ -50,8 +50,8 @@ test("prepareRunDir refuses a run without force; force removes only the run's ow
     (e: unknown) =>
       e instanceof UsageError && /already holds a run.*resume.*--force/.test(e.message),
   );
-  prepareRunDir(dir, true);
-  assert.deepEqual(readdirSync(dir), ["notes.txt"]);
+  prepareRunDir(dir, true).release();
+  assert.deepEqual(readdirSync(dir).sort(), [".policygrad", "notes.txt"]);
   const file = join(tmp, "afile");
   writeFileSync(file, "x");
   assert.throws(() => prepareRunDir(file, false), /is a file, not a directory/);

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as T from "../../src/core/index.ts";
 import { tensor } from "../../src/core/index.ts";
+import { Tape } from "../../src/core/tensor.ts";
 
 test("10,000-step unroll: x_T = x0 * c^T, d/dc matches the closed form T x0 c^(T-1)", () => {
   const steps = 10_000;
@@ -148,4 +149,38 @@ test("determinism: the same seed gives bit-identical values and gradients", () =
   };
   assert.deepEqual(run(7), run(7));
   assert.notDeepEqual(run(7).value, run(8).value);
+});
+
+test("the tape's arena keeps one backing store per slot while batch lengths vary (issue #16 memory)", () => {
+  const tape = new Tape();
+  const a = tape.alloc(100);
+  tape.reset();
+  const b = tape.alloc(60); // shorter: a view of the same store
+  assert.equal(b.length, 60);
+  assert.equal(b.buffer, a.buffer);
+  tape.reset();
+  const c = tape.alloc(120); // longer: a new store, at least 1.5x the old one
+  assert.equal(c.length, 120);
+  assert.notEqual(c.buffer, a.buffer);
+  tape.reset();
+  const d = tape.alloc(150);
+  assert.equal(d.buffer, c.buffer, "150 fits in the 1.5x store: no new allocation");
+  // And gradients over batches of varying length stay exactly those of fresh buffers.
+  const w = tensor([0.5, -0.25], [2, 1]);
+  const f = T.valueAndGrad((p) => T.sum(T.mul(T.matmul(xs, p.w), T.matmul(xs, p.w))));
+  let xs = tensor(
+    new Float64Array(8).map((_, i) => i - 3),
+    [4, 2],
+  );
+  const g4 = Array.from(f({ w }).grads.w);
+  xs = tensor(
+    new Float64Array(4).map((_, i) => i - 3),
+    [2, 2],
+  );
+  f({ w });
+  xs = tensor(
+    new Float64Array(8).map((_, i) => i - 3),
+    [4, 2],
+  );
+  assert.deepEqual(Array.from(f({ w }).grads.w), g4);
 });
