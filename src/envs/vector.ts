@@ -22,7 +22,7 @@ import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
 import { describe, describeValue, flatSize, type Space } from "./spaces.ts";
-import type { AsyncEnv, Env, ResetResult, StepResult } from "./types.ts";
+import type { AsyncEnv, Env } from "./types.ts";
 
 export interface VectorEnv {
   readonly numEnvs: number;
@@ -110,7 +110,7 @@ export interface PhysicsVectorState {
  * generic adapter.
  */
 export function makeVec(
-  env: string | (() => Env),
+  env: string | (() => Env | AsyncEnv),
   numEnvs: number,
   options: MakeOptions = {},
 ): VectorEnv {
@@ -131,7 +131,16 @@ export function makeVec(
       `makeVec: env must be an id or a factory () => Env, got ${describeValue(env)}`,
     );
   }
-  return new EnvVectorEnv(env, numEnvs);
+  const sync = (): Env => {
+    const e = env();
+    if ((e as Partial<AsyncEnv> | null)?.async === true) {
+      throw new TypeError(
+        `makeVec: the factory returned an async env ("${e.id}": its reset and step return Promises); use makeVecOf, and an algorithm's async path (e.g. reinforceAsync)`,
+      );
+    }
+    return e as Env;
+  };
+  return new EnvVectorEnv(sync, numEnvs);
 }
 
 function checkActions(
