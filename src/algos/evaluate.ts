@@ -3,7 +3,7 @@
  */
 import { Rng } from "../core/rng.ts";
 import { make } from "../envs/registry.ts";
-import type { Env } from "../envs/types.ts";
+import type { Env, StepInfo } from "../envs/types.ts";
 import type { Policy } from "./policy.ts";
 import { meanStd } from "./returns.ts";
 
@@ -53,11 +53,26 @@ export function evaluate(policy: Policy, env: string | Env, opts: EvaluateOption
   const discrete = e.actionSpace.kind === "discrete";
   const rng = new Rng(seed);
   const action = new Float64Array(policy.actDim);
+  // The env's action mask of the current state (info.actionMask), when it gives one.
+  const mask = new Uint8Array(policy.maskSize);
+  const readMask = (info: StepInfo, ep: number, len: number): Uint8Array | null => {
+    const m = info?.actionMask;
+    if (m === undefined || m === null) return null;
+    if (m.length !== mask.length) {
+      throw new Error(
+        `evaluate: ${e.id} gave info.actionMask of ${m.length} entries (episode ${ep}, step ${len}); the policy's action space needs ${mask.length}`,
+      );
+    }
+    for (let j = 0; j < mask.length; j++) mask[j] = m[j] ? 1 : 0;
+    return mask;
+  };
   const returns: number[] = [];
   const lengths: number[] = [];
   try {
     for (let ep = 0; ep < episodes; ep++) {
-      let obs = e.reset(ep === 0 ? { seed } : {}).observation;
+      const start = e.reset(ep === 0 ? { seed } : {});
+      let obs = start.observation;
+      let info = start.info;
       let ret = 0;
       let len = 0;
       for (;;) {
@@ -73,7 +88,7 @@ export function evaluate(policy: Policy, env: string | Env, opts: EvaluateOption
             );
           }
         }
-        policy.act(obs, 1, rng, action, deterministic);
+        policy.act(obs, 1, rng, action, deterministic, undefined, readMask(info, ep, len));
         const r = e.step(discrete ? action[0] : action);
         if (!Number.isFinite(r.reward)) {
           throw new Error(
@@ -83,6 +98,7 @@ export function evaluate(policy: Policy, env: string | Env, opts: EvaluateOption
         ret += r.reward;
         len++;
         obs = r.observation;
+        info = r.info;
         if (r.terminated || r.truncated || len >= cap) break;
       }
       returns.push(ret);

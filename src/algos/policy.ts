@@ -11,6 +11,12 @@
  *
  * Box actions meet their bounds by clipping or tanh squashing (`spec.squash`, see src/distributions/gaussian.ts).
  *
+ * **Action masks** (Discrete, MultiDiscrete, MultiBinary): `act` and `logProbAndEntropy` take an
+ * optional mask [B, maskSize] of 0/1 per class, lined up with the logits (maskSize = n, or
+ * sum(nvec)); a masked class gets probability 0 (src/distributions/categorical.ts). Envs give
+ * theirs as `info.actionMask`; the rollout keeps them with the batch so the update scores the
+ * actions under the same masks.
+ *
  * Parameter names are stable (they become tensor names in checkpoints): `policy.<i>.weight` [in, out]
  * and `policy.<i>.bias` [out] for layer i of the MLP, and `policy.logStd` [D] for a
  * state-independent log-std.
@@ -22,7 +28,9 @@ import {
   categoricalEntropy,
   categoricalLogProb,
   categoricalModeRow,
+  categoricalModeRowMasked,
   categoricalSampleRow,
+  categoricalSampleRowMasked,
   clipToBox,
   diagGaussianEntropy,
   diagGaussianLogProb,
@@ -96,12 +104,14 @@ export interface Policy {
   readonly head: PolicyHead;
   /** Whether raw and env actions can differ, i.e. whether a trainer needs `outRaw`. */
   readonly rawDiffers: boolean;
+  /** Entries of one row of an action mask: n (Discrete), sum(nvec) (MultiDiscrete), 0 (Box: no masks). */
+  readonly maskSize: number;
   /**
    * The rollout hot path: no tape, and no allocation once a batch of this size has been seen.
    * obs [batch, obsDim] -> outActions [batch, actDim] (env-ready) and, if given, outRaw
    * [batch, actDim] (what `logProbAndEntropy` scores; see {@link Policy}). `deterministic` takes the
    * mode instead of sampling (argmax; the Gaussian mean, clipped or squashed) and draws nothing from
-   * `rng`.
+   * `rng`. `masks` [batch, maskSize] (optional, categorical heads only): 0 = invalid class.
    */
   act(
     obs: Float64Array,
@@ -110,17 +120,20 @@ export interface Policy {
     outActions: Float64Array,
     deterministic?: boolean,
     outRaw?: Float64Array,
+    masks?: Uint8Array | null,
   ): void;
   /**
    * Differentiable in `params` (use inside `valueAndGrad`): per-sample log pi(a | s) [B] and
    * entropy [B] for obs [B, obsDim] and raw actions [B * actDim] (the `outRaw` of `act`).
    * For a tanh-squashed Gaussian, `entropy` is that of the pre-squash Gaussian (the squashed one has
    * no closed form; see `squashedGaussianEntropy` in src/distributions/gaussian.ts).
+   * `masks` [B * maskSize]: the masks the actions were sampled under (categorical heads only).
    */
   logProbAndEntropy(
     params: Params,
     obs: Tensor,
     actions: Float64Array,
+    masks?: Uint8Array | null,
   ): { logProb: Tensor; entropy: Tensor };
 }
 
@@ -285,6 +298,7 @@ export function policyFromParams(spec: PolicySpec, params: Params): Policy {
 function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, params: Params): Policy {
   const actDim = flatSize(spec.actionSpace);
   const outSize = mlpSpec.outputSize;
+  const maskSize = head.kind === "gaussian" ? 0 : outSize;
   const obsDim = spec.obsDim;
 
   // Buffers of the hot path, grown (rarely: only to a larger batch than ever seen) and then reused.
@@ -309,6 +323,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     outActions: Float64Array,
     deterministic = false,
     outRaw?: Float64Array,
+    masks?: Uint8Array | null,
   ): void {
     if (!Number.isInteger(batch) || batch < 0) {
       throw new Error(`policy.act: batch must be an integer >= 0, got ${batch}`);
@@ -326,6 +341,11 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         `policy.act: outActions (${outActions.length}) and outRaw (${outRaw?.length ?? "none"}) need ${batch * actDim} values each (batch ${batch} x actDim ${actDim})`,
       );
     }
+    if (masks && (maskSize === 0 || masks.length < batch * maskSize)) {
+      throw new Error(
+        `policy.act: masks has ${masks.length} values, batch ${batch} x maskSize ${maskSize} needs ${batch * maskSize}${maskSize === 0 ? " (a Box action space takes no masks)" : ""}`,
+      );
+    }
     ensureCapacity(batch);
     infer!(params, obs, batch, headOut);
     const raw = outRaw ?? rawScratch;
@@ -333,17 +353,21 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
       case "categorical": {
         const n = head.n;
         for (let i = 0; i < batch; i++) {
-          const k = deterministic
-            ? categoricalModeRow(headOut, i * n, n)
-            : categoricalSampleRow(headOut, i * n, n, rng);
+          const k = masks
+            ? deterministic
+              ? categoricalModeRowMasked(headOut, i * n, n, masks, i * n)
+              : categoricalSampleRowMasked(headOut, i * n, n, masks, i * n, rng)
+            : deterministic
+              ? categoricalModeRow(headOut, i * n, n)
+              : categoricalSampleRow(headOut, i * n, n, rng);
           raw[i] = k;
           outActions[i] = head.start + k;
         }
         return;
       }
       case "multi-categorical": {
-        if (deterministic) multiDiscreteMode(headOut, batch, head.nvec, raw);
-        else multiDiscreteSample(headOut, batch, head.nvec, rng, raw);
+        if (deterministic) multiDiscreteMode(headOut, batch, head.nvec, raw, masks);
+        else multiDiscreteSample(headOut, batch, head.nvec, rng, raw, masks);
         for (let i = 0; i < batch * actDim; i++) outActions[i] = raw[i];
         return;
       }
@@ -380,8 +404,14 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     p: Params,
     obs: Tensor,
     actions: Float64Array,
+    masks?: Uint8Array | null,
   ): { logProb: Tensor; entropy: Tensor } {
     const batch = obs.shape[0];
+    if (masks && (maskSize === 0 || masks.length !== batch * maskSize)) {
+      throw new Error(
+        `policy.logProbAndEntropy: masks has ${masks.length} values, expected ${batch * maskSize} (batch ${batch} x maskSize ${maskSize})${maskSize === 0 ? "; a Box action space takes no masks" : ""}`,
+      );
+    }
     if (actions.length !== batch * actDim) {
       throw new Error(
         `policy.logProbAndEntropy: actions has ${actions.length} values, expected ${batch * actDim} (batch ${batch} from obs [${obs.shape.join(", ")}] x actDim ${actDim})`,
@@ -390,11 +420,14 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     const out = mlp(p, mlpSpec, obs); // [B, outSize]
     switch (head.kind) {
       case "categorical":
-        return { logProb: categoricalLogProb(out, actions), entropy: categoricalEntropy(out) };
+        return {
+          logProb: categoricalLogProb(out, actions, masks),
+          entropy: categoricalEntropy(out, masks),
+        };
       case "multi-categorical":
         return {
-          logProb: multiDiscreteLogProb(out, head.nvec, actions),
-          entropy: multiDiscreteEntropy(out, head.nvec),
+          logProb: multiDiscreteLogProb(out, head.nvec, actions, masks),
+          entropy: multiDiscreteEntropy(out, head.nvec, masks),
         };
       case "gaussian": {
         const D = head.dim;
@@ -432,6 +465,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     actDim,
     head,
     rawDiffers: head.kind === "gaussian" || (head.kind === "categorical" && head.start !== 0),
+    maskSize,
     act,
     logProbAndEntropy,
   };

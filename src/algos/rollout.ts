@@ -27,6 +27,8 @@ export interface RolloutEnv {
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
   readonly autoreset: Uint8Array;
+  /** [N, maskSize] valid actions of the current observations, or null/absent: no masks. */
+  readonly actionMasks?: Uint8Array | null;
   reset(seed?: number): void;
   step(actions: Float64Array): void;
 }
@@ -56,6 +58,11 @@ export interface Batch {
   readonly obs: Float64Array;
   /** [T, actDim] raw actions a_t (the `outRaw` of `policy.act`, what `logProbAndEntropy` scores). */
   readonly actions: Float64Array;
+  /**
+   * [T, maskSize] the action masks a_t was sampled under (the env's `info.actionMask`), to be
+   * passed to `logProbAndEntropy`; null when the env gives none.
+   */
+  readonly masks: Uint8Array | null;
   /** [T] r_t. */
   readonly rewards: Float64Array;
   /** [T] {@link EpisodeEnd} codes. */
@@ -130,6 +137,9 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
   let acts = new Float64Array(N * capacity * actDim);
   let rewards = new Float64Array(N * capacity);
   let ends = new Uint8Array(N * capacity);
+  // Action masks, allocated once the env turns out to give them (at its first reset).
+  const maskSize = policy.maskSize;
+  let masks: Uint8Array | null = null;
   const laneLength = new Int32Array(N);
   // Cuts: the next state and (lane, step) of each cut; episode stats of finished episodes.
   let cutObs = new Float64Array(N * obsDim);
@@ -165,6 +175,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
     acts = move(acts, actDim);
     rewards = move(rewards, 1);
     ends = move(ends, 1);
+    if (masks !== null) masks = move(masks, maskSize);
   }
 
   function addCut(j: number, t: number, src: Float64Array, offset: number): void {
@@ -213,6 +224,15 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
       runReturn.fill(0);
       runLength.fill(0);
     }
+    const envMasks = env.actionMasks ?? null;
+    if (envMasks !== null && masks === null) {
+      if (envMasks.length !== N * maskSize) {
+        throw new Error(
+          `rollout: the env's action masks have ${envMasks.length} entries, ${N} sub-envs x the policy's maskSize ${maskSize} need ${N * maskSize}`,
+        );
+      }
+      masks = new Uint8Array(N * capacity * maskSize);
+    }
     laneLength.fill(0);
     finished.fill(0);
     numCuts = 0;
@@ -224,13 +244,16 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
     checkObservations();
     for (let vstep = 0; ; vstep++) {
       if (mode.kind === "steps" ? vstep >= mode.steps : !anyActive()) break;
-      policy.act(o, N, rng, envActions, false, rawActions);
+      policy.act(o, N, rng, envActions, false, rawActions, envMasks);
       for (let j = 0; j < N; j++) {
         if (!active(j)) continue;
         if (laneLength[j] === capacity) growLanes();
         const at = j * capacity + laneLength[j];
         for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
         for (let d = 0; d < actDim; d++) acts[at * actDim + d] = rawActions[j * actDim + d];
+        if (masks !== null && envMasks !== null) {
+          for (let d = 0; d < maskSize; d++) masks[at * maskSize + d] = envMasks[j * maskSize + d];
+        }
       }
       env.step(envActions);
       simulated += N;
@@ -296,6 +319,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
         acts.copyWithin(size * actDim, from * actDim, (from + len) * actDim);
         rewards.copyWithin(size, from, from + len);
         ends.copyWithin(size, from, from + len);
+        masks?.copyWithin(size * maskSize, from * maskSize, (from + len) * maskSize);
       }
       size += len;
     }
@@ -304,6 +328,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
       size,
       obs: obs.subarray(0, size * obsDim),
       actions: acts.subarray(0, size * actDim),
+      masks: masks === null ? null : masks.subarray(0, size * maskSize),
       rewards: rewards.subarray(0, size),
       ends: ends.subarray(0, size),
       cutObs: cutObs.subarray(0, numCuts * obsDim),

@@ -20,8 +20,8 @@ import { Rng, type RngState } from "../core/rng.ts";
 import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
-import { describe, describeValue, flatSize, type Space } from "./spaces.ts";
-import type { Env } from "./types.ts";
+import { actionMaskSize, describe, describeValue, flatSize, type Space } from "./spaces.ts";
+import type { Env, StepInfo } from "./types.ts";
 
 export interface VectorEnv {
   readonly numEnvs: number;
@@ -41,6 +41,12 @@ export interface VectorEnv {
   readonly truncated: Uint8Array;
   /** [N] 1 where this step() reset that sub-env (its action was ignored, reward 0, flags 0). */
   readonly autoreset: Uint8Array;
+  /**
+   * [N, actionMaskSize] the valid actions for the current observations (from each sub-env's
+   * `info.actionMask`, 1 = valid), rewritten in place; null when the env gives no masks (decided
+   * at the first reset).
+   */
+  readonly actionMasks: Uint8Array | null;
   /** Resets every sub-env; sub-env i is seeded with `seed + i` (default: continue each stream). */
   reset(seed?: number): void;
   /** actions [N * actDim]; Discrete actions are integers stored as float64. */
@@ -157,6 +163,8 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
   readonly autoreset: Uint8Array;
+  /** The built-ins have no invalid actions. */
+  readonly actionMasks = null;
   readonly maxEpisodeSteps: number;
   private readonly physics: Physics<P>;
   private readonly params: P;
@@ -367,6 +375,8 @@ export class EnvVectorEnv implements VectorEnv {
   readonly truncated: Uint8Array;
   readonly autoreset: Uint8Array;
   readonly envs: readonly Env[];
+  actionMasks: Uint8Array | null = null;
+  private readonly maskSize: number;
   private readonly pending: Uint8Array;
   private readonly scratch: Float64Array;
   private started = false;
@@ -386,6 +396,31 @@ export class EnvVectorEnv implements VectorEnv {
     this.autoreset = new Uint8Array(numEnvs);
     this.pending = new Uint8Array(numEnvs);
     this.scratch = new Float64Array(this.actDim);
+    this.maskSize = actionMaskSize(first.actionSpace);
+  }
+
+  /** Copies sub-env i's `info.actionMask` into `actionMasks` (when masks are on), checking it. */
+  private writeMask(i: number, info: StepInfo, where: string): void {
+    const masks = this.actionMasks;
+    if (masks === null) return;
+    const m = info?.actionMask;
+    const k = this.maskSize;
+    if (m === undefined || m === null || m.length !== k) {
+      throw new RangeError(
+        `${this.envs[i].id} vector env: sub-env ${i} gave info.actionMask ${m === undefined ? "no mask" : describeValue(m)} at ${where}; it gave masks at reset, so every reset and step needs one of ${k} entries (action space ${describe(this.singleActionSpace)})`,
+      );
+    }
+    let valid = 0;
+    for (let j = 0; j < k; j++) {
+      const v = m[j] ? 1 : 0;
+      masks[i * k + j] = v;
+      valid += v;
+    }
+    if (valid === 0) {
+      throw new RangeError(
+        `${this.envs[i].id} vector env: sub-env ${i} masked every action at ${where}; at least one action must be valid`,
+      );
+    }
   }
 
   private writeObs(i: number, o: ArrayLike<number>): void {
@@ -398,10 +433,21 @@ export class EnvVectorEnv implements VectorEnv {
   }
 
   reset(seed?: number): void {
+    const infos: StepInfo[] = [];
     for (let i = 0; i < this.numEnvs; i++) {
       const r = this.envs[i].reset(seed === undefined ? {} : { seed: seed + i });
       this.writeObs(i, r.observation);
+      infos.push(r.info);
     }
+    // Masks are on from the first reset that gives one (a Box space takes none).
+    if (
+      this.actionMasks === null &&
+      this.maskSize > 0 &&
+      infos.some((x) => x?.actionMask !== undefined)
+    ) {
+      this.actionMasks = new Uint8Array(this.numEnvs * this.maskSize);
+    }
+    for (let i = 0; i < this.numEnvs; i++) this.writeMask(i, infos[i], "reset");
     this.started = true;
     this.pending.fill(0);
     this.rewards.fill(0);
@@ -419,7 +465,9 @@ export class EnvVectorEnv implements VectorEnv {
     for (let i = 0; i < this.numEnvs; i++) {
       const env = this.envs[i];
       if (this.pending[i] === 1) {
-        this.writeObs(i, env.reset().observation);
+        const r = env.reset();
+        this.writeObs(i, r.observation);
+        this.writeMask(i, r.info, "reset");
         this.pending[i] = 0;
         this.rewards[i] = 0;
         this.terminated[i] = 0;
@@ -441,6 +489,7 @@ export class EnvVectorEnv implements VectorEnv {
       }
       const r = env.step(action);
       this.writeObs(i, r.observation);
+      this.writeMask(i, r.info, "step");
       this.rewards[i] = r.reward;
       this.terminated[i] = r.terminated ? 1 : 0;
       this.truncated[i] = r.truncated ? 1 : 0;

@@ -35,6 +35,7 @@ function handBatch(
     size: rewards.length,
     obs: Float64Array.from(obs),
     actions: Float64Array.from(actions),
+    masks: null,
     rewards: Float64Array.from(rewards),
     ends: Uint8Array.from(ends),
     cutObs: Float64Array.from(cuts.obs),
