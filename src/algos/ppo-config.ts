@@ -1,0 +1,112 @@
+/**
+ * The one documented configuration of PPO and of the unclipped importance-sampled policy gradients
+ * (`--algo is`, `--algo is-pd`): several updates per batch. Defaults, validation and CLI flags
+ * derive from {@link ppoSchema}. The defaults are CleanRL's ppo.py (Huang et al. 2022, "The 37
+ * Implementation Details of Proximal Policy Optimization"), except where a field says otherwise.
+ */
+import {
+  booleanField,
+  type ConfigOf,
+  enumField,
+  intField,
+  intListField,
+  nullableNumberField,
+  numberField,
+  resolveConfig,
+} from "../config/schema.ts";
+
+export const ppoSchema = {
+  seed: intField(
+    0,
+    "Seed of everything random: parameter init, action sampling, minibatch order, env resets. Same seed, same run.",
+    { min: 0 },
+  ),
+  totalSteps: intField(
+    500_000,
+    "Training budget in env steps (transitions used for learning); training stops at the first update boundary at or past it.",
+    { min: 1 },
+  ),
+  objective: enumField(
+    "clipped",
+    ["clipped", "ratio", "per-decision"] as const,
+    '"clipped": PPO\'s clipped surrogate. "ratio": the per-step importance-sampled surrogate rho_t A_t, unclipped (--algo is). "per-decision": Precup\'s per-decision importance sampling of the returns, unbiased for grad J at any theta (--algo is-pd; full-batch steps, no advantages).',
+  ),
+  numEnvs: intField(4, "Sub-environments stepped together by the vector env.", { min: 1 }),
+  rolloutSteps: intField(
+    128,
+    "Steps per sub-env per batch (batch = numEnvs * rolloutSteps transitions; episodes continue across batches).",
+    { min: 1 },
+  ),
+  updateEpochs: intField(4, "Passes over each batch (K epochs).", { min: 1 }),
+  numMinibatches: intField(
+    4,
+    'Shuffled minibatches per epoch; each is one gradient step ("per-decision" always uses the whole batch).',
+    { min: 1 },
+  ),
+  gamma: numberField(0.99, "Discount factor.", { min: 0, max: 1 }),
+  gaeLambda: numberField(0.95, "Lambda of generalized advantage estimation (Schulman et al. 2016).", {
+    min: 0,
+    max: 1,
+  }),
+  bootstrapTruncated: booleanField(
+    true,
+    "At a time-limit truncation or a batch cut, continue the return with gamma * V(next state) instead of 0.",
+  ),
+  normalizeAdvantages: booleanField(
+    true,
+    "Scale each minibatch's advantages to mean 0, std 1 (CleanRL normalizes per minibatch).",
+  ),
+  clipCoef: numberField(0.2, "PPO's clip range eps: ratios outside [1 - eps, 1 + eps] get no gradient where the clip binds.", {
+    min: 0,
+    exclusiveMin: true,
+  }),
+  clipValueLoss: booleanField(
+    true,
+    "Clip the value function's change around its rollout value by clipCoef (PPO's value loss clipping).",
+  ),
+  entropyCoef: numberField(0.01, "Weight of the entropy bonus.", { min: 0 }),
+  valueCoef: numberField(0.5, "Weight of the value loss in the joint loss.", { min: 0 }),
+  maxGradNorm: nullableNumberField(
+    0.5,
+    "Clip the joint gradient (policy and value) to this global L2 norm; null for no clipping.",
+    { min: 0, exclusiveMin: true },
+  ),
+  targetKl: nullableNumberField(
+    null,
+    "Stop the epochs of a batch early once the approximate KL to the behaviour policy exceeds this; null: never.",
+    { min: 0, exclusiveMin: true },
+  ),
+  lr: numberField(2.5e-4, "Adam learning rate (policy and value).", { min: 0, exclusiveMin: true }),
+  lrSchedule: enumField(
+    "linear",
+    ["constant", "linear"] as const,
+    '"constant", or "linear" decay from lr toward 0 at totalSteps (CleanRL anneals).',
+  ),
+  adamEps: numberField(1e-5, "Adam's epsilon (CleanRL and SB3 use 1e-5 for PPO, not 1e-8).", {
+    min: 0,
+    exclusiveMin: true,
+  }),
+  hiddenSizes: intListField([64, 64], "Hidden layer widths of the policy MLP.", { min: 1 }),
+  valueHiddenSizes: intListField([64, 64], "Hidden layer widths of the separate V(s) MLP.", {
+    min: 1,
+  }),
+  activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation of the MLPs."),
+  logStd: enumField(
+    "state-independent",
+    ["state-independent", "state-dependent"] as const,
+    "Box actions: a learned log-std per action dimension, or one output by the MLP per state.",
+  ),
+  squash: enumField(
+    "clip",
+    ["clip", "tanh"] as const,
+    "Box actions: clip Gaussian samples to the bounds, or squash them with tanh.",
+  ),
+  initLogStd: numberField(0, "Box actions: initial log standard deviation of the Gaussian policy."),
+} as const;
+
+export type PpoConfig = ConfigOf<typeof ppoSchema>;
+
+/** Checks and completes a partial config; errors name the field, the value and the range. */
+export function resolvePpoConfig(overrides: Partial<PpoConfig> = {}): PpoConfig {
+  return resolveConfig(ppoSchema, overrides, "PpoConfig");
+}

@@ -1,0 +1,561 @@
+/**
+ * PPO (Schulman et al. 2017) and the unclipped importance-sampled policy gradients it grew from
+ * (`objective` "ratio" = `--algo is`, "per-decision" = `--algo is-pd`): each batch is used for
+ * several updates, K epochs of shuffled minibatches, the batch keeping the behaviour policy's
+ * log-probs. The estimators are in surrogates.ts; this file has the loss, the minibatch step and
+ * the update that reads top to bottom ({@link createPpoLearner}'s `update`), with the details of
+ * CleanRL's ppo.py ("The 37 Implementation Details of PPO", Huang et al. 2022): GAE with
+ * truncation bootstrapping, separate policy and value networks (orthogonal init), Adam with eps
+ * 1e-5, lr annealing, per-minibatch advantage normalization, value clipping, an entropy bonus,
+ * global gradient clipping and an optional target-KL early stop.
+ */
+import { valueAndGrad } from "../core/grad.ts";
+import { add, mean, mul, neg, reshape, sum, Tensor } from "../core/index.ts";
+import { Rng, type RngState } from "../core/rng.ts";
+import type { Params } from "../core/tensor.ts";
+import type { Env } from "../envs/types.ts";
+import { makeVec } from "../envs/vector.ts";
+import {
+  type AdamState,
+  adam,
+  clipGradNorm,
+  cloneParams,
+  globalNorm,
+  type MlpSpec,
+  mlp,
+} from "../nn/index.ts";
+import { createPolicy, type Policy, policyFromParams, type PolicySpec } from "./policy.ts";
+import { type PpoConfig, ppoSchema, resolvePpoConfig } from "./ppo-config.ts";
+import { computeAdvantages } from "./reinforce.ts";
+import { meanStd, normalize, segmentCount } from "./returns.ts";
+import { createRollout, type RolloutState } from "./rollout.ts";
+import {
+  clippedSurrogate,
+  perDecisionCoefficients,
+  type RatioStats,
+  ratioStats,
+  ratioSurrogate,
+  valueLossClipped,
+} from "./surrogates.ts";
+import { createValueFunction, initValueParams, valueMlpSpec } from "./value.ts";
+
+export { type PpoConfig, ppoSchema, resolvePpoConfig };
+
+// ---------------------------------------------------------------------------------------------
+// Pieces
+
+/** One minibatch: views of caller-owned buffers, `size` rows each. */
+export interface Minibatch {
+  readonly size: number;
+  /** [M, obsDim] */
+  readonly obs: Float64Array;
+  /** [M, actDim] raw actions. */
+  readonly actions: Float64Array;
+  /** [M, maskSize] the action masks, or null. */
+  readonly masks: Uint8Array | null;
+  /** [M] log pi_old(a_t|s_t) of the behaviour policy. */
+  readonly oldLogProb: Float64Array;
+  /** [M] advantages (already normalized if the config says so). */
+  readonly advantages: Float64Array;
+  /** [M] value targets (GAE lambda-returns). */
+  readonly returns: Float64Array;
+  /** [M] V_old(s_t) from the rollout. */
+  readonly oldValues: Float64Array;
+  /**
+   * Objective "per-decision" only (the whole batch, in order): [M] rewards and episode ends, for
+   * the coefficients C_t; null otherwise.
+   */
+  readonly segments: { rewards: Float64Array; ends: Uint8Array } | null;
+}
+
+/** What {@link ppoLoss} reports besides the loss. */
+export interface PpoLossMetrics {
+  /** The policy term of the loss (minus the surrogate). */
+  policyLoss: number;
+  /** 0.5 mean squared (clipped) value error. */
+  valueLoss: number;
+  /** Mean policy entropy over the minibatch. */
+  entropy: number;
+}
+
+/** The loss's config fields. */
+export type PpoLossConfig = Pick<
+  PpoConfig,
+  "objective" | "clipCoef" | "clipValueLoss" | "entropyCoef" | "valueCoef" | "gamma"
+>;
+
+/**
+ * The joint loss of one minibatch, differentiable in the policy's and V's parameters (`params`
+ * holds both, `policy.*` and `value.*`):
+ *
+ *   loss = -mean_t S_t - entropyCoef mean_t H(pi(.|s_t)) + valueCoef * 0.5 mean_t (V(s_t) - G_t)^2
+ *
+ * S_t is PPO's clipped surrogate ("clipped"), rho_t A_t ("ratio"), or for "per-decision"
+ * log pi_theta(a_t|s_t) C_t with the per-decision coefficients C_t (surrogates.ts) computed from
+ * the current log-ratios and held constant, averaged over the batch's segments instead of its steps
+ * (an estimate of grad J per episode). The value error is clipped around V_old when
+ * `clipValueLoss` (by clipCoef, as CleanRL).
+ *
+ * @returns the loss and its parts; `logProb` [M] is the forward's log pi_theta (for ratio stats)
+ */
+export function ppoLoss(
+  policy: Policy,
+  valueSpec: MlpSpec,
+  params: Params,
+  mb: Minibatch,
+  cfg: PpoLossConfig,
+): { loss: Tensor; logProb: Tensor; metrics: PpoLossMetrics } {
+  const M = mb.size;
+  const obs = new Tensor(mb.obs, [M, policy.spec.obsDim]);
+  const { logProb, entropy } = policy.logProbAndEntropy(params, obs, mb.actions, mb.masks);
+  const oldLogProb = new Tensor(mb.oldLogProb, [M]);
+  let policyLoss: Tensor;
+  if (cfg.objective === "per-decision") {
+    const seg = mb.segments;
+    if (seg === null) throw new Error('ppoLoss: objective "per-decision" needs mb.segments');
+    const logRatio = new Float64Array(M);
+    for (let t = 0; t < M; t++) logRatio[t] = logProb.data[t] - mb.oldLogProb[t];
+    const c = perDecisionCoefficients(
+      logRatio,
+      seg.rewards,
+      seg.ends,
+      cfg.gamma,
+      new Float64Array(M),
+      new Float64Array(M),
+    );
+    policyLoss = neg(mul(sum(mul(logProb, new Tensor(c, [M]))), 1 / segmentCount(seg.ends)));
+  } else {
+    const adv = new Tensor(mb.advantages, [M]);
+    const s =
+      cfg.objective === "clipped"
+        ? clippedSurrogate(logProb, oldLogProb, adv, cfg.clipCoef)
+        : ratioSurrogate(logProb, oldLogProb, adv);
+    policyLoss = neg(mean(s));
+  }
+  const meanEntropy = mean(entropy);
+  const values = reshape(mlp(params, valueSpec, obs), [M]);
+  const valueLoss = valueLossClipped(
+    values,
+    new Tensor(mb.oldValues, [M]),
+    new Tensor(mb.returns, [M]),
+    cfg.clipValueLoss ? cfg.clipCoef : null,
+  );
+  const loss = add(
+    add(policyLoss, mul(meanEntropy, -cfg.entropyCoef)),
+    mul(valueLoss, cfg.valueCoef),
+  );
+  return {
+    loss,
+    logProb,
+    metrics: {
+      policyLoss: policyLoss.data[0],
+      valueLoss: valueLoss.data[0],
+      entropy: meanEntropy.data[0],
+    },
+  };
+}
+
+/**
+ * A reusable gradient function of {@link ppoLoss} (one tape arena, gradient arrays reused: read or
+ * step with them before the next call). `logRatio` [M] is log pi_theta - log pi_old of the
+ * minibatch, copied out of the forward pass.
+ */
+export function createPpoGradient(
+  policy: Policy,
+  valueSpec: MlpSpec,
+): (
+  params: Params,
+  mb: Minibatch,
+  cfg: PpoLossConfig,
+) => {
+  loss: number;
+  grads: Record<string, Float64Array>;
+  metrics: PpoLossMetrics;
+  logRatio: Float64Array;
+} {
+  let mb: Minibatch | null = null;
+  let cfg: PpoLossConfig | null = null;
+  let metrics: PpoLossMetrics = { policyLoss: 0, valueLoss: 0, entropy: 0 };
+  let logRatio = new Float64Array(0);
+  const vg = valueAndGrad(
+    (p) => {
+      const r = ppoLoss(policy, valueSpec, p, mb!, cfg!);
+      metrics = r.metrics;
+      for (let t = 0; t < mb!.size; t++) logRatio[t] = r.logProb.data[t] - mb!.oldLogProb[t];
+      return r.loss;
+    },
+    { reuseGrads: true },
+  );
+  return (params, m, c) => {
+    mb = m;
+    cfg = c;
+    if (logRatio.length < m.size) logRatio = new Float64Array(m.size);
+    const { value, grads } = vg(params);
+    return { loss: value, grads, metrics, logRatio: logRatio.subarray(0, m.size) };
+  };
+}
+
+/** Fisher-Yates: `order` becomes a uniformly random permutation of 0 .. order.length - 1. */
+export function shuffledIndices(rng: Rng, order: Int32Array): Int32Array {
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  for (let i = order.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    const tmp = order[i];
+    order[i] = order[j];
+    order[j] = tmp;
+  }
+  return order;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The learner
+
+/** Metrics of one PPO update (besides the trainer's counters). */
+export interface PpoMetrics {
+  /** Mean over the minibatch steps of the batch. */
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  /** Global norm of the joint gradient before clipping, mean over the minibatch steps. */
+  gradNorm: number;
+  /** The learning rate of this update. */
+  lr: number;
+  /** Of the last minibatch step (CleanRL's approx_kl): how far the policy moved this batch. */
+  approxKl: number;
+  /** Fraction of samples whose ratio left [1 - clipCoef, 1 + clipCoef], mean over minibatch steps. */
+  clipFraction: number;
+  /** Ratio mean and max, and the weights' effective sample size fraction, of the last step. */
+  ratioMean: number;
+  ratioMax: number;
+  essFraction: number;
+  /** Epochs run (fewer than updateEpochs when the target KL stopped them). */
+  epochs: number;
+  /** 1 - Var(G - V) / Var(G) over the batch, before the update (CleanRL's explained_variance). */
+  explainedVariance: number | null;
+}
+
+/** JSON-safe learner state inside a checkpoint. */
+export interface PpoState {
+  readonly version: 1;
+  readonly config: PpoConfig;
+  readonly optimizer: AdamState;
+  readonly rng: RngState;
+  readonly shuffleRng: RngState;
+  readonly vecEnv: unknown;
+  readonly rollout: RolloutState;
+}
+
+export interface PpoCheckpoint {
+  params: Params;
+  valueParams: Params;
+  state: PpoState;
+}
+
+/** What the update is told (the trainer layer's UpdateContext, in part). */
+export interface PpoUpdateContext {
+  /** Multiplies cfg.lr (the schedule). */
+  readonly lrScale: number;
+  /** For error messages. */
+  readonly where: string;
+}
+
+/** What one update returns. */
+export interface PpoUpdateResult {
+  readonly envSteps: number;
+  readonly episodeReturns: ArrayLike<number>;
+  readonly episodeLengths: ArrayLike<number>;
+  readonly metrics: PpoMetrics;
+}
+
+/** The policy architecture a config asks for. */
+export function ppoPolicySpec(
+  cfg: PpoConfig,
+  obsDim: number,
+  actionSpace: PolicySpec["actionSpace"],
+): PolicySpec {
+  return {
+    obsDim,
+    actionSpace,
+    hiddenSizes: cfg.hiddenSizes,
+    activation: cfg.activation,
+    logStd: cfg.logStd,
+    squash: cfg.squash,
+    initLogStd: cfg.initLogStd,
+  };
+}
+
+/** Throws if any gradient entry is NaN or infinite, naming the parameter and index. */
+function checkFiniteGrads(where: string, grads: Record<string, Float64Array>): void {
+  for (const name in grads) {
+    const g = grads[name];
+    for (let i = 0; i < g.length; i++) {
+      if (!Number.isFinite(g[i])) {
+        throw new Error(`${where}: non-finite gradient ${g[i]} in "${name}"[${i}]`);
+      }
+    }
+  }
+}
+
+/**
+ * Builds a PPO learner on `env` (fresh from `cfg.seed`, or from `restore`): its policy, V(s), one
+ * Adam over both, the vector env and the rollout, and `update`, one batch's worth of training.
+ */
+export function createPpoLearner(
+  env: string | (() => Env),
+  config: Partial<PpoConfig>,
+  restore: PpoCheckpoint | null = null,
+): {
+  policy: Policy;
+  valueParams: Params;
+  update(ctx: PpoUpdateContext): PpoUpdateResult;
+  save(): PpoCheckpoint;
+  close(): void;
+} {
+  const cfg = resolvePpoConfig(config);
+  const vec = makeVec(env, cfg.numEnvs);
+  const root = new Rng(cfg.seed);
+  const policyInitRng = root.split();
+  const valueInitRng = root.split();
+  const rng = restore ? Rng.fromState(restore.state.rng) : root.split();
+  const shuffleRng = restore ? Rng.fromState(restore.state.shuffleRng) : root.split();
+  const spec = ppoPolicySpec(cfg, vec.obsDim, vec.singleActionSpace);
+  const policy = restore
+    ? policyFromParams(spec, cloneParams(restore.params))
+    : createPolicy(spec, policyInitRng);
+  const valueSpec = valueMlpSpec(vec.obsDim, cfg.valueHiddenSizes, cfg.activation);
+  const valueParams = restore
+    ? cloneParams(restore.valueParams)
+    : initValueParams(valueSpec, valueInitRng);
+  // One Adam over both networks, as CleanRL (the joint loss weighs V's term by valueCoef).
+  const params: Params = { ...policy.params, ...valueParams };
+  const optimizer = adam({ lr: cfg.lr, eps: cfg.adamEps });
+  const optState: AdamState = restore
+    ? structuredClone(restore.state.optimizer)
+    : optimizer.init(params);
+  // V's no-tape predictions for the rollout (its own fit is not used: V trains in the joint loss).
+  const value = createValueFunction(valueSpec, valueParams, cfg.lr);
+  const rollout = createRollout(vec, policy, { kind: "steps", steps: cfg.rolloutSteps });
+  if (restore) {
+    if (restore.state.vecEnv !== null) vec.setState(restore.state.vecEnv);
+    rollout.setState(restore.state.rollout);
+  }
+  const gradient = createPpoGradient(policy, valueSpec);
+  const perDecision = cfg.objective === "per-decision";
+
+  // Batch-sized buffers, grown when a batch is longer than any before.
+  let cap = 0;
+  let values = new Float64Array(0);
+  let cutValues = new Float64Array(0);
+  let oldLogProb = new Float64Array(0);
+  let order = new Int32Array(0);
+  const adv = { advantages: new Float64Array(0), valueTargets: new Float64Array(0), bootstrap: new Float64Array(0) };
+  const mbBuf = {
+    obs: new Float64Array(0),
+    actions: new Float64Array(0),
+    masks: new Uint8Array(0),
+    oldLogProb: new Float64Array(0),
+    advantages: new Float64Array(0),
+    returns: new Float64Array(0),
+    oldValues: new Float64Array(0),
+  };
+  const obsDim = vec.obsDim;
+  const actDim = policy.actDim;
+  const maskSize = policy.maskSize;
+
+  function ensure(T: number, K: number): void {
+    if (T > cap) {
+      cap = 2 * T;
+      values = new Float64Array(cap);
+      oldLogProb = new Float64Array(cap);
+      adv.advantages = new Float64Array(cap);
+      adv.valueTargets = new Float64Array(cap);
+      adv.bootstrap = new Float64Array(cap);
+      mbBuf.obs = new Float64Array(cap * obsDim);
+      mbBuf.actions = new Float64Array(cap * actDim);
+      mbBuf.masks = new Uint8Array(cap * maskSize);
+      mbBuf.oldLogProb = new Float64Array(cap);
+      mbBuf.advantages = new Float64Array(cap);
+      mbBuf.returns = new Float64Array(cap);
+      mbBuf.oldValues = new Float64Array(cap);
+    }
+    if (order.length !== T) order = new Int32Array(T);
+    if (cutValues.length < K) cutValues = new Float64Array(2 * K);
+  }
+
+  function update(ctx: PpoUpdateContext): PpoUpdateResult {
+    const { where } = ctx;
+
+    // 1. Rollout with the current policy (the behaviour policy of this batch).
+    let batch: ReturnType<typeof rollout.collect>;
+    try {
+      batch = rollout.collect(rng, cfg.seed);
+    } catch (e) {
+      throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+    }
+    const T = batch.size;
+    const K = batch.cutIndex.length;
+    ensure(T, K);
+
+    // 2. The behaviour log-probs (the same function the update differentiates, so the first
+    //    ratio is exactly 1), V(s_t), V at the cuts, then GAE advantages and lambda-returns.
+    const obsT = new Tensor(batch.obs, [T, obsDim]);
+    oldLogProb.set(policy.logProbAndEntropy(policy.params, obsT, batch.actions, batch.masks).logProb.data);
+    value.predict(batch.obs, T, values);
+    value.predict(batch.cutObs, K, cutValues);
+    const { advantages, valueTargets } = computeAdvantages(
+      batch,
+      {
+        gamma: cfg.gamma,
+        returnMode: "reward-to-go",
+        baseline: "value",
+        gaeLambda: cfg.gaeLambda,
+        normalizeAdvantages: false,
+        bootstrapTruncated: cfg.bootstrapTruncated,
+      },
+      values,
+      cutValues,
+      adv,
+    );
+    const explainedVariance = explained(valueTargets, values, T);
+
+    // 3. K epochs over the batch: shuffled minibatches (per-decision: the whole batch in order),
+    //    one clipped Adam step each; stop early once the policy is targetKl away.
+    const lr = cfg.lr * ctx.lrScale;
+    const numMb = perDecision ? 1 : Math.min(cfg.numMinibatches, T);
+    let steps = 0;
+    let epochs = 0;
+    let sums = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, clipFraction: 0 };
+    let last: RatioStats = { ratioMean: 1, ratioMax: 1, approxKl: 0, clipFraction: 0, essFraction: 1 };
+    for (let epoch = 0; epoch < cfg.updateEpochs; epoch++) {
+      if (!perDecision) shuffledIndices(shuffleRng, order);
+      else for (let i = 0; i < T; i++) order[i] = i;
+      for (let k = 0; k < numMb; k++) {
+        const from = Math.floor((k * T) / numMb);
+        const to = Math.floor(((k + 1) * T) / numMb);
+        const mb = gather(batch, from, to, advantages, valueTargets);
+        const g = gradient(params, mb, cfg);
+        if (!Number.isFinite(g.loss)) throw new Error(`${where}: non-finite PPO loss ${g.loss}`);
+        checkFiniteGrads(where, g.grads);
+        const gradNorm =
+          cfg.maxGradNorm === null ? globalNorm(g.grads) : clipGradNorm(g.grads, cfg.maxGradNorm);
+        optimizer.step(params, g.grads, optState, lr);
+        last = ratioStats(g.logRatio, mb.size, cfg.clipCoef);
+        sums = {
+          policyLoss: sums.policyLoss + g.metrics.policyLoss,
+          valueLoss: sums.valueLoss + g.metrics.valueLoss,
+          entropy: sums.entropy + g.metrics.entropy,
+          gradNorm: sums.gradNorm + gradNorm,
+          clipFraction: sums.clipFraction + last.clipFraction,
+        };
+        steps++;
+      }
+      epochs++;
+      if (cfg.targetKl !== null && last.approxKl > cfg.targetKl) break;
+    }
+
+    return {
+      envSteps: T,
+      episodeReturns: batch.episodeReturns,
+      episodeLengths: batch.episodeLengths,
+      metrics: {
+        policyLoss: sums.policyLoss / steps,
+        valueLoss: sums.valueLoss / steps,
+        entropy: sums.entropy / steps,
+        gradNorm: sums.gradNorm / steps,
+        lr,
+        approxKl: last.approxKl,
+        clipFraction: sums.clipFraction / steps,
+        ratioMean: last.ratioMean,
+        ratioMax: last.ratioMax,
+        essFraction: last.essFraction,
+        epochs,
+        explainedVariance,
+      },
+    };
+
+    /** Copies the rows order[from .. to) of the batch into the minibatch buffers. */
+    function gather(
+      b: typeof batch,
+      from: number,
+      to: number,
+      a: Float64Array,
+      targets: Float64Array,
+    ): Minibatch {
+      const M = to - from;
+      for (let i = 0; i < M; i++) {
+        const t = order[from + i];
+        for (let d = 0; d < obsDim; d++) mbBuf.obs[i * obsDim + d] = b.obs[t * obsDim + d];
+        for (let d = 0; d < actDim; d++) mbBuf.actions[i * actDim + d] = b.actions[t * actDim + d];
+        if (b.masks !== null) {
+          for (let d = 0; d < maskSize; d++) mbBuf.masks[i * maskSize + d] = b.masks[t * maskSize + d];
+        }
+        mbBuf.oldLogProb[i] = oldLogProb[t];
+        mbBuf.advantages[i] = a[t];
+        mbBuf.returns[i] = targets[t];
+        mbBuf.oldValues[i] = values[t];
+      }
+      const advM = mbBuf.advantages.subarray(0, M);
+      if (cfg.normalizeAdvantages && !perDecision) normalize(advM, 1e-8, advM);
+      return {
+        size: M,
+        obs: mbBuf.obs.subarray(0, M * obsDim),
+        actions: mbBuf.actions.subarray(0, M * actDim),
+        masks: b.masks === null ? null : mbBuf.masks.subarray(0, M * maskSize),
+        oldLogProb: mbBuf.oldLogProb.subarray(0, M),
+        advantages: advM,
+        returns: mbBuf.returns.subarray(0, M),
+        oldValues: mbBuf.oldValues.subarray(0, M),
+        segments: perDecision ? { rewards: b.rewards, ends: b.ends } : null,
+      };
+    }
+  }
+
+  return {
+    policy,
+    valueParams,
+    update,
+    save(): PpoCheckpoint {
+      let vecEnv: unknown = null;
+      try {
+        vecEnv = structuredClone(vec.getState());
+      } catch {
+        // A custom Env's state cannot be captured; resume then restarts its episodes.
+      }
+      return {
+        params: cloneParams(policy.params),
+        valueParams: cloneParams(valueParams),
+        state: {
+          version: 1,
+          config: cfg,
+          optimizer: structuredClone(optState),
+          rng: rng.getState(),
+          shuffleRng: shuffleRng.getState(),
+          vecEnv,
+          rollout: rollout.getState(),
+        },
+      };
+    },
+    close: () => vec.close(),
+  };
+}
+
+/** 1 - Var(targets - values) / Var(targets) over [T]; null when the targets do not vary. */
+function explained(targets: Float64Array, values: Float64Array, T: number): number | null {
+  const vt = meanStd(targets.subarray(0, T)).std ** 2;
+  if (!(vt > 0)) return null;
+  let m = 0;
+  for (let t = 0; t < T; t++) m += targets[t] - values[t];
+  m /= T;
+  let v = 0;
+  for (let t = 0; t < T; t++) v += (targets[t] - values[t] - m) ** 2;
+  return 1 - v / T / vt;
+}
+
+/** Rebuilds the trained policy of a PPO checkpoint for the env it was trained on. */
+export function ppoPolicy(
+  checkpoint: Pick<PpoCheckpoint, "params" | "state">,
+  env: Pick<Env, "observationSpace" | "actionSpace">,
+  obsDim: number,
+): Policy {
+  return policyFromParams(ppoPolicySpec(checkpoint.state.config, obsDim, env.actionSpace), checkpoint.params);
+}
