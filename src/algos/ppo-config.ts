@@ -44,10 +44,14 @@ export const ppoSchema = {
     { min: 1 },
   ),
   gamma: numberField(0.99, "Discount factor.", { min: 0, max: 1 }),
-  gaeLambda: numberField(0.95, "Lambda of generalized advantage estimation (Schulman et al. 2016).", {
-    min: 0,
-    max: 1,
-  }),
+  gaeLambda: numberField(
+    0.95,
+    "Lambda of generalized advantage estimation (Schulman et al. 2016).",
+    {
+      min: 0,
+      max: 1,
+    },
+  ),
   bootstrapTruncated: booleanField(
     true,
     "At a time-limit truncation or a batch cut, continue the return with gamma * V(next state) instead of 0.",
@@ -56,10 +60,14 @@ export const ppoSchema = {
     true,
     "Scale each minibatch's advantages to mean 0, std 1 (CleanRL normalizes per minibatch).",
   ),
-  clipCoef: numberField(0.2, "PPO's clip range eps: ratios outside [1 - eps, 1 + eps] get no gradient where the clip binds.", {
-    min: 0,
-    exclusiveMin: true,
-  }),
+  clipCoef: numberField(
+    0.2,
+    "PPO's clip range eps: ratios outside [1 - eps, 1 + eps] get no gradient where the clip binds.",
+    {
+      min: 0,
+      exclusiveMin: true,
+    },
+  ),
   clipValueLoss: booleanField(
     true,
     "Clip the value function's change around its rollout value by clipCoef (PPO's value loss clipping).",
@@ -83,6 +91,26 @@ export const ppoSchema = {
     '"constant", or "linear" decay from lr toward 0 at totalSteps (CleanRL anneals).',
   ),
   adamEps: numberField(1e-5, "Adam's epsilon (CleanRL and SB3 use 1e-5 for PPO, not 1e-8).", {
+    min: 0,
+    exclusiveMin: true,
+  }),
+  normalizeObservations: booleanField(
+    false,
+    "Normalize observations with running statistics (shared by the sub-envs, updated after each batch, saved in checkpoints and applied wherever the policy acts).",
+  ),
+  clipObservations: nullableNumberField(
+    10,
+    "Clip normalized observations to [-c, c]; null: no clip.",
+    {
+      min: 0,
+      exclusiveMin: true,
+    },
+  ),
+  normalizeRewards: booleanField(
+    false,
+    "Divide rewards by the running std of the discounted return (Gymnasium's NormalizeReward), before the advantages are computed; episode returns are still reported raw.",
+  ),
+  clipRewards: nullableNumberField(10, "Clip normalized rewards to [-c, c]; null: no clip.", {
     min: 0,
     exclusiveMin: true,
   }),

@@ -15,6 +15,7 @@ import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
 import type { Env } from "../envs/types.ts";
 import { makeVec } from "../envs/vector.ts";
+import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers.ts";
 import {
   type AdamState,
   adam,
@@ -24,7 +25,8 @@ import {
   type MlpSpec,
   mlp,
 } from "../nn/index.ts";
-import { createPolicy, type Policy, policyFromParams, type PolicySpec } from "./policy.ts";
+import { NORMALIZE_EPSILON, normalizeRewards, normalizingPolicy, obsStats } from "./normalize.ts";
+import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
 import { type PpoConfig, ppoSchema, resolvePpoConfig } from "./ppo-config.ts";
 import { computeAdvantages } from "./reinforce.ts";
 import { meanStd, normalize, segmentCount } from "./returns.ts";
@@ -243,6 +245,11 @@ export interface PpoState {
   readonly shuffleRng: RngState;
   readonly vecEnv: unknown;
   readonly rollout: RolloutState;
+  /** The observation normalizer's statistics (normalizeObservations), else null. */
+  readonly obsStats: RunningMeanStdState | null;
+  /** The reward normalizer's statistics and each sub-env's running discounted return. */
+  readonly rewardStats: RunningMeanStdState | null;
+  readonly discountedReturns: number[] | null;
 }
 
 export interface PpoCheckpoint {
@@ -319,15 +326,26 @@ export function createPpoLearner(
   const rng = restore ? Rng.fromState(restore.state.rng) : root.split();
   const shuffleRng = restore ? Rng.fromState(restore.state.shuffleRng) : root.split();
   const spec = ppoPolicySpec(cfg, vec.obsDim, vec.singleActionSpace);
-  const policy = restore
+  // `inner` is the network on normalized observations; `policy` acts on the env's own.
+  const inner = restore
     ? policyFromParams(spec, cloneParams(restore.params))
     : createPolicy(spec, policyInitRng);
+  const obsNorm = cfg.normalizeObservations
+    ? obsStats(vec.obsDim, restore?.state.obsStats ?? undefined)
+    : null;
+  const policy = obsNorm ? normalizingPolicy(inner, obsNorm, cfg.clipObservations) : inner;
+  const rewardNorm = cfg.normalizeRewards ? new RunningMeanStd(1) : null;
+  const discounted = new Float64Array(cfg.numEnvs);
+  if (rewardNorm && restore?.state.rewardStats) {
+    rewardNorm.setState(restore.state.rewardStats);
+    discounted.set(restore.state.discountedReturns ?? []);
+  }
   const valueSpec = valueMlpSpec(vec.obsDim, cfg.valueHiddenSizes, cfg.activation);
   const valueParams = restore
     ? cloneParams(restore.valueParams)
     : initValueParams(valueSpec, valueInitRng);
   // One Adam over both networks, as CleanRL (the joint loss weighs V's term by valueCoef).
-  const params: Params = { ...policy.params, ...valueParams };
+  const params: Params = { ...inner.params, ...valueParams };
   const optimizer = adam({ lr: cfg.lr, eps: cfg.adamEps });
   const optState: AdamState = restore
     ? structuredClone(restore.state.optimizer)
@@ -339,16 +357,22 @@ export function createPpoLearner(
     if (restore.state.vecEnv !== null) vec.setState(restore.state.vecEnv);
     rollout.setState(restore.state.rollout);
   }
-  const gradient = createPpoGradient(policy, valueSpec);
+  const gradient = createPpoGradient(inner, valueSpec);
   const perDecision = cfg.objective === "per-decision";
 
   // Batch-sized buffers, grown when a batch is longer than any before.
   let cap = 0;
   let values = new Float64Array(0);
   let cutValues = new Float64Array(0);
+  let normObs = new Float64Array(0);
+  let normCut = new Float64Array(0);
   let oldLogProb = new Float64Array(0);
   let order = new Int32Array(0);
-  const adv = { advantages: new Float64Array(0), valueTargets: new Float64Array(0), bootstrap: new Float64Array(0) };
+  const adv = {
+    advantages: new Float64Array(0),
+    valueTargets: new Float64Array(0),
+    bootstrap: new Float64Array(0),
+  };
   const mbBuf = {
     obs: new Float64Array(0),
     actions: new Float64Array(0),
@@ -377,7 +401,9 @@ export function createPpoLearner(
       mbBuf.advantages = new Float64Array(cap);
       mbBuf.returns = new Float64Array(cap);
       mbBuf.oldValues = new Float64Array(cap);
+      if (obsNorm) normObs = new Float64Array(cap * obsDim);
     }
+    if (obsNorm && normCut.length < K * obsDim) normCut = new Float64Array(2 * K * obsDim);
     if (order.length !== T) order = new Int32Array(T);
     if (cutValues.length < K) cutValues = new Float64Array(2 * K);
   }
@@ -396,12 +422,35 @@ export function createPpoLearner(
     const K = batch.cutIndex.length;
     ensure(T, K);
 
-    // 2. The behaviour log-probs (the same function the update differentiates, so the first
-    //    ratio is exactly 1), V(s_t), V at the cuts, then GAE advantages and lambda-returns.
-    const obsT = new Tensor(batch.obs, [T, obsDim]);
-    oldLogProb.set(policy.logProbAndEntropy(policy.params, obsT, batch.actions, batch.masks).logProb.data);
-    value.predict(batch.obs, T, values);
-    value.predict(batch.cutObs, K, cutValues);
+    // 2. The batch's observations as the networks see them (normalized with this batch's fixed
+    //    statistics) and its rewards (normalized, when configured); the behaviour log-probs (the
+    //    same function the update differentiates, so the first ratio is exactly 1), V(s_t), V at
+    //    the cuts, then GAE advantages and lambda-returns.
+    let obs = batch.obs;
+    let cutObs = batch.cutObs;
+    if (obsNorm) {
+      obsNorm.normalizeInto(batch.obs, T, normObs, NORMALIZE_EPSILON, cfg.clipObservations);
+      obsNorm.normalizeInto(batch.cutObs, K, normCut, NORMALIZE_EPSILON, cfg.clipObservations);
+      obs = normObs.subarray(0, T * obsDim);
+      cutObs = normCut.subarray(0, K * obsDim);
+    }
+    if (rewardNorm) {
+      normalizeRewards(
+        batch.rewards,
+        batch.ends,
+        batch.laneOffsets,
+        discounted,
+        cfg.gamma,
+        rewardNorm,
+        cfg.clipRewards,
+      );
+    }
+    const obsT = new Tensor(obs, [T, obsDim]);
+    oldLogProb.set(
+      inner.logProbAndEntropy(inner.params, obsT, batch.actions, batch.masks).logProb.data,
+    );
+    value.predict(obs, T, values);
+    value.predict(cutObs, K, cutValues);
     const { advantages, valueTargets } = computeAdvantages(
       batch,
       {
@@ -425,7 +474,13 @@ export function createPpoLearner(
     let steps = 0;
     let epochs = 0;
     let sums = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, clipFraction: 0 };
-    let last: RatioStats = { ratioMean: 1, ratioMax: 1, approxKl: 0, clipFraction: 0, essFraction: 1 };
+    let last: RatioStats = {
+      ratioMean: 1,
+      ratioMax: 1,
+      approxKl: 0,
+      clipFraction: 0,
+      essFraction: 1,
+    };
     for (let epoch = 0; epoch < cfg.updateEpochs; epoch++) {
       if (!perDecision) shuffledIndices(shuffleRng, order);
       else for (let i = 0; i < T; i++) order[i] = i;
@@ -452,6 +507,9 @@ export function createPpoLearner(
       epochs++;
       if (cfg.targetKl !== null && last.approxKl > cfg.targetKl) break;
     }
+
+    // 4. The observation statistics take in this batch (the next batch acts with them).
+    obsNorm?.updateBatch(batch.obs, T);
 
     return {
       envSteps: T,
@@ -484,10 +542,11 @@ export function createPpoLearner(
       const M = to - from;
       for (let i = 0; i < M; i++) {
         const t = order[from + i];
-        for (let d = 0; d < obsDim; d++) mbBuf.obs[i * obsDim + d] = b.obs[t * obsDim + d];
+        for (let d = 0; d < obsDim; d++) mbBuf.obs[i * obsDim + d] = obs[t * obsDim + d];
         for (let d = 0; d < actDim; d++) mbBuf.actions[i * actDim + d] = b.actions[t * actDim + d];
         if (b.masks !== null) {
-          for (let d = 0; d < maskSize; d++) mbBuf.masks[i * maskSize + d] = b.masks[t * maskSize + d];
+          for (let d = 0; d < maskSize; d++)
+            mbBuf.masks[i * maskSize + d] = b.masks[t * maskSize + d];
         }
         mbBuf.oldLogProb[i] = oldLogProb[t];
         mbBuf.advantages[i] = a[t];
@@ -522,7 +581,7 @@ export function createPpoLearner(
         // A custom Env's state cannot be captured; resume then restarts its episodes.
       }
       return {
-        params: cloneParams(policy.params),
+        params: cloneParams(inner.params),
         valueParams: cloneParams(valueParams),
         state: {
           version: 1,
@@ -532,6 +591,9 @@ export function createPpoLearner(
           shuffleRng: shuffleRng.getState(),
           vecEnv,
           rollout: rollout.getState(),
+          obsStats: obsNorm ? obsNorm.getState() : null,
+          rewardStats: rewardNorm ? rewardNorm.getState() : null,
+          discountedReturns: rewardNorm ? Array.from(discounted) : null,
         },
       };
     },
@@ -557,5 +619,8 @@ export function ppoPolicy(
   env: Pick<Env, "observationSpace" | "actionSpace">,
   obsDim: number,
 ): Policy {
-  return policyFromParams(ppoPolicySpec(checkpoint.state.config, obsDim, env.actionSpace), checkpoint.params);
+  const cfg = checkpoint.state.config;
+  const inner = policyFromParams(ppoPolicySpec(cfg, obsDim, env.actionSpace), checkpoint.params);
+  const stats = checkpoint.state.obsStats;
+  return stats ? normalizingPolicy(inner, obsStats(obsDim, stats), cfg.clipObservations) : inner;
 }

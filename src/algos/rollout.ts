@@ -77,6 +77,8 @@ export interface Batch {
   readonly episodeLengths: Float64Array;
   /** Episodes counted by the estimator's 1/N: `episodes` in episode mode, else E. */
   readonly numEpisodes: number;
+  /** [N + 1] sub-env j's steps are [laneOffsets[j], laneOffsets[j + 1]), in the order it took them. */
+  readonly laneOffsets: Int32Array;
 }
 
 /** The part of a rollout that carries over between batches (JSON-safe), for exact resume. */
@@ -308,7 +310,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
 
   /** Moves the lanes back to back (a forward copyWithin never overwrites a lane not yet moved). */
   function pack(): Batch {
-    const offset = new Int32Array(N); // small, once per batch
+    const offset = new Int32Array(N + 1); // small, once per batch
     let size = 0;
     for (let j = 0; j < N; j++) {
       offset[j] = size;
@@ -323,6 +325,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
       }
       size += len;
     }
+    offset[N] = size;
     for (let k = 0; k < numCuts; k++) cutIndex[k] += offset[cutLane[k]];
     return {
       size,
@@ -336,6 +339,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
       episodeReturns: epReturns.subarray(0, numFinished),
       episodeLengths: epLengths.subarray(0, numFinished),
       numEpisodes: mode.kind === "episodes" ? mode.episodes : numFinished,
+      laneOffsets: offset,
     };
   }
 

@@ -5,12 +5,14 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { normalizeRewards } from "../../src/algos/normalize.ts";
 import { createPolicy } from "../../src/algos/policy.ts";
 import {
   createPpoGradient,
   createPpoLearner,
   type Minibatch,
   type PpoCheckpoint,
+  ppoPolicy,
   resolvePpoConfig,
   shuffledIndices,
 } from "../../src/algos/ppo.ts";
@@ -20,7 +22,9 @@ import { createRollout } from "../../src/algos/rollout.ts";
 import { initValueParams, valueMlpSpec } from "../../src/algos/value.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { Tensor } from "../../src/core/tensor.ts";
+import { make } from "../../src/envs/registry.ts";
 import { makeVec } from "../../src/envs/vector.ts";
+import { NormalizeReward, RunningMeanStd } from "../../src/envs/wrappers.ts";
 
 test("at ratio 1 (first minibatch of the first epoch) the PPO policy gradient equals REINFORCE-with-advantages on the same minibatch", () => {
   for (const env of ["CartPole-v1", "Pendulum-v1"]) {
@@ -104,7 +108,10 @@ const SMALL = {
 test("same seed, bit-identical metrics; a restored learner continues exactly (clipped, ratio, per-decision)", () => {
   for (const objective of ["clipped", "ratio", "per-decision"] as const) {
     for (const env of ["Acrobot-v1", "Pendulum-v1"]) {
-      const cfg = { ...SMALL, objective, seed: 3 };
+      // Pendulum with both normalizers: their statistics must travel through the checkpoint.
+      const norm =
+        env === "Pendulum-v1" ? { normalizeObservations: true, normalizeRewards: true } : {};
+      const cfg = { ...SMALL, ...norm, objective, seed: 3 };
       const run = (restore: PpoCheckpoint | null, updates: number) => {
         const l = createPpoLearner(env, cfg, restore);
         const out: unknown[] = [];
@@ -129,4 +136,59 @@ test("same seed, bit-identical metrics; a restored learner continues exactly (cl
       assert.deepEqual([...first.out, ...rest], a.out, `${objective} ${env}: resume diverged`);
     }
   }
+});
+
+test("the normalizers: one rollout's reward statistics equal the NormalizeReward wrapper's; a checkpoint's policy acts as the learner's", () => {
+  // Reward side: a single sub-env, lane = the env's own step order, so the running discounted
+  // return and its statistics are exactly the wrapper's.
+  const env = new NormalizeReward(make("Pendulum-v1"), { gamma: 0.9 });
+  const vec = makeVec(() => make("Pendulum-v1"), 1);
+  const policy = createPolicy(
+    {
+      obsDim: 3,
+      actionSpace: vec.singleActionSpace,
+      hiddenSizes: [],
+      activation: "tanh",
+      logStd: "state-independent",
+      squash: "clip",
+      initLogStd: 0,
+    },
+    new Rng(0),
+  );
+  const batch = createRollout(vec, policy, { kind: "steps", steps: 450 }).collect(new Rng(1), 7);
+  env.reset({ seed: 7 });
+  for (let t = 0; t < batch.size; t++) {
+    env.step(Array.from(batch.actions.subarray(t, t + 1), (u) => Math.min(Math.max(u, -2), 2)));
+    if (batch.ends[t] !== 0 && t + 1 < batch.size) env.reset();
+  }
+  const stats = new RunningMeanStd(1);
+  const discounted = new Float64Array(1);
+  const raw = batch.rewards.slice();
+  normalizeRewards(batch.rewards, batch.ends, batch.laneOffsets, discounted, 0.9, stats, null);
+  assert.deepEqual(stats.getState(), env.stats.getState());
+  assert.equal(discounted[0], env.getState().discountedReturn);
+  const scale = 1 / Math.sqrt(stats.var[0] + 1e-8);
+  for (let t = 0; t < raw.length; t++) assert.equal(batch.rewards[t], raw[t] * scale);
+
+  // Observation side: the policy rebuilt from a checkpoint normalizes with the saved statistics.
+  const l = createPpoLearner("Pendulum-v1", { ...SMALL, normalizeObservations: true, seed: 1 });
+  for (let u = 0; u < 3; u++) l.update({ lrScale: 1, where: "test" });
+  const saved = l.save();
+  assert.ok(saved.state.obsStats !== null && saved.state.obsStats.count > 100);
+  const rebuilt = ppoPolicy(saved, make("Pendulum-v1"), 3);
+  const obs = Float64Array.of(0.3, -0.9, 4);
+  const a = new Float64Array(1);
+  const b = new Float64Array(1);
+  l.policy.act(obs, 1, new Rng(9), a, true);
+  rebuilt.act(obs, 1, new Rng(9), b, true);
+  assert.deepEqual(a, b);
+  // ...and differently from the bare network on raw observations.
+  const bare = ppoPolicy(
+    { ...saved, state: { ...saved.state, obsStats: null } },
+    make("Pendulum-v1"),
+    3,
+  );
+  bare.act(obs, 1, new Rng(9), b, true);
+  assert.notDeepEqual(a, b);
+  l.close();
 });

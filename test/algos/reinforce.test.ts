@@ -43,6 +43,7 @@ function handBatch(
     episodeReturns: new Float64Array(0),
     episodeLengths: new Float64Array(0),
     numEpisodes,
+    laneOffsets: Int32Array.of(0, rewards.length),
   };
 }
 
