@@ -28,8 +28,8 @@ import {
 import { NORMALIZE_EPSILON, normalizeRewards, normalizingPolicy, obsStats } from "./normalize.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
 import { type PpoConfig, ppoSchema, resolvePpoConfig } from "./ppo-config.ts";
-import { computeAdvantages } from "./reinforce.ts";
-import { meanStd, normalize, segmentCount } from "./returns.ts";
+
+import { computeAdvantages, meanStd, normalize, segmentCount } from "./returns.ts";
 import { createRollout, type RolloutState } from "./rollout.ts";
 import {
   clippedSurrogate,

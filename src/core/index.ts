@@ -39,5 +39,5 @@ export {
   tanh,
   where,
 } from "./ops.ts";
-export { Rng, type RngState } from "./rng.ts";
+export { deriveSeed, Rng, type RngState } from "./rng.ts";
 export { full, ones, type Params, Tensor, tensor, zeros } from "./tensor.ts";
