@@ -17,8 +17,8 @@ import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evaluate } from "../src/algos/evaluate.ts";
-import { createPpoLearner, resolvePpoConfig } from "../src/algos/ppo.ts";
-import { PPO_ENV_PRESETS } from "../src/algos/ppo-config.ts";
+import { initPpo, resolvePpoConfig } from "../src/algos/ppo.ts";
+import { PPO_ENV_CONFIGS } from "../src/algos/ppo-config.ts";
 import { reinforce } from "../src/algos/reinforce.ts";
 
 const SEEDS = [10, 11, 12, 13, 14];
@@ -50,15 +50,21 @@ function median(xs: number[]): number {
 }
 
 function runPpo(id: string, threshold: number, seed: number): Row {
-  const cfg = resolvePpoConfig({ ...PPO_ENV_PRESETS[id], seed });
-  const learner = createPpoLearner(id, cfg);
+  const cfg = resolvePpoConfig({ ...PPO_ENV_CONFIGS[id], seed });
+  const learner = initPpo(id, cfg, null);
   let steps = 0;
   let trainS = 0;
   let hit: [number, number] | null = null;
   for (let update = 1; steps < cfg.totalSteps; update++) {
     const t0 = performance.now();
     const lrScale = cfg.lrSchedule === "linear" ? Math.max(1 - steps / cfg.totalSteps, 1e-6) : 1;
-    steps += learner.update({ lrScale, where: id }).envSteps;
+    steps += learner.update({
+      update,
+      envSteps: steps,
+      lrScale,
+      where: id,
+      warn: () => {},
+    }).envSteps;
     trainS += (performance.now() - t0) / 1000;
     if (hit === null && update % EVAL_EVERY_UPDATES === 0) {
       const e = evaluate(learner.policy, id, { episodes: 5, seed: 99, deterministic: true });
@@ -78,7 +84,7 @@ function runPpo(id: string, threshold: number, seed: number): Row {
 }
 
 function runTorch(seed: number): Row | null {
-  const c = resolvePpoConfig(PPO_ENV_PRESETS["CartPole-v1"]);
+  const c = resolvePpoConfig(PPO_ENV_CONFIGS["CartPole-v1"]);
   const args = {
     seed,
     total_steps: c.totalSteps,
@@ -140,7 +146,7 @@ for (const { id, threshold } of ENVS) {
       if (p !== null) peer.push(p);
     }
   }
-  const cfg = resolvePpoConfig(PPO_ENV_PRESETS[id]);
+  const cfg = resolvePpoConfig(PPO_ENV_CONFIGS[id]);
   table(`PPO on ${id} (preset, budget ${cfg.totalSteps} steps, threshold ${threshold})`, ours);
   // An unreached threshold counts as the whole budget, so the median cannot flatter.
   const stepsTo = ours.map((r) => r.stepsToThreshold ?? cfg.totalSteps);

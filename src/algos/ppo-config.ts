@@ -14,18 +14,11 @@ import {
   numberField,
   resolveConfig,
 } from "../config/schema.ts";
+import { type Preset, runSchema } from "./trainer.ts";
 
 export const ppoSchema = {
-  seed: intField(
-    0,
-    "Seed of everything random: parameter init, action sampling, minibatch order, env resets. Same seed, same run.",
-    { min: 0 },
-  ),
-  totalSteps: intField(
-    500_000,
-    "Training budget in env steps (transitions used for learning); training stops at the first update boundary at or past it.",
-    { min: 1 },
-  ),
+  seed: runSchema.seed,
+  totalSteps: intField(500_000, runSchema.totalSteps.doc, { min: 1 }),
   objective: enumField(
     "clipped",
     ["clipped", "ratio", "per-decision"] as const,
@@ -85,11 +78,8 @@ export const ppoSchema = {
     { min: 0, exclusiveMin: true },
   ),
   lr: numberField(2.5e-4, "Adam learning rate (policy and value).", { min: 0, exclusiveMin: true }),
-  lrSchedule: enumField(
-    "linear",
-    ["constant", "linear"] as const,
-    '"constant", or "linear" decay from lr toward 0 at totalSteps (CleanRL anneals).',
-  ),
+  // CleanRL anneals PPO's learning rate linearly to 0 over the budget.
+  lrSchedule: enumField("linear", runSchema.lrSchedule.choices, runSchema.lrSchedule.doc),
   adamEps: numberField(1e-5, "Adam's epsilon (CleanRL and SB3 use 1e-5 for PPO, not 1e-8).", {
     min: 0,
     exclusiveMin: true,
@@ -130,6 +120,11 @@ export const ppoSchema = {
     "Box actions: clip Gaussian samples to the bounds, or squash them with tanh.",
   ),
   initLogStd: numberField(0, "Box actions: initial log standard deviation of the Gaussian policy."),
+  evalEvery: runSchema.evalEvery,
+  evalEpisodes: runSchema.evalEpisodes,
+  evalMode: runSchema.evalMode,
+  stop: runSchema.stop,
+  stopAtReturn: runSchema.stopAtReturn,
 } as const;
 
 export type PpoConfig = ConfigOf<typeof ppoSchema>;
@@ -153,7 +148,7 @@ const SMALL_NETS = { hiddenSizes: [32, 32], valueHiddenSizes: [32, 32] } as cons
  * - MountainCarContinuous-v0: normalization and a wider initial std (log-std 0.5) so the first
  *   batches reach the flag: 90 after about 10k steps.
  */
-export const PPO_ENV_PRESETS: Readonly<Record<string, Partial<PpoConfig>>> = {
+export const PPO_ENV_CONFIGS: Readonly<Record<string, Partial<PpoConfig>>> = {
   "CartPole-v1": {
     ...SMALL_NETS,
     totalSteps: 50_000,
@@ -211,3 +206,11 @@ export const PPO_ENV_PRESETS: Readonly<Record<string, Partial<PpoConfig>>> = {
     normalizeRewards: true,
   },
 };
+
+/** {@link PPO_ENV_CONFIGS} as the trainer layer's per-env presets of `--algo ppo|is|is-pd`. */
+export const PPO_ENV_PRESETS: Readonly<Record<string, Preset<PpoConfig>>> = Object.fromEntries(
+  Object.entries(PPO_ENV_CONFIGS).map(([id, config]) => [
+    id,
+    { description: `tuned for ${id} (src/algos/ppo-config.ts)`, config },
+  ]),
+);

@@ -9,10 +9,12 @@
  * 1e-5, lr annealing, per-minibatch advantage normalization, value clipping, an entropy bonus,
  * global gradient clipping and an optional target-KL early stop.
  */
+import { enumField } from "../config/schema.ts";
 import { valueAndGrad } from "../core/grad.ts";
 import { add, mean, mul, neg, reshape, sum, Tensor } from "../core/index.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
+import { flatSize } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
 import { makeVec } from "../envs/vector.ts";
 import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers.ts";
@@ -27,10 +29,16 @@ import {
 } from "../nn/index.ts";
 import { NORMALIZE_EPSILON, normalizeRewards, normalizingPolicy, obsStats } from "./normalize.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
-import { type PpoConfig, ppoSchema, resolvePpoConfig } from "./ppo-config.ts";
-
+import {
+  PPO_ENV_CONFIGS,
+  PPO_ENV_PRESETS,
+  type PpoConfig,
+  ppoSchema,
+  resolvePpoConfig,
+} from "./ppo-config.ts";
 import { computeAdvantages, meanStd, normalize, segmentCount } from "./returns.ts";
 import { createRollout, type RolloutState } from "./rollout.ts";
+import { streamRng, streamSeed } from "./streams.ts";
 import {
   clippedSurrogate,
   perDecisionCoefficients,
@@ -39,9 +47,21 @@ import {
   ratioSurrogate,
   valueLossClipped,
 } from "./surrogates.ts";
+import {
+  type Algorithm,
+  type AlgorithmCheckpoint,
+  checkFiniteGrads,
+  type EnvSource,
+  type Learner,
+  type RunHooks,
+  type RunResult,
+  runTrainer,
+  type UpdateContext,
+  type UpdateResult,
+} from "./trainer.ts";
 import { createValueFunction, initValueParams, valueMlpSpec } from "./value.ts";
 
-export { type PpoConfig, ppoSchema, resolvePpoConfig };
+export { PPO_ENV_CONFIGS, PPO_ENV_PRESETS, type PpoConfig, ppoSchema, resolvePpoConfig };
 
 // ---------------------------------------------------------------------------------------------
 // Pieces
@@ -236,10 +256,8 @@ export interface PpoMetrics {
   explainedVariance: number | null;
 }
 
-/** JSON-safe learner state inside a checkpoint. */
+/** JSON-safe learner state inside a checkpoint (the trainer keeps the config and counters). */
 export interface PpoState {
-  readonly version: 1;
-  readonly config: PpoConfig;
   readonly optimizer: AdamState;
   readonly rng: RngState;
   readonly shuffleRng: RngState;
@@ -252,26 +270,18 @@ export interface PpoState {
   readonly discountedReturns: number[] | null;
 }
 
-export interface PpoCheckpoint {
-  params: Params;
-  valueParams: Params;
-  state: PpoState;
-}
-
-/** What the update is told (the trainer layer's UpdateContext, in part). */
-export interface PpoUpdateContext {
-  /** Multiplies cfg.lr (the schedule). */
-  readonly lrScale: number;
-  /** For error messages. */
-  readonly where: string;
-}
-
-/** What one update returns. */
-export interface PpoUpdateResult {
-  readonly envSteps: number;
-  readonly episodeReturns: ArrayLike<number>;
-  readonly episodeLengths: ArrayLike<number>;
-  readonly metrics: PpoMetrics;
+function isPpoState(s: unknown): s is PpoState {
+  const o = s as Partial<PpoState> | null;
+  return (
+    o !== null &&
+    typeof o === "object" &&
+    typeof o.optimizer === "object" &&
+    typeof o.rng === "object" &&
+    typeof o.shuffleRng === "object" &&
+    typeof o.rollout === "object" &&
+    "obsStats" in o &&
+    "rewardStats" in o
+  );
 }
 
 /** The policy architecture a config asks for. */
@@ -291,71 +301,55 @@ export function ppoPolicySpec(
   };
 }
 
-/** Throws if any gradient entry is NaN or infinite, naming the parameter and index. */
-function checkFiniteGrads(where: string, grads: Record<string, Float64Array>): void {
-  for (const name in grads) {
-    const g = grads[name];
-    for (let i = 0; i < g.length; i++) {
-      if (!Number.isFinite(g[i])) {
-        throw new Error(`${where}: non-finite gradient ${g[i]} in "${name}"[${i}]`);
-      }
-    }
-  }
-}
-
 /**
- * Builds a PPO learner on `env` (fresh from `cfg.seed`, or from `restore`): its policy, V(s), one
- * Adam over both, the vector env and the rollout, and `update`, one batch's worth of training.
+ * Builds the learner of PPO, `is` or `is-pd` (by `cfg.objective`) on `env`: the vector env, the
+ * random streams (streams.ts), the policy, V(s), one Adam over both, the normalizers, fresh or
+ * from `restore`. Its `update` is the algorithm, top to bottom.
  */
-export function createPpoLearner(
-  env: string | (() => Env),
-  config: Partial<PpoConfig>,
-  restore: PpoCheckpoint | null = null,
-): {
-  policy: Policy;
-  valueParams: Params;
-  update(ctx: PpoUpdateContext): PpoUpdateResult;
-  save(): PpoCheckpoint;
-  close(): void;
-} {
-  const cfg = resolvePpoConfig(config);
+export function initPpo(
+  env: EnvSource,
+  cfg: PpoConfig,
+  restore: AlgorithmCheckpoint<unknown> | null,
+): Learner<PpoState, PpoMetrics> {
+  if (restore !== null && (!isPpoState(restore.state) || restore.valueParams === undefined)) {
+    throw new Error(
+      `ppo: the checkpoint must hold valueParams and the state { optimizer, rng, shuffleRng, vecEnv, rollout, obsStats, rewardStats, discountedReturns }, got ${JSON.stringify(restore.state)?.slice(0, 200)}`,
+    );
+  }
+  const saved = restore === null ? null : (restore.state as PpoState);
   const vec = makeVec(env, cfg.numEnvs);
-  const root = new Rng(cfg.seed);
-  const policyInitRng = root.split();
-  const valueInitRng = root.split();
-  const rng = restore ? Rng.fromState(restore.state.rng) : root.split();
-  const shuffleRng = restore ? Rng.fromState(restore.state.shuffleRng) : root.split();
+  const rng = saved ? Rng.fromState(saved.rng) : streamRng(cfg.seed, "actions");
+  const shuffleRng = saved ? Rng.fromState(saved.shuffleRng) : streamRng(cfg.seed, "minibatches");
+  const resetSeed = streamSeed(cfg.seed, "envResets");
   const spec = ppoPolicySpec(cfg, vec.obsDim, vec.singleActionSpace);
   // `inner` is the network on normalized observations; `policy` acts on the env's own.
   const inner = restore
     ? policyFromParams(spec, cloneParams(restore.params))
-    : createPolicy(spec, policyInitRng);
+    : createPolicy(spec, streamRng(cfg.seed, "policyInit"));
   const obsNorm = cfg.normalizeObservations
-    ? obsStats(vec.obsDim, restore?.state.obsStats ?? undefined)
+    ? obsStats(vec.obsDim, saved?.obsStats ?? undefined)
     : null;
   const policy = obsNorm ? normalizingPolicy(inner, obsNorm, cfg.clipObservations) : inner;
   const rewardNorm = cfg.normalizeRewards ? new RunningMeanStd(1) : null;
   const discounted = new Float64Array(cfg.numEnvs);
-  if (rewardNorm && restore?.state.rewardStats) {
-    rewardNorm.setState(restore.state.rewardStats);
-    discounted.set(restore.state.discountedReturns ?? []);
+  if (rewardNorm && saved?.rewardStats) {
+    rewardNorm.setState(saved.rewardStats);
+    discounted.set(saved.discountedReturns ?? []);
   }
   const valueSpec = valueMlpSpec(vec.obsDim, cfg.valueHiddenSizes, cfg.activation);
-  const valueParams = restore
+  const valueParams = restore?.valueParams
     ? cloneParams(restore.valueParams)
-    : initValueParams(valueSpec, valueInitRng);
+    : initValueParams(valueSpec, streamRng(cfg.seed, "valueInit"));
   // One Adam over both networks, as CleanRL (the joint loss weighs V's term by valueCoef).
   const params: Params = { ...inner.params, ...valueParams };
   const optimizer = adam({ lr: cfg.lr, eps: cfg.adamEps });
-  const optState: AdamState = restore
-    ? structuredClone(restore.state.optimizer)
-    : optimizer.init(params);
+  const optState: AdamState = saved ? structuredClone(saved.optimizer) : optimizer.init(params);
   // V's no-tape predictions for the rollout (its own fit is not used: V trains in the joint loss).
   const value = createValueFunction(valueSpec, valueParams, cfg.lr);
   const rollout = createRollout(vec, policy, { kind: "steps", steps: cfg.rolloutSteps });
-  if (restore) {
-    if (restore.state.vecEnv !== null) vec.setState(restore.state.vecEnv);
-    rollout.setState(restore.state.rollout);
+  if (saved) {
+    if (saved.vecEnv !== null) vec.setState(saved.vecEnv);
+    rollout.setState(saved.rollout);
   }
   const gradient = createPpoGradient(inner, valueSpec);
   const perDecision = cfg.objective === "per-decision";
@@ -408,13 +402,13 @@ export function createPpoLearner(
     if (cutValues.length < K) cutValues = new Float64Array(2 * K);
   }
 
-  function update(ctx: PpoUpdateContext): PpoUpdateResult {
+  function update(ctx: UpdateContext): UpdateResult<PpoMetrics> {
     const { where } = ctx;
 
     // 1. Rollout with the current policy (the behaviour policy of this batch).
     let batch: ReturnType<typeof rollout.collect>;
     try {
-      batch = rollout.collect(rng, cfg.seed);
+      batch = rollout.collect(rng, resetSeed);
     } catch (e) {
       throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
     }
@@ -571,9 +565,8 @@ export function createPpoLearner(
 
   return {
     policy,
-    valueParams,
     update,
-    save(): PpoCheckpoint {
+    save() {
       let vecEnv: unknown = null;
       try {
         vecEnv = structuredClone(vec.getState());
@@ -584,8 +577,6 @@ export function createPpoLearner(
         params: cloneParams(inner.params),
         valueParams: cloneParams(valueParams),
         state: {
-          version: 1,
-          config: cfg,
           optimizer: structuredClone(optState),
           rng: rng.getState(),
           shuffleRng: shuffleRng.getState(),
@@ -613,14 +604,92 @@ function explained(targets: Float64Array, values: Float64Array, T: number): numb
   return 1 - v / T / vt;
 }
 
-/** Rebuilds the trained policy of a PPO checkpoint for the env it was trained on. */
-export function ppoPolicy(
-  checkpoint: Pick<PpoCheckpoint, "params" | "state">,
+/**
+ * The acting policy of a saved PPO checkpoint for `env`: the network, behind its observation
+ * normalizer when the run had one. `state` is the learner's state or the trainer's (whose
+ * `algorithm` field holds it), so a loaded checkpoint file works as it is.
+ */
+export function ppoPolicyFromCheckpoint(
+  checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
+  cfg: PpoConfig,
   env: Pick<Env, "observationSpace" | "actionSpace">,
-  obsDim: number,
 ): Policy {
-  const cfg = checkpoint.state.config;
+  const obsDim = flatSize(env.observationSpace);
   const inner = policyFromParams(ppoPolicySpec(cfg, obsDim, env.actionSpace), checkpoint.params);
-  const stats = checkpoint.state.obsStats;
+  const raw = checkpoint.state as { algorithm?: unknown } | null;
+  const state = (
+    raw !== null && typeof raw === "object" && "algorithm" in raw ? raw.algorithm : raw
+  ) as Partial<PpoState> | null;
+  const stats = state?.obsStats ?? null;
+  if (cfg.normalizeObservations && stats === null) {
+    throw new Error(
+      "ppo: the config normalizes observations but the checkpoint has no obsStats; the policy cannot act without them",
+    );
+  }
   return stats ? normalizingPolicy(inner, obsStats(obsDim, stats), cfg.clipObservations) : inner;
+}
+
+/** One member of the PPO family as a trainer-layer {@link Algorithm}. */
+function ppoFamily(
+  name: string,
+  objective: PpoConfig["objective"],
+  summary: string,
+): Algorithm<PpoConfig, PpoState, PpoMetrics> {
+  return {
+    name,
+    summary,
+    configName: "PpoConfig",
+    // The objective's default is this member's, so `--help` shows it.
+    schema: {
+      ...ppoSchema,
+      objective: enumField(objective, ppoSchema.objective.choices, ppoSchema.objective.doc),
+    },
+    presets: {},
+    envPresets: PPO_ENV_PRESETS,
+    resolveConfig(overrides) {
+      const cfg = resolvePpoConfig({ objective, ...overrides } as Partial<PpoConfig>);
+      if (cfg.objective !== objective) {
+        throw new Error(
+          `PpoConfig.objective: --algo ${name} is objective "${objective}", got "${cfg.objective}" (--algo ppo is "clipped", is "ratio", is-pd "per-decision")`,
+        );
+      }
+      return cfg;
+    },
+    init: initPpo,
+    policy: ppoPolicyFromCheckpoint,
+  };
+}
+
+/** PPO: the clipped surrogate (`--algo ppo`). */
+export const ppoAlgorithm = ppoFamily(
+  "ppo",
+  "clipped",
+  "PPO (Schulman et al. 2017): K epochs of minibatch steps per batch on the clipped surrogate",
+);
+/** The per-step importance-sampled gradient, unclipped (`--algo is`). */
+export const isAlgorithm = ppoFamily(
+  "is",
+  "ratio",
+  "importance-sampled policy gradient, per-step ratio rho_t A_t, unclipped (the gradient of L_old)",
+);
+/** Per-decision importance sampling (`--algo is-pd`). */
+export const isPdAlgorithm = ppoFamily(
+  "is-pd",
+  "per-decision",
+  "per-decision importance-sampled policy gradient (Precup 2000): unbiased for grad J, high variance",
+);
+
+/**
+ * Trains with PPO on `env`: the trainer layer's {@link runTrainer} with {@link ppoAlgorithm}
+ * (evaluation every `evalEvery` env steps, the best checkpoint, stopping at the env's threshold).
+ *
+ * @example
+ * const { policy } = ppo("CartPole-v1", { ...PPO_ENV_CONFIGS["CartPole-v1"], seed: 0 });
+ */
+export function ppo(
+  env: EnvSource,
+  config: Partial<PpoConfig> = {},
+  options: RunHooks<PpoConfig, PpoState, PpoMetrics> = {},
+): RunResult<PpoConfig, PpoState, PpoMetrics> {
+  return runTrainer(ppoAlgorithm, env, config, options);
 }

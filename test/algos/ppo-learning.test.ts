@@ -8,26 +8,31 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { evaluate } from "../../src/algos/evaluate.ts";
-import { createPpoLearner, resolvePpoConfig } from "../../src/algos/ppo.ts";
-import { PPO_ENV_PRESETS } from "../../src/algos/ppo-config.ts";
+import { ppoAlgorithm } from "../../src/algos/ppo.ts";
+import { PPO_ENV_CONFIGS } from "../../src/algos/ppo-config.ts";
+import { createTrainer } from "../../src/algos/trainer.ts";
 
+/**
+ * A run with the preset, evaluating (10 episodes, deterministic) every 2048 env steps and stopping
+ * when an evaluation reaches the env's threshold (`stop`) or the budget ends; then the check.
+ */
 function trainToThreshold(id: string, threshold: number, seed: number, stop: boolean) {
-  const cfg = resolvePpoConfig({ ...PPO_ENV_PRESETS[id], seed });
-  const learner = createPpoLearner(id, cfg);
-  let steps = 0;
+  const t = createTrainer(ppoAlgorithm, id, {
+    ...PPO_ENV_CONFIGS[id],
+    seed,
+    evalEvery: 2048,
+    stop,
+  });
   let reached: number | null = null;
-  for (let update = 1; steps < cfg.totalSteps && !(stop && reached !== null); update++) {
-    const lrScale = Math.max(1 - steps / cfg.totalSteps, 1e-6);
-    steps += learner.update({ lrScale, where: id }).envSteps;
-    if (update % 10 === 0 && reached === null) {
-      const e = evaluate(learner.policy, id, { episodes: 10, seed: 99, deterministic: true });
-      if (e.returnMean >= threshold && reached === null) reached = steps;
-    }
+  while (t.finished === null) {
+    const { evaluations } = t.step();
+    const e = evaluations[0];
+    if (reached === null && e !== undefined && e.evalReturnMean >= threshold) reached = e.envSteps;
   }
-  const check = evaluate(learner.policy, id, { episodes: 20, seed: 2024, deterministic: true });
-  learner.close();
+  const check = evaluate(t.policy, id, { episodes: 20, seed: 2024, deterministic: true });
+  t.close();
   console.log(
-    `${id} seed ${seed}: evaluation reached ${threshold} at ${reached} env steps; check ${check.returnMean.toFixed(1)}`,
+    `${id} seed ${seed}: evaluation reached ${threshold} at ${reached} env steps (${t.finished}); check ${check.returnMean.toFixed(1)}`,
   );
   return { reached, check: check.returnMean };
 }

@@ -9,18 +9,21 @@ import { normalizeRewards } from "../../src/algos/normalize.ts";
 import { createPolicy } from "../../src/algos/policy.ts";
 import {
   createPpoGradient,
-  createPpoLearner,
+  initPpo,
+  isAlgorithm,
+  isPdAlgorithm,
   type Minibatch,
-  type PpoCheckpoint,
-  ppoPolicy,
+  ppoAlgorithm,
+  ppoPolicyFromCheckpoint,
   resolvePpoConfig,
   shuffledIndices,
 } from "../../src/algos/ppo.ts";
 import { createPolicyGradient } from "../../src/algos/reinforce.ts";
 import { normalize, rewardToGo } from "../../src/algos/returns.ts";
 import { createRollout } from "../../src/algos/rollout.ts";
+import { createTrainer } from "../../src/algos/trainer.ts";
 import { initValueParams, valueMlpSpec } from "../../src/algos/value.ts";
-import { Rng } from "../../src/core/rng.ts";
+import { deriveSeed, Rng } from "../../src/core/rng.ts";
 import { Tensor } from "../../src/core/tensor.ts";
 import { make } from "../../src/envs/registry.ts";
 import { makeVec } from "../../src/envs/vector.ts";
@@ -103,39 +106,50 @@ const SMALL = {
   hiddenSizes: [16],
   valueHiddenSizes: [16],
   targetKl: 0.02,
+  evalEvery: 0,
+  totalSteps: 1000,
 };
 
-test("same seed, bit-identical metrics; a restored learner continues exactly (clipped, ratio, per-decision)", () => {
-  for (const objective of ["clipped", "ratio", "per-decision"] as const) {
+/** A trainer step's metrics without the wall-clock fields. */
+function stable(m: object): object {
+  const { wallTimeS: _w, stepsPerSecond: _s, ...rest } = m as Record<string, unknown>;
+  return rest;
+}
+
+test("same seed, bit-identical metrics; a resumed run continues exactly, normalizers included (ppo, is, is-pd)", () => {
+  for (const algo of [ppoAlgorithm, isAlgorithm, isPdAlgorithm]) {
     for (const env of ["Acrobot-v1", "Pendulum-v1"]) {
       // Pendulum with both normalizers: their statistics must travel through the checkpoint.
       const norm =
         env === "Pendulum-v1" ? { normalizeObservations: true, normalizeRewards: true } : {};
-      const cfg = { ...SMALL, ...norm, objective, seed: 3 };
-      const run = (restore: PpoCheckpoint | null, updates: number) => {
-        const l = createPpoLearner(env, cfg, restore);
-        const out: unknown[] = [];
-        for (let u = 0; u < updates; u++) {
-          const r = l.update({ lrScale: 1 - u / 10, where: "test" });
-          out.push({ ...r.metrics, returns: Array.from(r.episodeReturns) });
-        }
+      const cfg = { ...SMALL, ...norm, seed: 3 };
+      const run = (updates: number) => {
+        const t = createTrainer(algo, env, cfg);
+        const out = Array.from({ length: updates }, () => stable(t.step().metrics));
+        const c = t.checkpoint();
+        t.close();
         // Through JSON, as a checkpoint file holds the state.
-        const saved = l.save();
-        l.close();
-        return { out, saved: { ...saved, state: JSON.parse(JSON.stringify(saved.state)) } };
+        return { out, checkpoint: { ...c, state: JSON.parse(JSON.stringify(c.state)) } };
       };
-      const a = run(null, 4);
-      const b = run(null, 4);
-      assert.deepEqual(a.out, b.out, `${objective} ${env}: same seed, different metrics`);
-      const first = run(null, 2);
-      const second = createPpoLearner(env, cfg, first.saved);
-      const rest = [2, 3].map((u) => {
-        const r = second.update({ lrScale: 1 - u / 10, where: "test" });
-        return { ...r.metrics, returns: Array.from(r.episodeReturns) };
-      });
-      assert.deepEqual([...first.out, ...rest], a.out, `${objective} ${env}: resume diverged`);
+      const a = run(4);
+      assert.deepEqual(a.out, run(4).out, `${algo.name} ${env}: same seed, different metrics`);
+      const first = run(2);
+      const resumed = createTrainer(algo, env, {}, { resume: first.checkpoint });
+      const rest = [0, 1].map(() => stable(resumed.step().metrics));
+      resumed.close();
+      assert.deepEqual([...first.out, ...rest], a.out, `${algo.name} ${env}: resume diverged`);
     }
   }
+});
+
+test("--algo is and is-pd fix their objective", () => {
+  assert.equal(isAlgorithm.resolveConfig({}).objective, "ratio");
+  assert.equal(isPdAlgorithm.resolveConfig({}).objective, "per-decision");
+  assert.equal(ppoAlgorithm.resolveConfig({}).objective, "clipped");
+  assert.throws(
+    () => isAlgorithm.resolveConfig({ objective: "clipped" }),
+    /--algo is is objective "ratio"/,
+  );
 });
 
 test("the normalizers: one rollout's reward statistics equal the NormalizeReward wrapper's; a checkpoint's policy acts as the learner's", () => {
@@ -156,7 +170,7 @@ test("the normalizers: one rollout's reward statistics equal the NormalizeReward
     new Rng(0),
   );
   const batch = createRollout(vec, policy, { kind: "steps", steps: 450 }).collect(new Rng(1), 7);
-  env.reset({ seed: 7 });
+  env.reset({ seed: deriveSeed(7, 0) }); // what the vector env's reset(7) gives sub-env 0
   for (let t = 0; t < batch.size; t++) {
     env.step(Array.from(batch.actions.subarray(t, t + 1), (u) => Math.min(Math.max(u, -2), 2)));
     if (batch.ends[t] !== 0 && t + 1 < batch.size) env.reset();
@@ -171,11 +185,14 @@ test("the normalizers: one rollout's reward statistics equal the NormalizeReward
   for (let t = 0; t < raw.length; t++) assert.equal(batch.rewards[t], raw[t] * scale);
 
   // Observation side: the policy rebuilt from a checkpoint normalizes with the saved statistics.
-  const l = createPpoLearner("Pendulum-v1", { ...SMALL, normalizeObservations: true, seed: 1 });
-  for (let u = 0; u < 3; u++) l.update({ lrScale: 1, where: "test" });
+  const cfg = resolvePpoConfig({ ...SMALL, normalizeObservations: true, seed: 1 });
+  const l = initPpo("Pendulum-v1", cfg, null);
+  for (let u = 0; u < 3; u++) {
+    l.update({ update: u + 1, envSteps: 0, lrScale: 1, where: "test", warn: () => {} });
+  }
   const saved = l.save();
   assert.ok(saved.state.obsStats !== null && saved.state.obsStats.count > 100);
-  const rebuilt = ppoPolicy(saved, make("Pendulum-v1"), 3);
+  const rebuilt = ppoPolicyFromCheckpoint(saved, cfg, make("Pendulum-v1"));
   const obs = Float64Array.of(0.3, -0.9, 4);
   const a = new Float64Array(1);
   const b = new Float64Array(1);
@@ -183,10 +200,10 @@ test("the normalizers: one rollout's reward statistics equal the NormalizeReward
   rebuilt.act(obs, 1, new Rng(9), b, true);
   assert.deepEqual(a, b);
   // ...and differently from the bare network on raw observations.
-  const bare = ppoPolicy(
+  const bare = ppoPolicyFromCheckpoint(
     { ...saved, state: { ...saved.state, obsStats: null } },
+    { ...cfg, normalizeObservations: false },
     make("Pendulum-v1"),
-    3,
   );
   bare.act(obs, 1, new Rng(9), b, true);
   assert.notDeepEqual(a, b);
