@@ -14,6 +14,7 @@
  * 490 at 500k steps at about 800 steps/s on a CPU.
  */
 import { spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evaluate } from "../src/algos/evaluate.ts";
@@ -29,6 +30,8 @@ const ENVS: { id: string; threshold: number }[] = [
   { id: "Pendulum-v1", threshold: -200 },
   { id: "MountainCarContinuous-v0", threshold: 90 },
 ];
+/** Debian's python3 (python3-torch is installed for it), else whatever python3 is on the PATH. */
+const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 const PEER_SCRIPT = join(
   dirname(fileURLToPath(import.meta.url)),
   "../../../../bench/peers/ppo_torch.py",
@@ -103,7 +106,7 @@ function runTorch(seed: number): Row | null {
     threshold: 475,
     eval_every: EVAL_EVERY_UPDATES,
   };
-  const r = spawnSync("python3", [PEER_SCRIPT, JSON.stringify(args)], { encoding: "utf8" });
+  const r = spawnSync(PYTHON, [PEER_SCRIPT, JSON.stringify(args)], { encoding: "utf8" });
   if (r.status !== 0) {
     console.log(`(PyTorch peer unavailable: ${r.stderr.trim().split("\n").pop() ?? r.error})`);
     return null;

@@ -465,6 +465,10 @@ export function initPpo(
     //    one clipped Adam step each; stop early once the policy is targetKl away.
     const lr = cfg.lr * ctx.lrScale;
     const numMb = perDecision ? 1 : Math.min(cfg.numMinibatches, T);
+    // Every minibatch of a batch has the same size M (the T mod numMb rows left over are a
+    // different random few each epoch): the tape's buffers are then reused from step to step,
+    // where alternating sizes reallocated them all (a fifth of an update was GC).
+    const M = Math.floor(T / numMb);
     let steps = 0;
     let epochs = 0;
     let sums = { policyLoss: 0, valueLoss: 0, entropy: 0, gradNorm: 0, clipFraction: 0 };
@@ -479,8 +483,8 @@ export function initPpo(
       if (!perDecision) shuffledIndices(shuffleRng, order);
       else for (let i = 0; i < T; i++) order[i] = i;
       for (let k = 0; k < numMb; k++) {
-        const from = Math.floor((k * T) / numMb);
-        const to = Math.floor(((k + 1) * T) / numMb);
+        const from = k * M;
+        const to = (k + 1) * M;
         const mb = gather(batch, from, to, advantages, valueTargets);
         const g = gradient(params, mb, cfg);
         if (!Number.isFinite(g.loss)) throw new Error(`${where}: non-finite PPO loss ${g.loss}`);
