@@ -3,7 +3,7 @@
 // per-decision) and PPO on one env with the same seeds and budget (each with its per-env
 // preset, no early stop), then plots them together, mean and min-max band over the seeds.
 // Usage (after `npm run build`):
-//   node scripts/compare.mjs CartPole-v1 [--seeds 0-4] [--total-steps 50000] [--out docs/compare-CartPole-v1.png]
+//   node scripts/compare.mjs CartPole-v1 [--seeds 0-4] [--total-steps 50000] [--out docs/compare-CartPole-v1.svg]
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 
@@ -15,13 +15,13 @@ const opt = (name, fallback) => {
 };
 if (!env || env.startsWith("--")) {
   console.error(
-    "usage: node scripts/compare.mjs <env-id> [--seeds 0-4] [--total-steps N] [--out file.png]",
+    "usage: node scripts/compare.mjs <env-id> [--seeds 0-4] [--total-steps N] [--out file.svg|png]",
   );
   process.exit(2);
 }
 const [lo, hi] = opt("--seeds", "0-4").split("-").map(Number);
 const total = opt("--total-steps", "50000");
-const out = opt("--out", `compare-${env}.png`);
+const out = opt("--out", `compare-${env}.svg`);
 const algos = opt("--algos", "reinforce,is,is-pd,ppo").split(",");
 const cli = join(import.meta.dirname, "..", "dist", "cli", "main.js");
 const dirs = [];

@@ -19,7 +19,7 @@ import {
   shuffledIndices,
 } from "../../src/algos/ppo.ts";
 import { createPolicyGradient } from "../../src/algos/reinforce.ts";
-import { normalize, rewardToGo } from "../../src/algos/returns.ts";
+import { normalize, rewardToGo, segmentCount } from "../../src/algos/returns.ts";
 import { createRollout } from "../../src/algos/rollout.ts";
 import { createTrainer } from "../../src/algos/trainer.ts";
 import { initValueParams, valueMlpSpec } from "../../src/algos/value.ts";
@@ -29,7 +29,7 @@ import { make } from "../../src/envs/registry.ts";
 import { makeVec } from "../../src/envs/vector.ts";
 import { NormalizeReward, RunningMeanStd } from "../../src/envs/wrappers.ts";
 
-test("at ratio 1 (first minibatch of the first epoch) the PPO policy gradient equals REINFORCE-with-advantages on the same minibatch", () => {
+test("at ratio 1 (first minibatch of the first epoch) the PPO policy gradient equals REINFORCE-with-advantages on the same minibatch (and is-pd's equals REINFORCE with reward-to-go)", () => {
   for (const env of ["CartPole-v1", "Pendulum-v1"]) {
     const vec = makeVec(env, 2);
     const cfg = resolvePpoConfig({ entropyCoef: 0.01 });
@@ -85,6 +85,24 @@ test("at ratio 1 (first minibatch of the first epoch) the PPO policy gradient eq
       }
       // V's gradient is there too, and separate.
       assert.ok(g["value.0.weight"].some((x) => x !== 0));
+    }
+    // Per-decision at ratio 1 and gamma 1: C_t is the reward-to-go, averaged per segment.
+    const segments = segmentCount(batch.ends);
+    const rtg = rewardToGo(batch.rewards, batch.ends, 1);
+    const refPd = createPolicyGradient(policy)(batch, rtg, 1 / segments, cfg.entropyCoef).grads;
+    const pd = createPpoGradient(policy, vSpec)(
+      { ...policy.params, ...vParams },
+      { ...mb, segments: { rewards: batch.rewards, ends: batch.ends } },
+      { ...cfg, objective: "per-decision", gamma: 1 },
+    ).grads;
+    for (const name of Object.keys(policy.params)) {
+      for (let i = 0; i < refPd[name].length; i++) {
+        const b = refPd[name][i];
+        assert.ok(
+          Math.abs(pd[name][i] - b) <= 1e-12 * Math.max(1, Math.abs(b)),
+          `${env}, per-decision: ${name}[${i}] ${pd[name][i]} vs REINFORCE ${b}`,
+        );
+      }
     }
     vec.close();
   }
