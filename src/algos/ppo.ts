@@ -467,7 +467,7 @@ export function initPpo(
     const numMb = perDecision ? 1 : Math.min(cfg.numMinibatches, T);
     // Every minibatch of a batch has the same size M (the T mod numMb rows left over are a
     // different random few each epoch): the tape's buffers are then reused from step to step,
-    // where alternating sizes reallocated them all (a fifth of an update was GC).
+    // where alternating sizes reallocated them all (docs/performance.md, 2026-12-02).
     const M = Math.floor(T / numMb);
     let steps = 0;
     let epochs = 0;

@@ -7,8 +7,10 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { evaluate } from "../../src/algos/evaluate.ts";
 import { createPolicy } from "../../src/algos/policy.ts";
+import { ppoAlgorithm } from "../../src/algos/ppo.ts";
 import { reinforce } from "../../src/algos/reinforce.ts";
 import { createRollout } from "../../src/algos/rollout.ts";
+import { createTrainer } from "../../src/algos/trainer.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { box, discrete } from "../../src/envs/spaces.ts";
 import type { Env, ResetOptions, StepInfo, StepResult } from "../../src/envs/types.ts";
@@ -133,4 +135,21 @@ test("an env that gives masks must give them at every step; a policy with a Box 
       ),
     /Box action space takes no masks/,
   );
+});
+
+test("PPO on the same env: no masked action is taken, and it learns the valid best door", () => {
+  const t = createTrainer(ppoAlgorithm, () => new Rooms(), {
+    seed: 0,
+    totalSteps: 4096,
+    numEnvs: 2,
+    rolloutSteps: 64,
+    hiddenSizes: [],
+    valueHiddenSizes: [8],
+    lr: 0.05,
+    evalEvery: 0,
+  });
+  while (t.finished === null) t.step();
+  const score = evaluate(t.policy, new Rooms(), { episodes: 5, seed: 3, deterministic: true });
+  t.close();
+  assert.equal(score.returnMean, 10);
 });
