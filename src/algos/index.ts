@@ -4,12 +4,13 @@
  * the learned baseline, evaluation, and the policy they train.
  */
 export * from "./evaluate.ts";
-export * from "./normalize.ts";
+export * from "./obs-norm.ts";
 export * from "./policy.ts";
 export * from "./ppo.ts";
 export * from "./presets.ts";
 export * from "./reinforce.ts";
 export * from "./returns.ts";
+export * from "./reward-norm.ts";
 export * from "./rollout.ts";
 export * from "./streams.ts";
 export * from "./surrogates.ts";

@@ -86,15 +86,7 @@ export const ppoSchema = {
   }),
   normalizeObservations: booleanField(
     false,
-    "Normalize observations with running statistics (shared by the sub-envs, updated after each batch, saved in checkpoints and applied wherever the policy acts).",
-  ),
-  clipObservations: nullableNumberField(
-    10,
-    "Clip normalized observations to [-c, c]; null: no clip.",
-    {
-      min: 0,
-      exclusiveMin: true,
-    },
+    "Normalize observations with running statistics, clipped to +-10 (shared by the sub-envs, updated after each batch, saved in checkpoints and applied wherever the policy acts; src/algos/obs-norm.ts).",
   ),
   normalizeRewards: booleanField(
     false,

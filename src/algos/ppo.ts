@@ -27,7 +27,7 @@ import {
   type MlpSpec,
   mlp,
 } from "../nn/index.ts";
-import { NORMALIZE_EPSILON, normalizeRewards, normalizingPolicy, obsStats } from "./normalize.ts";
+import { normalizeObservations, normalizingPolicy, observationStats } from "./obs-norm.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
 import {
   PPO_ENV_CONFIGS,
@@ -37,6 +37,7 @@ import {
   resolvePpoConfig,
 } from "./ppo-config.ts";
 import { computeAdvantages, meanStd, normalize, segmentCount } from "./returns.ts";
+import { normalizeRewards } from "./reward-norm.ts";
 import { createRollout, type RolloutState } from "./rollout.ts";
 import { streamRng, streamSeed } from "./streams.ts";
 import {
@@ -264,7 +265,7 @@ export interface PpoState {
   readonly vecEnv: unknown;
   readonly rollout: RolloutState;
   /** The observation normalizer's statistics (normalizeObservations), else null. */
-  readonly obsStats: RunningMeanStdState | null;
+  readonly obsNorm: RunningMeanStdState | null;
   /** The reward normalizer's statistics and each sub-env's running discounted return. */
   readonly rewardStats: RunningMeanStdState | null;
   readonly discountedReturns: number[] | null;
@@ -279,7 +280,7 @@ function isPpoState(s: unknown): s is PpoState {
     typeof o.rng === "object" &&
     typeof o.shuffleRng === "object" &&
     typeof o.rollout === "object" &&
-    "obsStats" in o &&
+    "obsNorm" in o &&
     "rewardStats" in o
   );
 }
@@ -313,7 +314,7 @@ export function initPpo(
 ): Learner<PpoState, PpoMetrics> {
   if (restore !== null && (!isPpoState(restore.state) || restore.valueParams === undefined)) {
     throw new Error(
-      `ppo: the checkpoint must hold valueParams and the state { optimizer, rng, shuffleRng, vecEnv, rollout, obsStats, rewardStats, discountedReturns }, got ${JSON.stringify(restore.state)?.slice(0, 200)}`,
+      `ppo: the checkpoint must hold valueParams and the state { optimizer, rng, shuffleRng, vecEnv, rollout, obsNorm, rewardStats, discountedReturns }, got ${JSON.stringify(restore.state)?.slice(0, 200)}`,
     );
   }
   const saved = restore === null ? null : (restore.state as PpoState);
@@ -326,10 +327,8 @@ export function initPpo(
   const inner = restore
     ? policyFromParams(spec, cloneParams(restore.params))
     : createPolicy(spec, streamRng(cfg.seed, "policyInit"));
-  const obsNorm = cfg.normalizeObservations
-    ? obsStats(vec.obsDim, saved?.obsStats ?? undefined)
-    : null;
-  const policy = obsNorm ? normalizingPolicy(inner, obsNorm, cfg.clipObservations) : inner;
+  const obsNorm = cfg.normalizeObservations ? observationStats(vec.obsDim, saved?.obsNorm) : null;
+  const policy = obsNorm ? normalizingPolicy(inner, obsNorm) : inner;
   const rewardNorm = cfg.normalizeRewards ? new RunningMeanStd(1) : null;
   const discounted = new Float64Array(cfg.numEnvs);
   if (rewardNorm && saved?.rewardStats) {
@@ -423,8 +422,8 @@ export function initPpo(
     let obs = batch.obs;
     let cutObs = batch.cutObs;
     if (obsNorm) {
-      obsNorm.normalizeInto(batch.obs, T, normObs, NORMALIZE_EPSILON, cfg.clipObservations);
-      obsNorm.normalizeInto(batch.cutObs, K, normCut, NORMALIZE_EPSILON, cfg.clipObservations);
+      normalizeObservations(obsNorm, batch.obs, T, normObs);
+      normalizeObservations(obsNorm, batch.cutObs, K, normCut);
       obs = normObs.subarray(0, T * obsDim);
       cutObs = normCut.subarray(0, K * obsDim);
     }
@@ -586,7 +585,7 @@ export function initPpo(
           shuffleRng: shuffleRng.getState(),
           vecEnv,
           rollout: rollout.getState(),
-          obsStats: obsNorm ? obsNorm.getState() : null,
+          obsNorm: obsNorm ? obsNorm.getState() : null,
           rewardStats: rewardNorm ? rewardNorm.getState() : null,
           discountedReturns: rewardNorm ? Array.from(discounted) : null,
         },
@@ -609,9 +608,9 @@ function explained(targets: Float64Array, values: Float64Array, T: number): numb
 }
 
 /**
- * The acting policy of a saved PPO checkpoint for `env`: the network, behind its observation
- * normalizer when the run had one. `state` is the learner's state or the trainer's (whose
- * `algorithm` field holds it), so a loaded checkpoint file works as it is.
+ * The acting policy of a saved PPO checkpoint for `env` (the Algorithm's `policy`; for a file,
+ * use the trainer's `checkpointPolicy`): the network, behind its observation normalizer when the
+ * run had one. `checkpoint.state` is the learner's state.
  */
 export function ppoPolicyFromCheckpoint(
   checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
@@ -620,17 +619,14 @@ export function ppoPolicyFromCheckpoint(
 ): Policy {
   const obsDim = flatSize(env.observationSpace);
   const inner = policyFromParams(ppoPolicySpec(cfg, obsDim, env.actionSpace), checkpoint.params);
-  const raw = checkpoint.state as { algorithm?: unknown } | null;
-  const state = (
-    raw !== null && typeof raw === "object" && "algorithm" in raw ? raw.algorithm : raw
-  ) as Partial<PpoState> | null;
-  const stats = state?.obsStats ?? null;
-  if (cfg.normalizeObservations && stats === null) {
+  if (!cfg.normalizeObservations) return inner;
+  const stats = (checkpoint.state as Partial<PpoState> | null)?.obsNorm;
+  if (!stats) {
     throw new Error(
-      "ppo: the config normalizes observations but the checkpoint has no obsStats; the policy cannot act without them",
+      "ppo: the config normalizes observations but the checkpoint holds no statistics (state.algorithm.obsNorm)",
     );
   }
-  return stats ? normalizingPolicy(inner, obsStats(obsDim, stats), cfg.clipObservations) : inner;
+  return normalizingPolicy(inner, observationStats(obsDim, stats));
 }
 
 /** One member of the PPO family as a trainer-layer {@link Algorithm}. */

@@ -70,6 +70,7 @@ export const runSchema = {
   stopAtReturn: nullableNumberField(
     null,
     "The evaluation mean return to stop at; null: the env's reward threshold (no stopping when it has none).",
+    { nullMeans: "for the env's reward threshold" },
   ),
 } as const;
 
@@ -162,7 +163,10 @@ export interface Algorithm<C extends RunConfig, S, M extends object> {
    * learner's `save()` returned, possibly through JSON: check it before use).
    */
   init(env: EnvSource, config: C, restore: AlgorithmCheckpoint<unknown> | null): Learner<S, M>;
-  /** The policy of a saved checkpoint, for `env` (the env it was trained on). */
+  /**
+   * The policy of a saved checkpoint for `env` (the env it was trained on); `checkpoint.state` is
+   * the algorithm's part (`S`, or null for a 0.1.0 checkpoint). Use {@link checkpointPolicy}.
+   */
   policy(
     checkpoint: AlgorithmCheckpoint<unknown>,
     config: C,
@@ -301,6 +305,30 @@ export function checkpointConfig(state: unknown): Readonly<Record<string, unknow
   return checkTrainerState(state).config as Readonly<Record<string, unknown>>;
 }
 
+/**
+ * The policy of a saved checkpoint (this release's, or 0.1.0's REINFORCE checkpoints) for `env`,
+ * rebuilt by `algorithm` with everything it needs to act (e.g. observation statistics).
+ */
+export function checkpointPolicy<C extends RunConfig, S, M extends object>(
+  algorithm: Algorithm<C, S, M>,
+  checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
+  env: Pick<Env, "observationSpace" | "actionSpace">,
+): Policy {
+  let config: C;
+  try {
+    config = algorithm.resolveConfig(checkpointConfig(checkpoint.state));
+  } catch (e) {
+    throw new Error(
+      `${algorithm.name}: not a checkpoint of ${algorithm.configName}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  const s = checkpoint.state as { format?: unknown; algorithm?: unknown } | null;
+  const state =
+    s !== null && typeof s === "object" && s.format === STATE_FORMAT ? s.algorithm : null;
+  return algorithm.policy({ params: checkpoint.params, state }, config, env);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Pieces every algorithm uses
 
@@ -345,6 +373,11 @@ export interface TrainerOptions {
   resume?: AlgorithmCheckpoint<unknown>;
   /** Where warnings go; default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * The env evaluations (and the default stopping return) use; default the training env. E.g. the
+   * unshaped env when training on a reward-shaped one.
+   */
+  evalEnv?: EnvSource;
 }
 
 /** What one `step()` did. */
@@ -404,17 +437,24 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
       : null,
   );
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
-  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(env) ?? null) : null;
+  const evalEnv = options.evalEnv ?? env;
+  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(evalEnv) ?? null) : null;
   let update = saved?.update ?? 0;
   let envSteps = saved?.envSteps ?? 0;
   let episodes = saved?.episodes ?? 0;
   const recent: number[] = saved ? [...saved.recentReturns] : [];
   let best: BestSoFar | null = saved?.best ?? null;
   const wallStart = performance.now() / 1000 - (saved?.wallTimeS ?? 0);
-  let finished: "budget" | "return" | null = envSteps >= cfg.totalSteps ? "budget" : null;
+  // A run whose best evaluation reached the stopping return has stopped; resuming it changes nothing.
+  let finished: "budget" | "return" | null =
+    envSteps >= cfg.totalSteps
+      ? "budget"
+      : threshold !== null && best !== null && best.returnMean >= threshold
+        ? "return"
+        : null;
 
   const evaluateNow = (deterministic: boolean): EvaluateResult =>
-    evaluate(learner.policy, env, {
+    evaluate(learner.policy, evalEnv, {
       episodes: cfg.evalEpisodes,
       seed: cfg.seed,
       deterministic,

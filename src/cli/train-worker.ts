@@ -9,11 +9,16 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
-import { checkTrainerState, type EvalMetrics, runTrainer } from "../algos/trainer.ts";
+import {
+  checkTrainerState,
+  type EvalMetrics,
+  type RunMetrics,
+  runTrainer,
+} from "../algos/trainer.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { MetricsWriter } from "../io/metrics.ts";
 import { getAlgorithm } from "./algorithms.ts";
-import { RUN_FILES } from "./run-dir.ts";
+import { BEST_CHECKPOINTS, RUN_FILES } from "./run-dir.ts";
 
 /** What the main thread passes in. */
 export interface WorkerInput {
@@ -39,7 +44,7 @@ export interface SavedCheckpoint {
 
 /** Messages back to the main thread. */
 export type WorkerMessage =
-  | { readonly type: "metrics"; readonly row: Record<string, unknown> }
+  | { readonly type: "metrics"; readonly row: RunMetrics }
   | { readonly type: "eval"; readonly row: EvalMetrics }
   | { readonly type: "warning"; readonly message: string }
   | ({ readonly type: "checkpoint" } & SavedCheckpoint)
@@ -106,7 +111,7 @@ async function main(input: WorkerInput): Promise<void> {
       onBest: (c, e) => {
         metrics.sync();
         const i = info(c);
-        const path = saveCheckpoint(join(ckptDir, RUN_FILES.best), c, i, { keep: 1 });
+        const path = saveCheckpoint(join(ckptDir, BEST_CHECKPOINTS), c, i, { keep: 1 });
         post({
           type: "best",
           path,

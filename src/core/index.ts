@@ -4,8 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
-export { residentArray, residentCopy } from "./backend/simd.ts";
-export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
+export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export {
   abs,
   add,
@@ -40,4 +39,4 @@ export {
   where,
 } from "./ops.ts";
 export { deriveSeed, Rng, type RngState } from "./rng.ts";
-export { full, ones, type Params, Tensor, tensor, zeros } from "./tensor.ts";
+export { full, ones, type Params, parameter, Tensor, tensor, zeros } from "./tensor.ts";

@@ -9,14 +9,15 @@
  * list of buffers reused in call order on the next call of the same gradient function. A training
  * step of fixed shapes therefore allocates no Float64Array after the first call.
  */
+import { residentArray, residentCopy } from "./backend/simd.ts";
 
 /** Row-major float64 tensor. `data.length === size === product(shape)`; a scalar has shape `[]`. */
 export class Tensor {
   readonly shape: readonly number[];
   /**
-   * The values. For parameters made by initMlp, loaded or cloned, this is a view into the SIMD
-   * kernels' memory (see residentArray): its `buffer` is that whole memory, so use
-   * `data.slice()`, not `data.buffer`, to copy or send the values.
+   * The values. For a {@link parameter} (initMlp's, loaded or cloned ones) this may be a view into
+   * the SIMD kernels' memory: its `buffer` is then that whole memory, so use `data.slice()`, not
+   * `data.buffer`, to copy or send the values.
    */
   readonly data: Float64Array;
   readonly size: number;
@@ -53,6 +54,16 @@ export class Tensor {
   toArray(): number[] {
     return Array.from(this.data);
   }
+}
+
+/**
+ * A tensor meant to be trained: a copy of `values` (zeros when null) of the given shape, stored
+ * where the dense kernels read and write it in place (src/core/backend/simd.ts; a plain array
+ * where WebAssembly is missing). Use it for parameters, `tensor()` for everything else.
+ */
+export function parameter(values: Float64Array | null, shape: readonly number[]): Tensor {
+  const data = values === null ? residentArray(shapeSize(shape)) : residentCopy(values);
+  return new Tensor(data, shape);
 }
 
 /** Named parameters, e.g. `"policy.0.weight"`. */
@@ -210,8 +221,8 @@ export function gradOf(t: Tensor): Float64Array {
 /**
  * For a rule that can write a whole gradient instead of adding to it: when `t` has no gradient
  * yet, returns the buffer that becomes its gradient, NOT zeroed (the caller must write every
- * element); else null, and the caller adds into {@link gradOf}. A batch-1 step saves the zero fill
- * and the read-modify-write of every weight gradient this way (~10% of the step).
+ * element); else null, and the caller adds into {@link gradOf}. This saves the zero fill and the
+ * read-modify-write of every weight gradient (docs/performance.md).
  */
 export function gradToWrite(t: Tensor): Float64Array | null {
   if (t.grad !== null) return null;

@@ -21,8 +21,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { residentCopy } from "../core/backend/simd.ts";
-import { type Params, Tensor } from "../core/tensor.ts";
+import { type Params, parameter, Tensor } from "../core/tensor.ts";
 import {
   fsyncDir,
   removePath,
@@ -310,9 +309,9 @@ export function loadCheckpoint(path: string): LoadedCheckpoint {
     checkSum(key, bytes);
     const params: Params = {};
     for (const [name, t] of Object.entries(contents.tensors)) {
-      // Resident, like initMlp's: the kernels read them in place (a resumed run is as fast).
-      params[name] = new Tensor(
-        residentCopy(t.data instanceof Float64Array ? t.data : Float64Array.from(t.data)),
+      // Parameters like initMlp's, so a resumed run is as fast as a fresh one.
+      params[name] = parameter(
+        t.data instanceof Float64Array ? t.data : Float64Array.from(t.data),
         t.shape,
       );
     }

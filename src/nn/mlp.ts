@@ -3,10 +3,9 @@
  * `createMlpInference`, the no-tape, no-allocation forward pass used on every environment step.
  */
 import { denseInto } from "../core/backend/kernels.ts";
-import { residentArray, residentCopy } from "../core/backend/simd.ts";
 import { dense } from "../core/ops.ts";
 import type { Rng } from "../core/rng.ts";
-import { fmt, type Params, Tensor } from "../core/tensor.ts";
+import { fmt, type Params, parameter, Tensor } from "../core/tensor.ts";
 import { orthogonal, xavierUniform } from "./init.ts";
 
 export type Activation = "tanh" | "relu" | "elu";
@@ -68,9 +67,8 @@ export function initMlp(spec: MlpSpec, rng: Rng, options: InitOptions = {}): Par
       init === "orthogonal"
         ? orthogonal(rng, fanIn, fanOut, gain)
         : xavierUniform(rng, fanIn, fanOut, gain);
-    // In the SIMD kernels' memory: every product reads them there, with no copy in.
-    params[`${spec.prefix}.${i}.weight`] = new Tensor(residentCopy(w), [fanIn, fanOut]);
-    params[`${spec.prefix}.${i}.bias`] = new Tensor(residentArray(fanOut), [fanOut]);
+    params[`${spec.prefix}.${i}.weight`] = parameter(w, [fanIn, fanOut]);
+    params[`${spec.prefix}.${i}.bias`] = parameter(null, [fanOut]);
   }
   return params;
 }
@@ -115,9 +113,8 @@ interface Layout {
 const layouts = new WeakMap<MlpSpec, Layout>();
 
 /**
- * The checked sizes and the parameter names of `spec`, cached: `mlp` runs on every training step,
- * and rebuilding the name strings and re-checking the sizes there cost ~5% of a batch-1 step. The
- * cache entry is rebuilt if the spec object was changed since.
+ * The checked sizes and the parameter names of `spec`, cached: `mlp` runs on every training step
+ * (docs/performance.md). The cache entry is rebuilt if the spec object was changed since.
  */
 function mlpLayout(spec: MlpSpec, where: string): Layout {
   const c = layouts.get(spec);

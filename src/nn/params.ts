@@ -1,24 +1,16 @@
 /**
- * Named-parameter helpers: count, copy, and a JSON-safe form for checkpoints.
+ * Named-parameter helpers: copy, and a JSON-safe form for checkpoints.
  */
-import { residentCopy } from "../core/backend/simd.ts";
-import { fmt, type Params, shapeSize, Tensor } from "../core/tensor.ts";
+import { fmt, type Params, parameter, shapeSize } from "../core/tensor.ts";
 
 /** JSON-safe parameters: shape and row-major values per name. */
 export type ParamsJson = Record<string, { shape: number[]; data: number[] }>;
 
-/** Total number of scalars. */
-export function paramCount(params: Params): number {
-  let n = 0;
-  for (const name of Object.keys(params)) n += params[name].size;
-  return n;
-}
-
-/** A deep copy: new data arrays (resident, see residentArray), the same values. */
+/** A deep copy: new parameter tensors (see `parameter`), the same values. */
 export function cloneParams(params: Params): Params {
   const out: Params = {};
   for (const name of Object.keys(params))
-    out[name] = new Tensor(residentCopy(params[name].data), params[name].shape.slice());
+    out[name] = parameter(params[name].data, params[name].shape.slice());
   return out;
 }
 
@@ -52,10 +44,7 @@ export function paramsFromJson(json: unknown): Params {
         `paramsFromJson: "${name}" must be { shape: int[], data: number[] } of matching size, got shape ${shape}`,
       );
     }
-    out[name] = new Tensor(
-      residentCopy(Float64Array.from(e.data as number[])),
-      (e.shape as number[]).slice(),
-    );
+    out[name] = parameter(Float64Array.from(e.data as number[]), (e.shape as number[]).slice());
   }
   return out;
 }

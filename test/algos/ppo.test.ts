@@ -5,7 +5,6 @@
  */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { normalizeRewards } from "../../src/algos/normalize.ts";
 import { createPolicy } from "../../src/algos/policy.ts";
 import {
   createPpoGradient,
@@ -20,6 +19,7 @@ import {
 } from "../../src/algos/ppo.ts";
 import { createPolicyGradient } from "../../src/algos/reinforce.ts";
 import { normalize, rewardToGo, segmentCount } from "../../src/algos/returns.ts";
+import { normalizeRewards } from "../../src/algos/reward-norm.ts";
 import { createRollout } from "../../src/algos/rollout.ts";
 import { createTrainer } from "../../src/algos/trainer.ts";
 import { initValueParams, valueMlpSpec } from "../../src/algos/value.ts";
@@ -209,7 +209,7 @@ test("the normalizers: one rollout's reward statistics equal the NormalizeReward
     l.update({ update: u + 1, envSteps: 0, lrScale: 1, where: "test", warn: () => {} });
   }
   const saved = l.save();
-  assert.ok(saved.state.obsStats !== null && saved.state.obsStats.count > 100);
+  assert.ok(saved.state.obsNorm !== null && saved.state.obsNorm.count > 100);
   const rebuilt = ppoPolicyFromCheckpoint(saved, cfg, make("Pendulum-v1"));
   const obs = Float64Array.of(0.3, -0.9, 4);
   const a = new Float64Array(1);
@@ -219,7 +219,7 @@ test("the normalizers: one rollout's reward statistics equal the NormalizeReward
   assert.deepEqual(a, b);
   // ...and differently from the bare network on raw observations.
   const bare = ppoPolicyFromCheckpoint(
-    { ...saved, state: { ...saved.state, obsStats: null } },
+    { ...saved, state: { ...saved.state, obsNorm: null } },
     { ...cfg, normalizeObservations: false },
     make("Pendulum-v1"),
   );

@@ -3,8 +3,8 @@
  * `dense` op and the no-tape MLP inference, so all three give bit-identical numbers.
  *
  * Tiling: each kernel computes a block of its output (2x4, or 4x4 in the input gradient) in local
- * accumulators, looping over the reduction dimension once; V8 keeps the accumulators in registers,
- * so each loaded element feeds several multiply-adds instead of one. Edges fall back to narrower
+ * accumulators kept in registers, looping over the reduction dimension once, so each loaded element
+ * feeds several multiply-adds instead of one (docs/performance.md). Edges fall back to narrower
  * loops. A single row (batch 1, every environment step) has its own paths: eight accumulators
  * across the row instead of a tile that would be mostly empty.
  *
@@ -21,9 +21,7 @@ export { tanhFast };
 
 /**
  * From this many multiply-adds a product runs in the SIMD module (see simd.ts). Below, the copies
- * in and out cost more than they save. Measured on a batch-1 step of a 4-64-64-2 tanh MLP: 2048
- * (only the 64x64 layer in SIMD) was 8% slower than 256 (the 4x64 layer too); 128 (all layers)
- * was no faster than 256.
+ * in and out cost more than they save (measured: docs/performance.md).
  */
 export const SIMD_FROM = 256;
 
@@ -44,8 +42,7 @@ export function matmulInto(
 }
 
 /**
- * The product in the SIMD module, with tanh fused if asked (measured ~5x the JS loop at batch
- * 256): false where it does not run there (SIMD off or missing, odd N, fewer than SIMD_FROM
+ * The product in the SIMD module, with tanh fused if asked: false where it does not run there (SIMD off or missing, odd N, fewer than SIMD_FROM
  * multiply-adds, or no memory), and the caller runs JS.
  */
 function simdProduct(
@@ -63,10 +60,8 @@ function simdProduct(
 }
 
 /**
- * {@link matmulInto} in JS. Tiles of 2 rows x 4 columns: 8 accumulators plus the 6 loaded values
- * fit the 16 SSE registers V8 allocates from, where a 4x4 tile spills accumulators to the stack
- * every iteration (measured ~12% faster on [256,64] @ [64,64]). A leftover row takes the
- * single-row path.
+ * {@link matmulInto} in JS. Tiles of 2 rows x 4 columns, which fit the registers where a 4x4
+ * tile spills (docs/performance.md). A leftover row takes the single-row path.
  */
 function jsMatmul(
   a: Float64Array,
@@ -239,8 +234,8 @@ export function matmulAtBAdd(
     return;
   }
   if (overwrite) out.fill(0, 0, K * N);
-  // 2 x 4 tiles of out, the reduction running down the rows of a and g (~10% faster than 4 x 4,
-  // which spills; see matmulInto).
+  // 2 x 4 tiles of out, the reduction running down the rows of a and g (4 x 4 spills; see
+  // matmulInto).
   const N4 = N - (N % 4);
   let k = 0;
   for (; k + 2 <= K; k += 2) {

@@ -9,8 +9,8 @@ import {
   matmulAtBAdd,
   matmulInto,
 } from "../../../src/core/backend/kernels.ts";
-import { useSimd } from "../../../src/core/backend/simd.ts";
-import { Rng, residentArray, residentCopy } from "../../../src/core/index.ts";
+import { residentArray, residentCopy, useSimd } from "../../../src/core/backend/simd.ts";
+import { Rng } from "../../../src/core/index.ts";
 
 /** Bit equality, NaN and -0 included. */
 function assertSameBits(a: Float64Array, b: Float64Array, what: string): void {

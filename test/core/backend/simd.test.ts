@@ -9,7 +9,8 @@ import {
   SIMD_FROM,
   tanhFast,
 } from "../../../src/core/backend/kernels.ts";
-import { kernelModuleBytes, simd, useSimd } from "../../../src/core/backend/simd.ts";
+import { simd, useSimd } from "../../../src/core/backend/simd.ts";
+import { kernelModuleBytes } from "../../../src/core/backend/simd-kernels.ts";
 import {
   logSoftmaxGather,
   mean,
