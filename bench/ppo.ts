@@ -4,8 +4,8 @@
  * Per seed: env steps and training seconds until a deterministic evaluation (the policy `eval`
  * uses: 5 episodes, every EVAL_EVERY_UPDATES updates, timed apart from training) reaches the
  * threshold, the deterministic return at the end of the budget (10 episodes), and training
- * steps/s. In the same run: our REINFORCE on CartPole-v1 (defaults; its criterion is its own, the
- * last-100 training mean), and a PyTorch PPO with the same hyperparameters on the same CartPole
+ * steps/s. In the same run: our REINFORCE on CartPole-v1 (its preset, same criterion), and a
+ * PyTorch PPO with the same hyperparameters on the same CartPole
  * equations in numpy (bench/peers/ppo_torch.py, Debian's python3-torch), alternated seed by seed
  * with ours so the speed ratio is paired. Prints a table per env and, last, one JSON line.
  *
@@ -18,9 +18,11 @@ import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { evaluate } from "../src/algos/evaluate.ts";
-import { initPpo, resolvePpoConfig } from "../src/algos/ppo.ts";
+import { ppoAlgorithm, resolvePpoConfig } from "../src/algos/ppo.ts";
 import { PPO_ENV_CONFIGS } from "../src/algos/ppo-config.ts";
-import { reinforce } from "../src/algos/reinforce.ts";
+import { REINFORCE_ENV_PRESETS } from "../src/algos/presets.ts";
+import { reinforceAlgorithm } from "../src/algos/reinforce.ts";
+import { type AnyAlgorithm, lrScale } from "../src/algos/trainer.ts";
 
 const SEEDS = [10, 11, 12, 13, 14];
 const EVAL_EVERY_UPDATES = 10;
@@ -52,19 +54,28 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function runPpo(id: string, threshold: number, seed: number): Row {
-  const cfg = resolvePpoConfig({ ...PPO_ENV_CONFIGS[id], seed });
-  const learner = initPpo(id, cfg, null);
+/**
+ * One seed of an algorithm of the trainer layer, driven update by update with the lr schedule the
+ * trainer would use; evaluations (every EVAL_EVERY_UPDATES updates) are timed apart from training.
+ */
+function runAlgorithm(
+  algo: AnyAlgorithm,
+  config: object,
+  id: string,
+  threshold: number,
+  seed: number,
+): Row {
+  const cfg = algo.resolveConfig({ ...config, seed });
+  const learner = algo.init(id, cfg, null);
   let steps = 0;
   let trainS = 0;
   let hit: [number, number] | null = null;
   for (let update = 1; steps < cfg.totalSteps; update++) {
     const t0 = performance.now();
-    const lrScale = cfg.lrSchedule === "linear" ? Math.max(1 - steps / cfg.totalSteps, 1e-6) : 1;
     steps += learner.update({
       update,
       envSteps: steps,
-      lrScale,
+      lrScale: lrScale(cfg.lrSchedule, steps / cfg.totalSteps),
       where: id,
       warn: () => {},
     }).envSteps;
@@ -143,7 +154,7 @@ for (const { id, threshold } of ENVS) {
   const ours: Row[] = [];
   const peer: Row[] = [];
   for (const seed of SEEDS) {
-    ours.push(runPpo(id, threshold, seed));
+    ours.push(runAlgorithm(ppoAlgorithm as AnyAlgorithm, PPO_ENV_CONFIGS[id], id, threshold, seed));
     if (id === "CartPole-v1") {
       const p = runTorch(seed);
       if (p !== null) peer.push(p);
@@ -176,30 +187,19 @@ for (const { id, threshold } of ENVS) {
   }
 }
 
-// Our REINFORCE on CartPole-v1 in the same run (its own criterion: last-100 training mean >= 475).
-const rf: { seed: number; steps: number; s: number; solved: boolean }[] = [];
-for (const seed of SEEDS) {
-  const ac = new AbortController();
-  let row: (typeof rf)[number] | null = null;
-  const res = reinforce(
+// Our REINFORCE on CartPole-v1 in the same run, by the same criterion, with its CartPole preset
+// and its default budget.
+const rf = SEEDS.map((seed) =>
+  runAlgorithm(
+    reinforceAlgorithm as AnyAlgorithm,
+    REINFORCE_ENV_PRESETS["CartPole-v1"].config,
     "CartPole-v1",
-    { seed, totalSteps: 1_000_000 },
-    {
-      signal: ac.signal,
-      onMetrics: (m) => {
-        if (m.episodes >= 100 && (m.returnMean100 ?? 0) >= 475) {
-          row = { seed, steps: m.envSteps, s: m.wallTimeS, solved: true };
-          ac.abort();
-        }
-      },
-    },
-  );
-  rf.push(row ?? { seed, steps: res.metrics!.envSteps, s: res.metrics!.wallTimeS, solved: false });
-}
-console.log("\nREINFORCE on CartPole-v1 (defaults; last-100 training mean >= 475)");
-console.log(
-  `solved ${rf.filter((r) => r.solved).length}/5, median ${median(rf.map((r) => r.steps))} steps, ${median(rf.map((r) => r.s)).toFixed(2)} s`,
+    475,
+    seed,
+  ),
 );
+table("REINFORCE on CartPole-v1 (its preset and budget), same criterion", rf);
+const rfSteps = rf.map((r) => r.stepsToThreshold ?? Number.POSITIVE_INFINITY);
 console.log(
   "\ncited: rl-baselines3-zoo PPO CartPole-v1 500 @100k, Pendulum-v1 -172 +- 104 @100k, Acrobot-v1 -73.5 @1M, MountainCarContinuous-v0 88.3 @20k; CleanRL ppo.py CartPole-v1 490 @500k, ~800 steps/s",
 );
@@ -211,9 +211,10 @@ console.log(
     bench: "ppo",
     envs: summary,
     reinforce_cartpole: {
-      median_steps_to_threshold: median(rf.map((r) => r.steps)),
-      median_wall_s: Number(median(rf.map((r) => r.s)).toFixed(3)),
-      solved_fraction: rf.filter((r) => r.solved).length / rf.length,
+      median_steps_to_threshold: median(rfSteps),
+      median_wall_s: Number(median(rf.map((r) => r.sToThreshold ?? r.trainS)).toFixed(3)),
+      solved_fraction: rf.filter((r) => r.stepsToThreshold !== null).length / rf.length,
+      sps: Math.round(median(rf.map((r) => r.sps))),
     },
     torch_peer_speed_ratio: peerRatio === null ? null : Number(peerRatio.toFixed(2)),
   }),
