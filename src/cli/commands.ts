@@ -725,6 +725,7 @@ export function envsCommand(io: Io): number {
     formatSpace(s.actionSpace),
     s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
     s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+    s.differentiable === true ? "yes" : "no",
     ...algos.map(([, a]) => a.envPresets[s.id]?.description ?? "-"),
   ]);
   const header = [
@@ -733,6 +734,7 @@ export function envsCommand(io: Io): number {
     "action space",
     "reward threshold",
     "max steps",
+    "differentiable",
     ...algos.map(([name]) => `${name} preset`),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

@@ -106,10 +106,19 @@ interface Broadcast2 {
   mapB: Int32Array | null;
 }
 
+/** The saved maps of a binary op without broadcast maps (shared: one object less per op). */
+const NO_MAPS: Broadcast2 = { mapA: null, mapB: null };
+
 type Fn2 = (x: number, y: number) => number;
 type Fn1 = (x: number) => number;
 
-function binary(op: keyof typeof RULES, a: Operand, b: Operand, f: Fn2): Tensor {
+function binary(
+  op: keyof typeof RULES | Untaped,
+  a: Operand,
+  b: Operand,
+  f: Fn2,
+  taped = true,
+): Tensor {
   const ta = asTensor(a, op);
   const tb = asTensor(b, op);
   const A = ta.data;
@@ -117,7 +126,10 @@ function binary(op: keyof typeof RULES, a: Operand, b: Operand, f: Fn2): Tensor 
   let shape: readonly number[];
   let mapA: Int32Array | null = null;
   let mapB: Int32Array | null = null;
-  if (sameShape(ta.shape, tb.shape)) shape = ta.shape;
+  // A scalar `[]` broadcasts to the other shape: no shape or map to build (the env algebra's
+  // constants meet a column in most of its ops).
+  if (sameShape(ta.shape, tb.shape) || tb.shape.length === 0) shape = ta.shape;
+  else if (ta.shape.length === 0) shape = tb.shape;
   else {
     shape = broadcastShapes(op, ta.shape, tb.shape);
     mapA = broadcastMap(shape, ta.shape);
@@ -125,7 +137,9 @@ function binary(op: keyof typeof RULES, a: Operand, b: Operand, f: Fn2): Tensor 
   }
   const n = shapeSize(shape);
   const out = alloc(n);
-  if (ta.size === n && tb.size === n) {
+  if (arithmetic(op, A, B, out, n, ta.size, tb.size)) {
+    // done: add, sub, mul or div without broadcast maps
+  } else if (ta.size === n && tb.size === n) {
     for (let i = 0; i < n; i++) out[i] = f(A[i], B[i]);
   } else if (tb.size === 1 && ta.size === n) {
     const y = B[0];
@@ -136,20 +150,85 @@ function binary(op: keyof typeof RULES, a: Operand, b: Operand, f: Fn2): Tensor 
     for (let i = 0; i < n; i++) out[i] = f(A[at(mapA, na, i)], B[at(mapB, nb, i)]);
   }
   const t = new Tensor(out, shape);
-  if (needsTape(ta, tb)) record(op, t, [ta, tb], { mapA, mapB } satisfies Broadcast2);
+  if (taped && needsTape(ta, tb)) {
+    const maps = mapA === null && mapB === null ? NO_MAPS : { mapA, mapB };
+    record(op as keyof typeof RULES, t, [ta, tb], maps satisfies Broadcast2);
+  }
   return t;
 }
 
-function unary(op: keyof typeof RULES, x: Tensor, f: Fn1, saved: unknown = null): Tensor {
+/**
+ * The loops of add, sub, mul and div written out (when no broadcast map is needed), so each is
+ * straight code rather than a call of `f` per element: `binary`'s `f(x, y)` call site serves every
+ * op and is megamorphic. The same operations, so the same bits. Returns false for any other case.
+ */
+function arithmetic(
+  op: string,
+  A: Float64Array,
+  B: Float64Array,
+  out: Float64Array,
+  n: number,
+  na: number,
+  nb: number,
+): boolean {
+  // Strides 0 or 1: a size-1 operand is read at 0 (a constant meeting a column).
+  const sa = na === n ? 1 : na === 1 ? 0 : -1;
+  const sb = nb === n ? 1 : nb === 1 ? 0 : -1;
+  if (sa < 0 || sb < 0) return false;
+  switch (op) {
+    case "add":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] + B[i * sb];
+      return true;
+    case "sub":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] - B[i * sb];
+      return true;
+    case "mul":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] * B[i * sb];
+      return true;
+    case "div":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] / B[i * sb];
+      return true;
+    default:
+      return false;
+  }
+}
+
+function unary(
+  op: keyof typeof RULES | Untaped,
+  x: Tensor,
+  f: Fn1,
+  saved: unknown = null,
+  taped = true,
+): Tensor {
   checkTensor(op, x);
   const X = x.data;
   const n = x.size;
   const out = alloc(n);
-  for (let i = 0; i < n; i++) out[i] = f(X[i]);
+  switch (op) {
+    // Written out: `f(X[i])` below is one megamorphic call site for every op (see arithmetic).
+    case "neg":
+      for (let i = 0; i < n; i++) out[i] = -X[i];
+      break;
+    case "fround":
+      for (let i = 0; i < n; i++) out[i] = Math.fround(X[i]);
+      break;
+    case "floor":
+      for (let i = 0; i < n; i++) out[i] = Math.floor(X[i]);
+      break;
+    default:
+      for (let i = 0; i < n; i++) out[i] = f(X[i]);
+  }
   const t = new Tensor(out, x.shape);
-  if (needsTape(x)) record(op, t, [x], saved);
+  if (taped && needsTape(x)) record(op as keyof typeof RULES, t, [x], saved);
   return t;
 }
+
+/**
+ * Ops that are piecewise constant (floor, the comparisons): their derivative is 0 wherever it
+ * exists, so they are never recorded and their outputs are constants to the tape. They have no
+ * entry in {@link RULES} for that reason (see the note there).
+ */
+type Untaped = "floor" | "lt" | "le" | "gt" | "ge" | "eq";
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
@@ -193,6 +272,29 @@ export const cos = (x: Tensor): Tensor => unary("cos", x, Math.cos);
 export const sqrt = (x: Tensor): Tensor => unary("sqrt", x, Math.sqrt);
 /** |x|; the gradient at 0 is 0. */
 export const abs = (x: Tensor): Tensor => unary("abs", x, Math.abs);
+/** Rounds to the nearest float32 (`Math.fround`); straight-through gradient 1. */
+export const fround = (x: Tensor): Tensor => unary("fround", x, Math.fround);
+/** Largest integer <= x. Gradient 0 (piecewise constant: not recorded on the tape). */
+export const floor = (x: Tensor): Tensor => unary("floor", x, Math.floor, null, false);
+
+const fLt: Fn2 = (x, y) => (x < y ? 1 : 0);
+const fLe: Fn2 = (x, y) => (x <= y ? 1 : 0);
+const fGt: Fn2 = (x, y) => (x > y ? 1 : 0);
+const fGe: Fn2 = (x, y) => (x >= y ? 1 : 0);
+const fEq: Fn2 = (x, y) => (x === y ? 1 : 0);
+
+// Comparisons give masks (1 where true, else 0), broadcast like the arithmetic ops, for `where`.
+// Gradient 0: they are not recorded on the tape.
+/** Mask a < b. */
+export const lt = (a: Operand, b: Operand): Tensor => binary("lt", a, b, fLt, false);
+/** Mask a <= b. */
+export const le = (a: Operand, b: Operand): Tensor => binary("le", a, b, fLe, false);
+/** Mask a > b. */
+export const gt = (a: Operand, b: Operand): Tensor => binary("gt", a, b, fGt, false);
+/** Mask a >= b. */
+export const ge = (a: Operand, b: Operand): Tensor => binary("ge", a, b, fGe, false);
+/** Mask a === b. */
+export const eq = (a: Operand, b: Operand): Tensor => binary("eq", a, b, fEq, false);
 
 function sigmoidFn(v: number): number {
   // Two branches so exp never overflows.
@@ -204,7 +306,17 @@ function sigmoidFn(v: number): number {
 /** min(max(x, lo), hi). The gradient is 1 inside [lo, hi] and 0 outside. */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new Error(`clip: expected lo <= hi, got lo=${lo}, hi=${hi}`);
-  return unary("clip", x, (v) => (v < lo ? lo : Math.min(v, hi)), { lo, hi });
+  checkTensor("clip", x);
+  const X = x.data;
+  const n = x.size;
+  const out = alloc(n);
+  for (let i = 0; i < n; i++) {
+    const v = X[i];
+    out[i] = v < lo ? lo : Math.min(v, hi);
+  }
+  const t = new Tensor(out, x.shape);
+  if (needsTape(x)) record("clip", t, [x], { lo, hi });
+  return t;
 }
 
 /**
@@ -693,15 +805,71 @@ function takeRule(node: TapeNode, g: Float64Array): void {
   for (let i = 0; i < map.length; i++) gx[map[i]] += g[i];
 }
 
-const one = () => 1;
+/**
+ * The stride of an input of `size` elements read at each of `n` output elements: 1 (same size),
+ * 0 (one element, broadcast) or -1 (a broadcast map is needed).
+ */
+function stride(size: number, n: number): number {
+  return size === n ? 1 : size === 1 ? 0 : -1;
+}
+
+/** `gx[map(i)] += s * g[i]`: the rule of add (s = 1 to both inputs) and sub (-1 to b). */
+function addScaled(
+  gx: Float64Array,
+  g: Float64Array,
+  s: number,
+  map: Int32Array | null,
+  size: number,
+): void {
+  const n = g.length;
+  const st = stride(size, n);
+  if (st >= 0) for (let i = 0; i < n; i++) gx[i * st] += s * g[i];
+  else for (let i = 0; i < n; i++) gx[at(map, size, i)] += s * g[i];
+}
+
+/**
+ * add and sub: written out rather than through {@link binaryRule}, whose per-element calls of
+ * its partials are megamorphic (one call site for every op); these ops are most of an env step's
+ * backward (issue #12's differentiable Pendulum).
+ */
+function linearRule(sb: number): Rule {
+  return (node, g) => {
+    const [a, b] = node.inputs;
+    const { mapA, mapB } = node.saved as Broadcast2;
+    if (a.tracked) addScaled(gradOf(a), g, 1, mapA, a.size);
+    if (b.tracked) addScaled(gradOf(b), g, sb, mapB, b.size);
+  };
+}
+
+/** `gx[map(i)] += g[i] * Y[mapY(i)]`: one input's share of mul's rule. */
+function addProduct(
+  gx: Float64Array,
+  g: Float64Array,
+  mapX: Int32Array | null,
+  nx: number,
+  Y: Float64Array,
+  mapY: Int32Array | null,
+  ny: number,
+): void {
+  const n = g.length;
+  const sx = stride(nx, n);
+  const sy = stride(ny, n);
+  if (sx >= 0 && sy >= 0) for (let i = 0; i < n; i++) gx[i * sx] += g[i] * Y[i * sy];
+  else for (let i = 0; i < n; i++) gx[at(mapX, nx, i)] += g[i] * Y[at(mapY, ny, i)];
+}
+
+// d(a b) = g b da + g a db, written out for the same reason as linearRule.
+const mulRule: Rule = (node, g) => {
+  const [a, b] = node.inputs;
+  const { mapA, mapB } = node.saved as Broadcast2;
+  if (a.tracked) addProduct(gradOf(a), g, mapA, a.size, b.data, mapB, b.size);
+  if (b.tracked) addProduct(gradOf(b), g, mapB, b.size, a.data, mapA, a.size);
+};
 
 export const RULES = {
-  add: binaryRule(one, one),
-  sub: binaryRule(one, () => -1),
-  mul: binaryRule(
-    (_x, y) => y,
-    (x) => x,
-  ),
+  add: linearRule(1),
+  sub: linearRule(-1),
+  mul: mulRule,
   div: binaryRule(
     (_x, y) => 1 / y,
     (x, y) => -x / (y * y),
@@ -718,7 +886,10 @@ export const RULES = {
     (x, y) => (x <= y ? 1 : 0),
     (x, y) => (x <= y ? 0 : 1),
   ),
-  neg: unaryRule(() => -1),
+  neg: ((node, g) => {
+    const gx = gradOf(node.inputs[0]);
+    for (let i = 0; i < g.length; i++) gx[i] -= g[i];
+  }) as Rule,
   exp: unaryRule((_x, y) => y),
   log: unaryRule((x) => 1 / x),
   tanh: unaryRule((_x, y) => 1 - y * y),
@@ -726,6 +897,14 @@ export const RULES = {
   sin: unaryRule((x) => Math.cos(x)),
   cos: unaryRule((x) => -Math.sin(x)),
   sqrt: unaryRule((_x, y) => 0.5 / y),
+  // Straight through: the rounding moves x by at most half a float32 ulp, which the float64
+  // derivative of the surrounding computation does not see.
+  fround: ((node, g) => {
+    const gx = gradOf(node.inputs[0]);
+    for (let i = 0; i < g.length; i++) gx[i] += g[i];
+  }) as Rule,
+  // floor, lt, le, gt, ge, eq: piecewise constant, gradient 0 wherever it exists; never recorded
+  // (see Untaped), so no rule.
   abs: unaryRule((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),
   clip: ((node, g) => {
     const { lo, hi } = node.saved as { lo: number; hi: number };

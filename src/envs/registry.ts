@@ -10,11 +10,13 @@
  */
 import { acrobotSpec } from "./classic/acrobot.ts";
 import { cartPoleSpec } from "./classic/cartpole.ts";
+import { cartPoleSwingUpSpec } from "./classic/cartpole_swingup.ts";
 import { mountainCarContinuousSpec, mountainCarSpec } from "./classic/mountain_car.ts";
 import { pendulumSpec } from "./classic/pendulum.ts";
 import { type EnvOptions, PhysicsEnv, type PhysicsSpec } from "./physics.ts";
 import { describeValue, type Space } from "./spaces.ts";
 import { TOY_ENVS } from "./toy/entries.ts";
+import { linearQuadraticSpec } from "./toy/linear_quadratic.ts";
 import type { Env, EnvFactory } from "./types.ts";
 import { TimeLimit } from "./wrappers.ts";
 
@@ -38,6 +40,11 @@ export interface EnvSpecInfo {
   readonly description?: string;
   /** True for built-ins with pure physics (vectorized without per-env objects). */
   readonly builtin: boolean;
+  /**
+   * `true` when `makeDifferentiable(id)` gives gradients through the dynamics, else why not (a
+   * discrete action, or no definition in the array algebra).
+   */
+  readonly differentiable: true | { readonly reason: string };
 }
 
 /** A built-in with pure physics, or an env registered with a factory. */
@@ -160,6 +167,10 @@ export function envSpecs(): EnvSpecInfo[] {
       observationSpace: env.observationSpace,
       actionSpace: env.actionSpace,
       builtin: e.kind === "physics",
+      differentiable:
+        e.kind === "physics" && e.physics.physics.dynamics !== undefined
+          ? e.physics.physics.dynamics.differentiable
+          : { reason: "no definition in the array algebra (a Dynamics, src/envs/num.ts)" },
       ...(env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: env.maxEpisodeSteps } : {}),
       ...(env.rewardThreshold !== undefined ? { rewardThreshold: env.rewardThreshold } : {}),
       ...(e.meta.description !== undefined ? { description: e.meta.description } : {}),
@@ -174,8 +185,19 @@ registerPhysics(pendulumSpec, "Swing a pendulum up and hold it; continuous torqu
 registerPhysics(mountainCarSpec, "Drive an underpowered car up a hill; Discrete(3) push.");
 registerPhysics(mountainCarContinuousSpec, "Mountain car with a continuous engine force.");
 registerPhysics(acrobotSpec, "Swing a two-link chain's tip above the bar; Discrete(3) torque.");
+registerPhysics(
+  cartPoleSwingUpSpec,
+  "Swing a cart-pole up from hanging and balance it; continuous force, smooth reward.",
+);
+registerPhysics(
+  linearQuadraticSpec,
+  "Double integrator with quadratic cost; exact optimal gain and policy gradient exported.",
+);
 // The toy envs (TOYS helper's entries; no import cycle: entries.ts only imports registry types).
-for (const e of TOY_ENVS) register(e.id, e.factory, e.meta);
+for (const e of TOY_ENVS) {
+  if (e.physics !== undefined) registerPhysics(e.physics, e.meta.description ?? "");
+  else register(e.id, e.factory, e.meta);
+}
 
 /** Options type accepted by `make`'s env-specific part. */
 export type { EnvOptions };

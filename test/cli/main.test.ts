@@ -85,8 +85,15 @@ test("cross-field config rules are usage errors too", () => {
 test("envs lists every environment with spaces and reward thresholds", () => {
   const r = cli(["envs"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^id\s+observation space\s+action space\s+reward threshold\s+max steps/);
-  assert.match(r.stdout, /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+the defaults/);
+  assert.match(
+    r.stdout,
+    /^id\s+observation space\s+action space\s+reward threshold\s+max steps\s+differentiable\s+reinforce preset\s+ppo preset/,
+  );
+  assert.match(
+    r.stdout,
+    /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+no\s+the defaults/,
+  );
+  assert.match(r.stdout, /\nPendulum-v1\s+Box\(.*\)\s+Box\(.*\)\s+-\s+200\s+yes\s+/);
   for (const id of ["Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"])
     assert.match(r.stdout, new RegExp(`\\n${id} `));
 });
