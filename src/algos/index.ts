@@ -5,6 +5,7 @@
  */
 export * from "./evaluate.ts";
 export * from "./obs-norm.ts";
+export * from "./obs-scale.ts";
 export * from "./policy.ts";
 export * from "./ppo.ts";
 export * from "./presets.ts";

@@ -27,6 +27,7 @@ import type { Rng } from "../core/rng.ts";
 import { type ActionHead, actionHead, type HeadSpec } from "../distributions/heads.ts";
 import { describe, flatSize, type Space } from "../envs/spaces.ts";
 import { type Activation, createMlpInference, initMlp, type MlpSpec, mlp } from "../nn/index.ts";
+import { type ObsScale, scaleObsRows } from "./obs-scale.ts";
 
 /** Everything that fixes a policy's architecture (with the parameters, everything needed to act). */
 export interface PolicySpec {
@@ -45,6 +46,8 @@ export interface PolicySpec {
   squash: "clip" | "tanh";
   /** Box only: initial log-std (the `policy.logStd` value, or the bias of the log-std outputs). */
   initLogStd: number;
+  /** Applied to every observation before the MLP sees it (src/algos/obs-scale.ts); absent: none. */
+  obsScale?: ObsScale | null;
 }
 
 /** The distribution head implied by a spec (src/distributions/heads.ts). */
@@ -260,6 +263,12 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   const actDim = flatSize(spec.actionSpace);
   const outSize = mlpSpec.outputSize;
   const obsDim = spec.obsDim;
+  const obsScale = spec.obsScale ?? null;
+  if (obsScale !== null && obsScale.center.length !== obsDim) {
+    throw new Error(
+      `policy: spec.obsScale covers ${obsScale.center.length} elements, obsDim is ${obsDim}`,
+    );
+  }
   const dist: ActionHead = actionHead(head);
   const maskSize = dist.maskSize;
   const logStdParam = (p: Params): Tensor | null =>
@@ -270,12 +279,15 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   let infer: ReturnType<typeof createMlpInference> | null = null;
   let headOut = new Float64Array(0); // [capacity, outSize]
   let rawScratch = new Float64Array(0); // [capacity, actDim], raw actions when outRaw is not given
+  let scaled = new Float64Array(0); // [capacity, obsDim], scaled observations (obsScale only)
+  let scaledBatch = new Float64Array(0); // the same for logProbAndEntropy's batches
   function ensureCapacity(batch: number): void {
     if (batch <= capacity && infer !== null) return;
     capacity = Math.max(batch, 2 * capacity, 1);
     infer = createMlpInference(mlpSpec, capacity);
     headOut = new Float64Array(capacity * outSize);
     rawScratch = new Float64Array(capacity * actDim);
+    if (obsScale !== null) scaled = new Float64Array(capacity * obsDim);
   }
 
   function act(
@@ -309,7 +321,8 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
       );
     }
     ensureCapacity(batch);
-    infer!(params, obs, batch, headOut);
+    if (obsScale !== null) scaleObsRows(obsScale, obs, batch, scaled);
+    infer!(params, obsScale === null ? obs : scaled, batch, headOut);
     const logStd = logStdParam(params);
     dist.act(
       headOut,
@@ -340,7 +353,14 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         `policy.logProbAndEntropy: actions has ${actions.length} values, expected ${batch * actDim} (batch ${batch} from obs [${obs.shape.join(", ")}] x actDim ${actDim})`,
       );
     }
-    return dist.logProbAndEntropy(mlp(p, mlpSpec, obs), logStdParam(p), actions, masks);
+    let input = obs;
+    if (obsScale !== null) {
+      if (scaledBatch.length < obs.size) scaledBatch = new Float64Array(obs.size);
+      const view = scaledBatch.subarray(0, obs.size);
+      scaleObsRows(obsScale, obs.data, batch, view);
+      input = new Tensor(view, obs.shape);
+    }
+    return dist.logProbAndEntropy(mlp(p, mlpSpec, input), logStdParam(p), actions, masks);
   }
 
   return {

@@ -9,8 +9,13 @@
  *
  * Gymnasium's next-step autoreset: the vector step after an episode ended resets that sub-env
  * (`autoreset[j] = 1`, its action ignored, reward 0); such a step is no transition and is dropped.
+ *
+ * With a {@link Shaping} option the batch's rewards are the env's plus the potential-based term
+ * gamma * Phi(s') - Phi(s) (src/envs/shaping.ts), while the episode returns and lengths it
+ * reports stay the env's own.
  */
 import type { Rng } from "../core/rng.ts";
+import { checkShaping, type Shaping, shapingTerm } from "../envs/shaping.ts";
 import type { Policy } from "./policy.ts";
 import { EpisodeEnd } from "./returns.ts";
 
@@ -63,7 +68,7 @@ export interface Batch {
    * passed to `logProbAndEntropy`; null when the env gives none.
    */
   readonly masks: Uint8Array | null;
-  /** [T] r_t. */
+  /** [T] r_t, the env's reward plus the shaping term when the rollout shapes. */
   readonly rewards: Float64Array;
   /** [T] {@link EpisodeEnd} codes. */
   readonly ends: Uint8Array;
@@ -71,7 +76,7 @@ export interface Batch {
   readonly cutObs: Float64Array;
   /** [K] index in [0, T) of each cut step, in the order of `cutObs`. */
   readonly cutIndex: Int32Array;
-  /** [E] undiscounted returns of the episodes that finished in this batch. */
+  /** [E] undiscounted returns of the episodes that finished in this batch (the env's rewards, never shaped). */
   readonly episodeReturns: Float64Array;
   /** [E] their lengths in steps. */
   readonly episodeLengths: Float64Array;
@@ -113,9 +118,22 @@ function grown<A extends Float64Array | Uint8Array | Int32Array>(a: A, n: number
   return b;
 }
 
+/** Options of {@link createRollout}. */
+export interface RolloutOptions {
+  /** Adds potential-based shaping to the batch's rewards (not to its episode returns). */
+  readonly shaping?: Shaping;
+}
+
 /** @param env the vector env; `policy` must take its observations ([N, obsDim]) */
-export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode): Rollout {
+export function createRollout(
+  env: RolloutEnv,
+  policy: Policy,
+  mode: RolloutMode,
+  options: RolloutOptions = {},
+): Rollout {
   const N = env.numEnvs;
+  const shaping = options.shaping ?? null;
+  if (shaping !== null) checkShaping("createRollout", shaping);
   const obsDim = env.obsDim;
   const actDim = policy.actDim;
   if (policy.spec.obsDim !== obsDim) {
@@ -159,6 +177,8 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
   for (let j = 0; j < N && mode.kind === "episodes"; j++) {
     share[j] = Math.floor(mode.episodes / N) + (j < mode.episodes % N ? 1 : 0);
   }
+  // Phi(s_t) of each sub-env, taken before the step rewrites the observations.
+  const phi = new Float64Array(shaping === null ? 0 : N);
   const envActions = new Float64Array(N * actDim);
   const rawActions = new Float64Array(N * actDim);
   let started = false;
@@ -249,6 +269,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
       policy.act(o, N, rng, envActions, false, rawActions, envMasks);
       for (let j = 0; j < N; j++) {
         if (!active(j)) continue;
+        if (shaping !== null) phi[j] = shaping.potential(o, j * obsDim);
         if (laneLength[j] === capacity) growLanes();
         const at = j * capacity + laneLength[j];
         for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
@@ -269,12 +290,15 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
             `rollout: non-finite reward ${r} from sub-env ${j} (step ${runLength[j]} of its episode)`,
           );
         }
-        rewards[at] = r;
         runReturn[j] += r;
         runLength[j]++;
         laneLength[j] = t + 1;
         const term = env.terminated[j] === 1;
         const trunc = env.truncated[j] === 1;
+        rewards[at] =
+          shaping === null
+            ? r
+            : r + shapingTerm(shaping, phi[j], term ? 0 : shaping.potential(o, j * obsDim), term);
         if (term) ends[at] = EpisodeEnd.terminal;
         else if (trunc) {
           ends[at] = EpisodeEnd.cut;

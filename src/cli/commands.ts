@@ -366,8 +366,10 @@ async function runTraining(
         if (m.type === "metrics") {
           progress.update(m.row);
         } else if (m.type === "eval") {
-          // The evaluation that decides "best" is the first of its update's rows.
-          progress.evaluation(m.row.evalReturnMean, m.row.evalBest === 1);
+          // Show the evaluations that decide "best": the deterministic ones when both kinds run.
+          if (config.evalMode !== "both" || m.row.evalDeterministic === 1) {
+            progress.evaluation(m.row.evalReturnMean, m.row.evalBest === 1);
+          }
         } else if (m.type === "warning") {
           progress.finish();
           io.stderr.write(`policygrad: warning: ${m.message.replace(/\n/g, " ")}\n`);
