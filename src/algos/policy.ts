@@ -110,6 +110,22 @@ export interface Policy {
     actions: Float64Array,
     masks?: Uint8Array | null,
   ): { logProb: Tensor; entropy: Tensor };
+  /**
+   * For a policy that sees normalized observations (src/algos/obs-norm.ts): a snapshot of the
+   * statistics it applies, which a checkpoint file stores beside the parameters.
+   */
+  observationNormalizer?(): ObservationNormalizer;
+}
+
+/**
+ * Observation statistics a policy acts behind: it sees
+ * `min(max((obs - mean) / sqrt(var + epsilon), -clip), clip)` (no clipping when clip is null).
+ */
+export interface ObservationNormalizer {
+  readonly mean: readonly number[];
+  readonly var: readonly number[];
+  readonly epsilon: number;
+  readonly clip: number | null;
 }
 
 const PREFIX = "policy";

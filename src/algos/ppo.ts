@@ -16,7 +16,7 @@ import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
 import { flatSize } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
-import { makeVec } from "../envs/vector.ts";
+import { type AsyncVectorEnv, makeVecOf, type VectorEnv } from "../envs/vector.ts";
 import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers.ts";
 import {
   type AdamState,
@@ -318,7 +318,14 @@ export function initPpo(
     );
   }
   const saved = restore === null ? null : (restore.state as PpoState);
-  const vec = makeVec(env, cfg.numEnvs);
+  const made = makeVecOf(env, cfg.numEnvs);
+  if ((made as Partial<AsyncVectorEnv>).async === true) {
+    made.close();
+    throw new Error(
+      `${cfg.objective === "clipped" ? "ppo" : "is"}: this env answers asynchronously (async: true); PPO has no async update yet: train it with reinforceAsync()`,
+    );
+  }
+  const vec = made as VectorEnv;
   const rng = saved ? Rng.fromState(saved.rng) : streamRng(cfg.seed, "actions");
   const shuffleRng = saved ? Rng.fromState(saved.shuffleRng) : streamRng(cfg.seed, "minibatches");
   const resetSeed = streamSeed(cfg.seed, "envResets");

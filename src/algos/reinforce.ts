@@ -24,8 +24,8 @@ import type { Params } from "../core/tensor.ts";
 import { potentialOf } from "../envs/registry.ts";
 import type { Shaping } from "../envs/shaping.ts";
 import { flatSize, type Space } from "../envs/spaces.ts";
-import type { Env } from "../envs/types.ts";
-import { makeVec } from "../envs/vector.ts";
+import type { AsyncEnv, Env } from "../envs/types.ts";
+import { type AsyncVectorEnv, makeVecOf } from "../envs/vector.ts";
 import type { RunningMeanStdState } from "../envs/wrappers.ts";
 import {
   type AdamState,
@@ -65,6 +65,7 @@ import {
   type RunHooks,
   type RunResult,
   runTrainer,
+  runTrainerAsync,
   type TrainerCheckpoint,
   type TrainMetrics,
   type UpdateContext,
@@ -311,7 +312,8 @@ function initReinforce(
   }
   const shaping = shapingFor(env, cfg);
   const saved = restore === null ? null : (restore.state as ReinforceState);
-  const vec = makeVec(env, cfg.numEnvs);
+  const vec = makeVecOf(env, cfg.numEnvs);
+  const isAsync = (vec as Partial<AsyncVectorEnv>).async === true;
   const rng = saved ? Rng.fromState(saved.rng) : streamRng(cfg.seed, "actions");
   const resetSeed = streamSeed(cfg.seed, "envResets");
   const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace, vec.singleObservationSpace);
@@ -375,8 +377,11 @@ function initReinforce(
 
   /** One REINFORCE update. */
   function update(ctx: UpdateContext): UpdateResult<ReinforceMetrics> {
-    sink = ctx.warn;
-
+    if (isAsync) {
+      throw new Error(
+        `${ctx.where}: this env answers asynchronously (async: true); train it with reinforceAsync() or await trainer.stepAsync()`,
+      );
+    }
     // 1. Rollout: run the policy in the vector env (no tape, preallocated buffers).
     let batch: Batch;
     try {
@@ -384,6 +389,25 @@ function initReinforce(
     } catch (e) {
       throw new Error(`${ctx.where}: ${(e as Error).message}`, { cause: e });
     }
+    return learn(batch, ctx);
+  }
+
+  /** The update with its rollout awaiting the env (the async path; a sync env's is update's). */
+  async function updateAsync(ctx: UpdateContext): Promise<UpdateResult<ReinforceMetrics>> {
+    let batch: Batch;
+    try {
+      batch = isAsync
+        ? await rollout.collectAsync(rng, resetSeed)
+        : rollout.collect(rng, resetSeed);
+    } catch (e) {
+      throw new Error(`${ctx.where}: ${(e as Error).message}`, { cause: e });
+    }
+    return learn(batch, ctx);
+  }
+
+  /** Steps 2-5 of an update, from its batch. */
+  function learn(batch: Batch, ctx: UpdateContext): UpdateResult<ReinforceMetrics> {
+    sink = ctx.warn;
     const T = batch.size;
     if (cfg.rewardScale !== 1) for (let t = 0; t < T; t++) batch.rewards[t] *= cfg.rewardScale;
 
@@ -453,6 +477,7 @@ function initReinforce(
   return {
     policy,
     update,
+    updateAsync,
     save() {
       let vecEnv: unknown = null;
       try {
@@ -546,4 +571,17 @@ export function reinforce(
   options: ReinforceOptions = {},
 ): ReinforceResult {
   return runTrainer(reinforceAlgorithm, env, config, options);
+}
+
+/**
+ * {@link reinforce} on environments that answer asynchronously ({@link AsyncEnv}, e.g. a game in
+ * a page or a simulator behind a socket): the same updates and evaluations, awaiting the env at
+ * every step. With the same seed it gives the same metrics as the sync env it wraps.
+ */
+export function reinforceAsync(
+  env: EnvSource,
+  config: Partial<ReinforceConfig> = {},
+  options: ReinforceOptions = {},
+): Promise<ReinforceResult> {
+  return runTrainerAsync(reinforceAlgorithm, env, config, options);
 }

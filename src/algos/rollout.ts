@@ -38,6 +38,13 @@ export interface RolloutEnv {
   step(actions: Float64Array): void;
 }
 
+/** A {@link RolloutEnv} whose `reset`/`step` resolve when the sub-envs have answered. */
+export interface AsyncRolloutEnv extends Omit<RolloutEnv, "reset" | "step"> {
+  readonly async: true;
+  reset(seed?: number): Promise<void>;
+  step(actions: Float64Array): Promise<void>;
+}
+
 /**
  * How a batch is collected.
  * - `episodes`: `episodes` complete episodes, all started fresh after a reset of every sub-env,
@@ -104,6 +111,11 @@ export interface Rollout {
    * reward is NaN or infinite, naming which and where.
    */
   collect(rng: Rng, resetSeed: number): Batch;
+  /**
+   * The same batch as `collect`, awaiting the env's `reset` and `step`: the path for an
+   * {@link AsyncRolloutEnv} (for a sync env it gives what `collect` gives).
+   */
+  collectAsync(rng: Rng, resetSeed: number): Promise<Batch>;
   /** Vector steps times sub-envs simulated so far (used or not). */
   readonly simulatedSteps: number;
   getState(): RolloutState;
@@ -126,7 +138,7 @@ export interface RolloutOptions {
 
 /** @param env the vector env; `policy` must take its observations ([N, obsDim]) */
 export function createRollout(
-  env: RolloutEnv,
+  env: RolloutEnv | AsyncRolloutEnv,
   policy: Policy,
   mode: RolloutMode,
   options: RolloutOptions = {},
@@ -155,11 +167,11 @@ export function createRollout(
   let capacity = mode.kind === "steps" ? mode.steps : 64;
   let obs = new Float64Array(N * capacity * obsDim);
   let acts = new Float64Array(N * capacity * actDim);
-  let rewards = new Float64Array(N * capacity);
-  let ends = new Uint8Array(N * capacity);
   // Action masks, allocated once the env turns out to give them (at its first reset).
   const maskSize = policy.maskSize;
   let masks: Uint8Array | null = null;
+  let rewards = new Float64Array(N * capacity);
+  let ends = new Uint8Array(N * capacity);
   const laneLength = new Int32Array(N);
   // Cuts: the next state and (lane, step) of each cut; episode stats of finished episodes.
   let cutObs = new Float64Array(N * obsDim);
@@ -235,13 +247,20 @@ export function createRollout(
     return mode.kind === "steps" || finished[j] < share[j];
   }
 
-  function collect(rng: Rng, resetSeed: number): Batch {
+  // One batch is: the reset its mode asks for, then per vector step `beforeStep`, the env's
+  // step, `afterStep`, and finally `finish`. collect and collectAsync differ only in awaiting
+  // the env, so the bookkeeping is written once.
+
+  /** The seed to reset with (undefined: continue the streams), or null for no reset. */
+  function resetArg(resetSeed: number): number | undefined | null {
     if (!started) {
-      env.reset(resetSeed);
       started = true;
-    } else if (mode.kind === "episodes") {
-      env.reset();
+      return resetSeed;
     }
+    return mode.kind === "episodes" ? undefined : null;
+  }
+
+  function startBatch(): void {
     if (mode.kind === "episodes") {
       runReturn.fill(0);
       runLength.fill(0);
@@ -259,63 +278,73 @@ export function createRollout(
     finished.fill(0);
     numCuts = 0;
     numFinished = 0;
-
-    // The step loop: act for all sub-envs, remember s_t and a_t of the lanes in use, step, then
-    // record r_t and how step t ended (dropping autoreset steps, which are no transitions).
-    const o = env.observations;
     checkObservations();
-    for (let vstep = 0; ; vstep++) {
-      if (mode.kind === "steps" ? vstep >= mode.steps : !anyActive()) break;
-      policy.act(o, N, rng, envActions, false, rawActions, envMasks);
-      for (let j = 0; j < N; j++) {
-        if (!active(j)) continue;
-        if (shaping !== null) phi[j] = shaping.potential(o, j * obsDim);
-        if (laneLength[j] === capacity) growLanes();
-        const at = j * capacity + laneLength[j];
-        for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
-        for (let d = 0; d < actDim; d++) acts[at * actDim + d] = rawActions[j * actDim + d];
-        if (masks !== null && envMasks !== null) {
-          for (let d = 0; d < maskSize; d++) masks[at * maskSize + d] = envMasks[j * maskSize + d];
-        }
+  }
+
+  function more(vstep: number): boolean {
+    return mode.kind === "steps" ? vstep < mode.steps : anyActive();
+  }
+
+  /** Acts for all sub-envs and remembers s_t and a_t of the lanes in use. */
+  function beforeStep(rng: Rng): void {
+    const o = env.observations;
+    const envMasks = env.actionMasks ?? null;
+    policy.act(o, N, rng, envActions, false, rawActions, envMasks);
+    for (let j = 0; j < N; j++) {
+      if (!active(j)) continue;
+      if (shaping !== null) phi[j] = shaping.potential(o, j * obsDim);
+      if (laneLength[j] === capacity) growLanes();
+      const at = j * capacity + laneLength[j];
+      for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
+      for (let d = 0; d < actDim; d++) acts[at * actDim + d] = rawActions[j * actDim + d];
+      if (masks !== null && envMasks !== null) {
+        for (let d = 0; d < maskSize; d++) masks[at * maskSize + d] = envMasks[j * maskSize + d];
       }
-      env.step(envActions);
-      simulated += N;
-      for (let j = 0; j < N; j++) {
-        if (!active(j) || env.autoreset[j] === 1) continue;
-        const t = laneLength[j];
-        const at = j * capacity + t;
-        const r = env.rewards[j];
-        if (!Number.isFinite(r)) {
-          throw new Error(
-            `rollout: non-finite reward ${r} from sub-env ${j} (step ${runLength[j]} of its episode)`,
-          );
-        }
-        runReturn[j] += r;
-        runLength[j]++;
-        laneLength[j] = t + 1;
-        const term = env.terminated[j] === 1;
-        const trunc = env.truncated[j] === 1;
-        rewards[at] =
-          shaping === null
-            ? r
-            : r + shapingTerm(shaping, phi[j], term ? 0 : shaping.potential(o, j * obsDim), term);
-        if (term) ends[at] = EpisodeEnd.terminal;
-        else if (trunc) {
-          ends[at] = EpisodeEnd.cut;
-          addCut(j, t, o, j * obsDim);
-        } else ends[at] = EpisodeEnd.none;
-        if (term || trunc) {
-          addEpisode(runReturn[j], runLength[j]);
-          runReturn[j] = 0;
-          runLength[j] = 0;
-          finished[j]++;
-        }
-      }
-      checkObservations();
     }
-    // Steps mode: a lane whose episode runs on is cut at the batch end; its next state is the
-    // current observation.
+  }
+
+  /** Records r_t and how step t ended (dropping autoreset steps, which are no transitions). */
+  function afterStep(): void {
+    const o = env.observations;
+    simulated += N;
+    for (let j = 0; j < N; j++) {
+      if (!active(j) || env.autoreset[j] === 1) continue;
+      const t = laneLength[j];
+      const at = j * capacity + t;
+      const r = env.rewards[j];
+      if (!Number.isFinite(r)) {
+        throw new Error(
+          `rollout: non-finite reward ${r} from sub-env ${j} (step ${runLength[j]} of its episode)`,
+        );
+      }
+      runReturn[j] += r;
+      runLength[j]++;
+      laneLength[j] = t + 1;
+      const term = env.terminated[j] === 1;
+      const trunc = env.truncated[j] === 1;
+      rewards[at] =
+        shaping === null
+          ? r
+          : r + shapingTerm(shaping, phi[j], term ? 0 : shaping.potential(o, j * obsDim), term);
+      if (term) ends[at] = EpisodeEnd.terminal;
+      else if (trunc) {
+        ends[at] = EpisodeEnd.cut;
+        addCut(j, t, o, j * obsDim);
+      } else ends[at] = EpisodeEnd.none;
+      if (term || trunc) {
+        addEpisode(runReturn[j], runLength[j]);
+        runReturn[j] = 0;
+        runLength[j] = 0;
+        finished[j]++;
+      }
+    }
+    checkObservations();
+  }
+
+  /** Steps mode: a lane whose episode runs on is cut at the batch end (next state: the current observation). */
+  function finish(): Batch {
     if (mode.kind === "steps") {
+      const o = env.observations;
       for (let j = 0; j < N; j++) {
         const t = laneLength[j] - 1;
         if (t >= 0 && ends[j * capacity + t] === EpisodeEnd.none) {
@@ -325,6 +354,38 @@ export function createRollout(
       }
     }
     return pack();
+  }
+
+  const isAsync = (env as Partial<AsyncRolloutEnv>).async === true;
+
+  function collect(rng: Rng, resetSeed: number): Batch {
+    if (isAsync) {
+      throw new Error(
+        "rollout.collect: this env answers asynchronously (async: true); use await collectAsync()",
+      );
+    }
+    const e = env as RolloutEnv;
+    const seed = resetArg(resetSeed);
+    if (seed !== null) e.reset(seed);
+    startBatch();
+    for (let vstep = 0; more(vstep); vstep++) {
+      beforeStep(rng);
+      e.step(envActions);
+      afterStep();
+    }
+    return finish();
+  }
+
+  async function collectAsync(rng: Rng, resetSeed: number): Promise<Batch> {
+    const seed = resetArg(resetSeed);
+    if (seed !== null) await env.reset(seed);
+    startBatch();
+    for (let vstep = 0; more(vstep); vstep++) {
+      beforeStep(rng);
+      await env.step(envActions);
+      afterStep();
+    }
+    return finish();
   }
 
   function anyActive(): boolean {
@@ -370,6 +431,7 @@ export function createRollout(
   return {
     mode,
     collect,
+    collectAsync,
     get simulatedSteps() {
       return simulated;
     },

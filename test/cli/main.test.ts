@@ -10,7 +10,7 @@ import { evaluate } from "../../src/algos/evaluate.ts";
 import { reinforcePolicy } from "../../src/algos/reinforce.ts";
 import { reinforceSchema } from "../../src/algos/reinforce-config.ts";
 import { make } from "../../src/envs/registry.ts";
-import { loadCheckpoint } from "../../src/io/checkpoint.ts";
+import { loadCheckpoint, readCheckpointFile } from "../../src/io/checkpoint.ts";
 import { readMetrics } from "../../src/io/metrics.ts";
 import { type CliResult, MAIN, ROOT, runCli, TSX } from "./run-cli.ts";
 
@@ -204,6 +204,12 @@ test("train writes a complete run directory, refuses to overwrite it, and eval/p
     cli(["eval", dir, "--episodes", "3", "--seed", "7", "--deterministic"]).stdout,
     e.stdout,
   );
+  // The run's single-file checkpoint (what the browser page opens) evaluates the same.
+  const file = join(dir, "policy.safetensors");
+  const f = cli(["eval", file, "--episodes", "3", "--seed", "7", "--deterministic"]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(f.stdout.trimEnd().split("\n").at(-1), e.stdout.trimEnd().split("\n").at(-1));
+  assert.equal(readCheckpointFile(file).curve?.envSteps.length, rows.length);
 
   const p = cli(["plot", dir, "--out", join(tmp, "a.png")]);
   assert.equal(p.code, 0, p.stderr);
