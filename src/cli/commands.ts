@@ -951,15 +951,21 @@ export async function plotRuns(
   const reps = [...groups.values()].map((g) => g[0].rc);
   const envIds = [...new Set(runs.map((r) => r.rc.envId))];
   const algos = [...new Set(runs.map((r) => r.rc.algo))];
-  const differing = Object.keys(reps[0].config).filter(
-    (k) =>
-      k !== "seed" &&
-      reps.some((rc) => JSON.stringify(rc.config[k]) !== JSON.stringify(reps[0].config[k])),
-  );
+  // The fields that tell apart series of the same algorithm (configs of different algorithms
+  // have different fields: those are told apart by the algorithm's name).
+  const differingFor = (algo: string) => {
+    const same = reps.filter((rc) => rc.algo === algo);
+    return Object.keys(same[0].config).filter(
+      (k) =>
+        k !== "seed" &&
+        same.some((rc) => JSON.stringify(rc.config[k]) !== JSON.stringify(same[0].config[k])),
+    );
+  };
   const series: Series[] = [];
   for (const g of groups.values()) {
     const rc = g[0].rc;
     const parts: string[] = [];
+    const differing = differingFor(rc.algo);
     if (algos.length > 1 || differing.length === 0) parts.push(rc.algo);
     if (envIds.length > 1) parts.push(rc.envId);
     for (const k of differing) parts.push(`${k}=${formatFlagValue(rc.config[k])}`);

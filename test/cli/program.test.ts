@@ -87,7 +87,10 @@ test("bad values name the flag, the value and the allowed range", async () => {
       ["--checkpoint-every", "0"],
       /invalid value "0" for --checkpoint-every: expected an integer >= 1$/,
     ],
-    [["--algo", "apg"], /unknown algorithm "apg" for --algo; known algorithms: reinforce$/],
+    [
+      ["--algo", "apg"],
+      /unknown algorithm "apg" for --algo; known algorithms: reinforce, ppo, is, is-pd$/,
+    ],
   ];
   for (const [flags, message] of cases)
     await usageError(["train", "CartPole-v1", ...flags], message);
