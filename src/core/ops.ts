@@ -109,7 +109,13 @@ interface Broadcast2 {
 type Fn2 = (x: number, y: number) => number;
 type Fn1 = (x: number) => number;
 
-function binary(op: keyof typeof RULES, a: Operand, b: Operand, f: Fn2): Tensor {
+function binary(
+  op: keyof typeof RULES | Untaped,
+  a: Operand,
+  b: Operand,
+  f: Fn2,
+  taped = true,
+): Tensor {
   const ta = asTensor(a, op);
   const tb = asTensor(b, op);
   const A = ta.data;
@@ -136,20 +142,35 @@ function binary(op: keyof typeof RULES, a: Operand, b: Operand, f: Fn2): Tensor 
     for (let i = 0; i < n; i++) out[i] = f(A[at(mapA, na, i)], B[at(mapB, nb, i)]);
   }
   const t = new Tensor(out, shape);
-  if (needsTape(ta, tb)) record(op, t, [ta, tb], { mapA, mapB } satisfies Broadcast2);
+  if (taped && needsTape(ta, tb)) {
+    record(op as keyof typeof RULES, t, [ta, tb], { mapA, mapB } satisfies Broadcast2);
+  }
   return t;
 }
 
-function unary(op: keyof typeof RULES, x: Tensor, f: Fn1, saved: unknown = null): Tensor {
+function unary(
+  op: keyof typeof RULES | Untaped,
+  x: Tensor,
+  f: Fn1,
+  saved: unknown = null,
+  taped = true,
+): Tensor {
   checkTensor(op, x);
   const X = x.data;
   const n = x.size;
   const out = alloc(n);
   for (let i = 0; i < n; i++) out[i] = f(X[i]);
   const t = new Tensor(out, x.shape);
-  if (needsTape(x)) record(op, t, [x], saved);
+  if (taped && needsTape(x)) record(op as keyof typeof RULES, t, [x], saved);
   return t;
 }
+
+/**
+ * Ops that are piecewise constant (floor, the comparisons): their derivative is 0 wherever it
+ * exists, so they are never recorded and their outputs are constants to the tape. They have no
+ * entry in {@link RULES} for that reason (see the note there).
+ */
+type Untaped = "floor" | "lt" | "le" | "gt" | "ge" | "eq";
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
@@ -193,6 +214,29 @@ export const cos = (x: Tensor): Tensor => unary("cos", x, Math.cos);
 export const sqrt = (x: Tensor): Tensor => unary("sqrt", x, Math.sqrt);
 /** |x|; the gradient at 0 is 0. */
 export const abs = (x: Tensor): Tensor => unary("abs", x, Math.abs);
+/** Rounds to the nearest float32 (`Math.fround`); straight-through gradient 1. */
+export const fround = (x: Tensor): Tensor => unary("fround", x, Math.fround);
+/** Largest integer <= x. Gradient 0 (piecewise constant: not recorded on the tape). */
+export const floor = (x: Tensor): Tensor => unary("floor", x, Math.floor, null, false);
+
+const fLt: Fn2 = (x, y) => (x < y ? 1 : 0);
+const fLe: Fn2 = (x, y) => (x <= y ? 1 : 0);
+const fGt: Fn2 = (x, y) => (x > y ? 1 : 0);
+const fGe: Fn2 = (x, y) => (x >= y ? 1 : 0);
+const fEq: Fn2 = (x, y) => (x === y ? 1 : 0);
+
+// Comparisons give masks (1 where true, else 0), broadcast like the arithmetic ops, for `where`.
+// Gradient 0: they are not recorded on the tape.
+/** Mask a < b. */
+export const lt = (a: Operand, b: Operand): Tensor => binary("lt", a, b, fLt, false);
+/** Mask a <= b. */
+export const le = (a: Operand, b: Operand): Tensor => binary("le", a, b, fLe, false);
+/** Mask a > b. */
+export const gt = (a: Operand, b: Operand): Tensor => binary("gt", a, b, fGt, false);
+/** Mask a >= b. */
+export const ge = (a: Operand, b: Operand): Tensor => binary("ge", a, b, fGe, false);
+/** Mask a === b. */
+export const eq = (a: Operand, b: Operand): Tensor => binary("eq", a, b, fEq, false);
 
 function sigmoidFn(v: number): number {
   // Two branches so exp never overflows.
@@ -726,6 +770,11 @@ export const RULES = {
   sin: unaryRule((x) => Math.cos(x)),
   cos: unaryRule((x) => -Math.sin(x)),
   sqrt: unaryRule((_x, y) => 0.5 / y),
+  // Straight through: the rounding moves x by at most half a float32 ulp, which the float64
+  // derivative of the surrounding computation does not see.
+  fround: unaryRule(one),
+  // floor, lt, le, gt, ge, eq: piecewise constant, gradient 0 wherever it exists; never recorded
+  // (see Untaped), so no rule.
   abs: unaryRule((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),
   clip: ((node, g) => {
     const { lo, hi } = node.saved as { lo: number; hi: number };

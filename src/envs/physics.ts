@@ -21,12 +21,11 @@
  * state before and after forced the adapters to double-buffer the states. Fused, a row is read
  * once and stepped in place.
  *
- * A later differentiable (autodiff) version reuses the same equations: `stepRows` and `observe`
- * are straight-line arithmetic of the state and action (plus clips, which become `clip`/`where`
- * ops), so the autodiff adapter evaluates the same expressions over Tensors of shape
- * `[B, stateDim]` instead of rows. It is not built yet.
+ * The built-ins do not write these loops by hand: each is a {@link Dynamics} in the array algebra
+ * of num.ts, compiled to these loops by columns.ts and run on Tensors for gradients by diff.ts.
  */
 import { Rng } from "../core/rng.ts";
+import type { Dynamics } from "./num.ts";
 import { type BoxSpace, describe, describeValue, type Space } from "./spaces.ts";
 import type { Action, Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
 
@@ -76,6 +75,8 @@ export interface Physics<P = unknown> {
   ): void;
   /** Writes the observation of each row's state into `obs` (after a reset or a set state). */
   observe(p: P, s: Float64Array, obs: Float64Array, start: number, end: number): void;
+  /** The definition in the array algebra these loops were compiled from (columns.ts), if any. */
+  readonly dynamics?: Dynamics<P>;
 }
 
 /** Registration data of a built-in: physics, its registry id and limits. */

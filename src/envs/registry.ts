@@ -10,11 +10,13 @@
  */
 import { acrobotSpec } from "./classic/acrobot.ts";
 import { cartPoleSpec } from "./classic/cartpole.ts";
+import { cartPoleSwingUpSpec } from "./classic/cartpole_swingup.ts";
 import { mountainCarContinuousSpec, mountainCarSpec } from "./classic/mountain_car.ts";
 import { pendulumSpec } from "./classic/pendulum.ts";
 import { type EnvOptions, PhysicsEnv, type PhysicsSpec } from "./physics.ts";
 import { describeValue, type Space } from "./spaces.ts";
 import { TOY_ENVS } from "./toy/entries.ts";
+import { linearQuadraticSpec } from "./toy/linear_quadratic.ts";
 import type { Env, EnvFactory } from "./types.ts";
 import { TimeLimit } from "./wrappers.ts";
 
@@ -174,8 +176,19 @@ registerPhysics(pendulumSpec, "Swing a pendulum up and hold it; continuous torqu
 registerPhysics(mountainCarSpec, "Drive an underpowered car up a hill; Discrete(3) push.");
 registerPhysics(mountainCarContinuousSpec, "Mountain car with a continuous engine force.");
 registerPhysics(acrobotSpec, "Swing a two-link chain's tip above the bar; Discrete(3) torque.");
+registerPhysics(
+  cartPoleSwingUpSpec,
+  "Swing a cart-pole up from hanging and balance it; continuous force, smooth reward.",
+);
+registerPhysics(
+  linearQuadraticSpec,
+  "Double integrator with quadratic cost; exact optimal gain and policy gradient exported.",
+);
 // The toy envs (TOYS helper's entries; no import cycle: entries.ts only imports registry types).
-for (const e of TOY_ENVS) register(e.id, e.factory, e.meta);
+for (const e of TOY_ENVS) {
+  if (e.physics !== undefined) registerPhysics(e.physics, e.meta.description ?? "");
+  else register(e.id, e.factory, e.meta);
+}
 
 /** Options type accepted by `make`'s env-specific part. */
 export type { EnvOptions };

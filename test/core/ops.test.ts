@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as T from "../../src/core/index.ts";
-import { tensor } from "../../src/core/index.ts";
+import { tensor, valueAndGrad } from "../../src/core/index.ts";
 import { gradcheck } from "./gradcheck.ts";
 
 // One line per op: gradient vs central finite differences, relative error <= 1e-6 (gradcheck's default).
@@ -168,4 +168,41 @@ test("shape errors name the op, the shapes and the expectation", () => {
     /Tensor: data has 3 elements but shape \[2, 2\] needs 4/,
   );
   assert.throws(() => T.clip(a, 1, 0), /clip: expected lo <= hi/);
+});
+
+test("grad floored mod x - m floor(x / m): 1 away from the jumps (floor itself passes 0)", () =>
+  gradcheck((x) => T.sub(x, T.mul(0.7, T.floor(T.div(x, 0.7)))), [[3, 4]], {
+    range: [0.05, 0.65],
+  }));
+
+test("floor is piecewise constant: gradient 0, values Math.floor", () => {
+  const x = tensor([-1.5, -0.2, 0, 0.2, 2.7]);
+  assert.deepEqual(T.floor(x).toArray(), [-2, -1, 0, 0, 2]);
+  const { grads } = valueAndGrad((p) => T.sum(T.mul(T.floor(p.x), p.x)))({ x });
+  // d/dx (floor(x) x) = floor(x): only the factor x carries a gradient.
+  assert.deepEqual(Array.from(grads.x), [-2, -1, 0, 0, 2]);
+});
+
+test("fround rounds to float32 with a straight-through gradient of 1", () => {
+  const x = tensor([0.1, 1 / 3, -2.7]);
+  assert.deepEqual(T.fround(x).toArray(), [
+    Math.fround(0.1),
+    Math.fround(1 / 3),
+    Math.fround(-2.7),
+  ]);
+  const { grads } = valueAndGrad((p) => T.sum(T.mul(T.fround(p.x), tensor([1, 2, 3]))))({ x });
+  assert.deepEqual(Array.from(grads.x), [1, 2, 3]);
+});
+
+test("comparisons give broadcast 0/1 masks and no gradient; where picks by them", () => {
+  const a = tensor([1, 2, 3, 4]);
+  assert.deepEqual(T.lt(a, 2.5).toArray(), [1, 1, 0, 0]);
+  assert.deepEqual(T.le(a, 2).toArray(), [1, 1, 0, 0]);
+  assert.deepEqual(T.gt(3, a).toArray(), [1, 1, 0, 0]);
+  assert.deepEqual(T.ge(a, tensor([2, 2, 2, 5])).toArray(), [0, 1, 1, 0]);
+  assert.deepEqual(T.eq(a, tensor([1, 0, 3, 0])).toArray(), [1, 0, 1, 0]);
+  const { grads } = valueAndGrad((p) => T.sum(T.where(T.gt(p.x, 2), p.x, T.mul(p.x, 3))))({
+    x: a,
+  });
+  assert.deepEqual(Array.from(grads.x), [3, 3, 1, 1]);
 });

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
-import { angleNormalize } from "../../src/envs/classic/pendulum.ts";
 import { make } from "../../src/envs/registry.ts";
 
 interface Case {
@@ -140,12 +139,6 @@ test("out-of-range continuous actions are clipped like Gymnasium", () => {
   const m = make("MountainCarContinuous-v0");
   m.reset({ options: { state: [-0.5, 0] } });
   assert.equal(m.step([3]).reward, -0.1 * 9);
-});
-
-test("angleNormalize wraps into [-pi, pi) with a floored modulo", () => {
-  assert.ok(Math.abs(angleNormalize(3 * Math.PI) - -Math.PI) < 1e-12);
-  assert.ok(Math.abs(angleNormalize(-0.5 - 4 * Math.PI) - -0.5) < 1e-12);
-  assert.equal(angleNormalize(0.25), 0.25);
 });
 
 test("env options reach the physics and unknown options are rejected", () => {

@@ -13,6 +13,8 @@
  * `[cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2]`.
  * Action: Discrete(3) selecting torque -1, 0 or +1.
  */
+import { columnPhysics } from "../columns.ts";
+import { type Dynamics, type Num, type Val, wrap } from "../num.ts";
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box, discrete } from "../spaces.ts";
@@ -45,63 +47,62 @@ const PARAMS: AcrobotParams = {
   maxVel2: 9 * Math.PI,
 };
 
-/** Torque of each discrete action. */
-const AVAIL_TORQUE = [-1.0, 0.0, 1.0] as const;
-
-// RK4 scratch, module-level so stepping never allocates: the stage input `y`, Gymnasium's augmented
-// state `[theta1, theta2, dtheta1, dtheta2, torque]` (the torque's derivative is 0, so it stays
-// constant through the stages), and the four stage derivatives `k` `[4, 4]`. Passing the stage
-// through an array rather than as five number arguments matters when V8 does not inline `dsdt`:
-// number arguments of a call are boxed, which allocated 20 heap numbers per step.
-const y = new Float64Array(5);
-const k = new Float64Array(16);
-
 /**
- * Time derivative of the first four components of the augmented state `y` (book dynamics),
- * written to `out[oo .. oo + 4)`.
+ * Time derivative of the state `[theta1, theta2, dtheta1, dtheta2]` under torque `a` (book
+ * dynamics), in Gymnasium's operation order.
  */
-function dsdt(p: AcrobotParams, y: Float64Array, out: Float64Array, oo: number): void {
-  const theta1 = y[0];
-  const theta2 = y[1];
-  const dtheta1 = y[2];
-  const dtheta2 = y[3];
-  const a = y[4];
+function dsdt<T>(num: Num<T>, p: AcrobotParams, y: readonly T[], a: Val<T>): T[] {
+  const [theta1, theta2, dtheta1, dtheta2] = y;
   const { m1, m2, l1, lc1, lc2, g } = p;
   const i1 = p.moi;
   const i2 = p.moi;
-  const cos2 = Math.cos(theta2);
-  const sin2 = Math.sin(theta2);
-  const d1 = m1 * lc1 ** 2 + m2 * (l1 ** 2 + lc2 ** 2 + 2 * l1 * lc2 * cos2) + i1 + i2;
-  const d2 = m2 * (lc2 ** 2 + l1 * lc2 * cos2) + i2;
-  const phi2 = m2 * lc2 * g * Math.cos(theta1 + theta2 - Math.PI / 2.0);
-  const phi1 =
-    -m2 * l1 * lc2 * dtheta2 ** 2 * sin2 -
-    2 * m2 * l1 * lc2 * dtheta2 * dtheta1 * sin2 +
-    (m1 * lc1 + m2 * l1) * g * Math.cos(theta1 - Math.PI / 2) +
-    phi2;
-  const ddtheta2 =
-    (a + (d2 / d1) * phi1 - m2 * l1 * lc2 * dtheta1 ** 2 * sin2 - phi2) /
-    (m2 * lc2 ** 2 + i2 - d2 ** 2 / d1);
-  const ddtheta1 = -(d2 * ddtheta2 + phi1) / d1;
-  out[oo] = dtheta1;
-  out[oo + 1] = dtheta2;
-  out[oo + 2] = ddtheta1;
-  out[oo + 3] = ddtheta2;
+  const cos2 = num.cos(theta2);
+  const sin2 = num.sin(theta2);
+  const d1 = num.add(
+    num.add(
+      num.add(
+        m1 * (lc1 * lc1),
+        num.mul(m2, num.add(l1 * l1 + lc2 * lc2, num.mul(2 * l1 * lc2, cos2))),
+      ),
+      i1,
+    ),
+    i2,
+  );
+  const d2 = num.add(num.mul(m2, num.add(lc2 * lc2, num.mul(l1 * lc2, cos2))), i2);
+  const phi2 = num.mul(m2 * lc2 * g, num.cos(num.sub(num.add(theta1, theta2), Math.PI / 2.0)));
+  const phi1 = num.add(
+    num.add(
+      num.sub(
+        num.mul(num.mul(-m2 * l1 * lc2, num.square(dtheta2)), sin2),
+        num.mul(num.mul(num.mul(2 * m2 * l1 * lc2, dtheta2), dtheta1), sin2),
+      ),
+      num.mul((m1 * lc1 + m2 * l1) * g, num.cos(num.sub(theta1, Math.PI / 2))),
+    ),
+    phi2,
+  );
+  const ddtheta2 = num.div(
+    num.sub(
+      num.sub(
+        num.add(a, num.mul(num.div(d2, d1), phi1)),
+        num.mul(num.mul(m2 * l1 * lc2, num.square(dtheta1)), sin2),
+      ),
+      phi2,
+    ),
+    num.sub(m2 * (lc2 * lc2) + i2, num.div(num.square(d2), d1)),
+  );
+  const ddtheta1 = num.div(num.neg(num.add(num.mul(d2, ddtheta2), phi1)), d1);
+  return [dtheta1, dtheta2, ddtheta1, ddtheta2];
 }
 
-/** Gymnasium's `wrap`: shift by whole periods into [m, M]. */
-function wrap(x: number, m: number, M: number): number {
-  const diff = M - m;
-  while (x > M) x -= diff;
-  while (x < m) x += diff;
-  return x;
-}
-
-export const acrobotPhysics: Physics<AcrobotParams> = {
+export const acrobotDynamics: Dynamics<AcrobotParams> = {
   name: "Acrobot",
   stateDim: 4,
   obsDim: 6,
   actDim: 1,
+  differentiable: {
+    reason:
+      "its action is Discrete(3) (torque -1, 0 or +1): no gradient reaches the policy through an integer choice",
+  },
   params(options) {
     readOptions("Acrobot", options, []);
     return PARAMS;
@@ -112,59 +113,58 @@ export const acrobotPhysics: Physics<AcrobotParams> = {
   initial(_p, rng, s, i) {
     for (let k = 0; k < 4; k++) s[i * 4 + k] = rng.uniformRange(-0.1, 0.1);
   },
-  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
+  step(num, p, s, a) {
+    // Action 0, 1, 2 is torque -1, 0, +1.
+    const torque = num.sub(a[0], 1);
+    // One classical RK4 step: k1 = f(y), k2 = f(y + dt/2 k1), k3 = f(y + dt/2 k2),
+    // k4 = f(y + dt k3).
     const dt = p.dt;
-    const dt2 = dt / 2;
-    const c = dt / 6.0;
-    for (let i = start; i < end; i++) {
-      const o = i * 4;
-      const y0 = s[o];
-      const y1 = s[o + 1];
-      const y2 = s[o + 2];
-      const y3 = s[o + 3];
-      y[4] = AVAIL_TORQUE[a[i]];
-      // k1 = f(y), k2 = f(y + dt/2 k1), k3 = f(y + dt/2 k2), k4 = f(y + dt k3).
-      for (let stage = 0; stage < 4; stage++) {
-        const h = stage === 0 ? 0 : stage === 3 ? dt : dt2;
-        const prev = 4 * (stage - 1);
-        y[0] = stage === 0 ? y0 : y0 + h * k[prev];
-        y[1] = stage === 0 ? y1 : y1 + h * k[prev + 1];
-        y[2] = stage === 0 ? y2 : y2 + h * k[prev + 2];
-        y[3] = stage === 0 ? y3 : y3 + h * k[prev + 3];
-        dsdt(p, y, k, 4 * stage);
-      }
-      const n0 = y0 + c * (k[0] + 2 * k[4] + 2 * k[8] + k[12]);
-      const n1 = y1 + c * (k[1] + 2 * k[5] + 2 * k[9] + k[13]);
-      const n2 = y2 + c * (k[2] + 2 * k[6] + 2 * k[10] + k[14]);
-      const n3 = y3 + c * (k[3] + 2 * k[7] + 2 * k[11] + k[15]);
-      const theta1 = wrap(n0, -Math.PI, Math.PI);
-      const theta2 = wrap(n1, -Math.PI, Math.PI);
-      ns[o] = theta1;
-      ns[o + 1] = theta2;
-      ns[o + 2] = Math.min(Math.max(n2, -p.maxVel1), p.maxVel1);
-      ns[o + 3] = Math.min(Math.max(n3, -p.maxVel2), p.maxVel2);
-      // Terminal when the tip is above the bar; reward -1 per step, 0 on the terminating one.
-      const done = -Math.cos(theta1) - Math.cos(theta2 + theta1) > 1.0;
-      terminated[i] = done ? 1 : 0;
-      rewards[i] = done ? 0.0 : -1.0;
-    }
-    observe(ns, obs, start, end);
+    const k1 = dsdt(num, p, s, torque);
+    const k2 = dsdt(
+      num,
+      p,
+      s.map((y, j) => num.add(y, num.mul(dt / 2, k1[j]))),
+      torque,
+    );
+    const k3 = dsdt(
+      num,
+      p,
+      s.map((y, j) => num.add(y, num.mul(dt / 2, k2[j]))),
+      torque,
+    );
+    const k4 = dsdt(
+      num,
+      p,
+      s.map((y, j) => num.add(y, num.mul(dt, k3[j]))),
+      torque,
+    );
+    const n = s.map((y, j) =>
+      num.add(
+        y,
+        num.mul(
+          dt / 6.0,
+          num.add(num.add(num.add(k1[j], num.mul(2, k2[j])), num.mul(2, k3[j])), k4[j]),
+        ),
+      ),
+    );
+    const theta1 = wrap(num, n[0], -Math.PI, Math.PI);
+    const theta2 = wrap(num, n[1], -Math.PI, Math.PI);
+    const next = [
+      theta1,
+      theta2,
+      num.clip(n[2], -p.maxVel1, p.maxVel1),
+      num.clip(n[3], -p.maxVel2, p.maxVel2),
+    ];
+    // Terminal when the tip is above the bar; reward -1 per step, 0 on the terminating one.
+    const height = num.sub(num.neg(num.cos(theta1)), num.cos(num.add(theta2, theta1)));
+    const done = num.gt(height, 1.0);
+    return { next, reward: num.where(done, 0.0, -1.0), terminated: done };
   },
-  observe: (_p, s, obs, start, end) => observe(s, obs, start, end),
+  /** `[cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2]`. */
+  observe: (num, _p, s) => [num.cos(s[0]), num.sin(s[0]), num.cos(s[1]), num.sin(s[1]), s[2], s[3]],
 };
 
-/** Observation `[cos theta1, sin theta1, cos theta2, sin theta2, dtheta1, dtheta2]`. */
-function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const o = i * 6;
-    obs[o] = Math.cos(s[i * 4]);
-    obs[o + 1] = Math.sin(s[i * 4]);
-    obs[o + 2] = Math.cos(s[i * 4 + 1]);
-    obs[o + 3] = Math.sin(s[i * 4 + 1]);
-    obs[o + 4] = s[i * 4 + 2];
-    obs[o + 5] = s[i * 4 + 3];
-  }
-}
+export const acrobotPhysics: Physics<AcrobotParams> = columnPhysics(acrobotDynamics);
 
 export const acrobotSpec: PhysicsSpec<AcrobotParams> = {
   id: "Acrobot-v1",

@@ -7,10 +7,11 @@
  * Action: Discrete(2), 0 pushes left, 1 pushes right with force 10 N.
  */
 import type { Rng } from "../../core/rng.ts";
+import { columnPhysics } from "../columns.ts";
+import type { Dynamics, Num, Val } from "../num.ts";
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box, discrete } from "../spaces.ts";
-import * as trig from "../trig.ts";
 
 /** CartPole has no options; the constants are Gymnasium's. */
 export interface CartPoleParams {
@@ -36,11 +37,15 @@ const PARAMS: CartPoleParams = {
   xThreshold: 2.4,
 };
 
-export const cartPolePhysics: Physics<CartPoleParams> = {
+export const cartPoleDynamics: Dynamics<CartPoleParams> = {
   name: "CartPole",
   stateDim: 4,
   obsDim: 4,
   actDim: 1,
+  differentiable: {
+    reason:
+      "its action is Discrete(2) (push left or right): the force is a function of an integer choice, so no gradient reaches the policy through it; CartPoleSwingUp-v0 has the same equations with a continuous force",
+  },
   params(options) {
     readOptions("CartPole", options, []);
     return PARAMS;
@@ -57,116 +62,61 @@ export const cartPolePhysics: Physics<CartPoleParams> = {
   initial(_p, rng: Rng, s, i) {
     for (let k = 0; k < 4; k++) s[i * 4 + k] = rng.uniformRange(-0.05, 0.05);
   },
-  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
-    for (let c = start; c < end; c += CHUNK) {
-      stepChunk(p, s, a, ns, obs, rewards, terminated, c, Math.min(c + CHUNK, end));
-    }
+  step(num, p, s, a) {
+    // 10 N to the right for action 1, to the left for 0.
+    const force = num.mul(num.sub(num.mul(a[0], 2), 1), p.forceMag);
+    const next = cartPoleEuler(num, p, s, force);
+    const x = next[0];
+    const theta = next[2];
+    const outside = num.or(num.lt(x, -p.xThreshold), num.gt(x, p.xThreshold));
+    const tilted = num.or(num.lt(theta, -p.thetaThreshold), num.gt(theta, p.thetaThreshold));
+    // Gymnasium 1.x (sutton_barto_reward=False): 1 per step, the terminating step included.
+    return { next, reward: 1.0, terminated: num.or(outside, tilted) };
   },
-  observe: (_p, s, obs, start, end) => observe(s, obs, start, end),
+  /** The observation is the state. */
+  observe: (_num, _p, s) => s,
 };
 
-/** The observation is the state (copied a row at a time: fewer loop checks than per element). */
-function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const o = i * 4;
-    obs[o] = s[o];
-    obs[o + 1] = s[o + 1];
-    obs[o + 2] = s[o + 2];
-    obs[o + 3] = s[o + 3];
-  }
-}
-
-// Per-row intermediates of one chunk of rows (module-level so stepping never allocates; fixed
-// length, so V8 knows their bounds).
-const CHUNK = 64;
-const COS = new Float64Array(CHUNK);
-const SIN = new Float64Array(CHUNK);
-const TEMP = new Float64Array(CHUNK);
-const DENOM = new Float64Array(CHUNK);
-
 /**
- * `stepRows` for rows `start <= i < end`, at most {@link CHUNK} of them.
+ * One explicit Euler step of the cart-pole under `force` (newtons): the next
+ * `[x, x_dot, theta, theta_dot]`. Shared by CartPole-v1 and CartPoleSwingUp-v0.
  *
  * Equations of Florian (2007), "Correct equations for the dynamics of the cart-pole system", as
  * used by Gymnasium (frictionless cart and pole). Operation order follows Gymnasium's so float64
  * rounding matches bit for bit: the pole is unstable, and one ulp of difference grows to 1e-5
  * within a few hundred steps.
- *
- * Why three passes over the rows rather than one: a row is a long chain of dependent operations
- * (the sin/cos polynomials, then three divisions of ~13 cycles each, one after the other). In
- * one loop the CPU's floating-point scheduler fills with one row's waiting operations before it
- * reaches the next row, so rows barely overlap; in short passes over independent rows the
- * divider stays busy.
  */
-function stepChunk(
+export function cartPoleEuler<T>(
+  num: Num<T>,
   p: CartPoleParams,
-  s: Float64Array,
-  a: Float64Array,
-  ns: Float64Array,
-  obs: Float64Array,
-  rewards: Float64Array,
-  terminated: Uint8Array,
-  start: number,
-  end: number,
-): void {
-  // Parameters in locals: loads from `p` inside the loops would be repeated every row (V8 does
-  // not keep object fields across the typed-array stores below).
-  const { gravity, massPole, length, forceMag, tau, xThreshold, thetaThreshold } = p;
-  const totalMass = massPole + p.massCart;
-  const poleMassLength = massPole * length;
-  const n = end - start;
-  for (let j = 0; j < n; j++) {
-    const theta = s[(start + j) * 4 + 2];
-    // Same values as Math.cos/Math.sin, without a C call for small angles (see trig.ts).
-    COS[j] = trig.cos(theta);
-    SIN[j] = trig.sin(theta);
-  }
-  for (let j = 0; j < n; j++) {
-    const i = start + j;
-    const thetaDot = s[i * 4 + 3];
-    const cos = COS[j];
-    // 10 N to the right for action 1, to the left for 0 (arithmetic rather than a branch: the
-    // actions of a batch are unpredictable, and a mispredicted branch stalls every row).
-    const force = (a[i] * 2 - 1) * forceMag;
-    const thetaDotSq = thetaDot * thetaDot;
-    const cosSq = cos * cos;
-    TEMP[j] = (force + poleMassLength * thetaDotSq * SIN[j]) / totalMass;
-    // The denominator of thetaAcc.
-    DENOM[j] = length * (4.0 / 3.0 - (massPole * cosSq) / totalMass);
-  }
-  for (let j = 0; j < n; j++) {
-    const i = start + j;
-    const o = i * 4;
-    const x = s[o];
-    const xDot = s[o + 1];
-    const theta = s[o + 2];
-    const thetaDot = s[o + 3];
-    const cos = COS[j];
-    const temp = TEMP[j];
-    const thetaAcc = (gravity * SIN[j] - cos * temp) / DENOM[j];
-    const xAcc = temp - (poleMassLength * thetaAcc * cos) / totalMass;
-    // Explicit Euler: positions move with the old velocities.
-    const nx = x + tau * xDot;
-    const nxDot = xDot + tau * xAcc;
-    const nTheta = theta + tau * thetaDot;
-    const nThetaDot = thetaDot + tau * thetaAcc;
-    ns[o] = nx;
-    ns[o + 1] = nxDot;
-    ns[o + 2] = nTheta;
-    ns[o + 3] = nThetaDot;
-    // The observation is the state.
-    obs[o] = nx;
-    obs[o + 1] = nxDot;
-    obs[o + 2] = nTheta;
-    obs[o + 3] = nThetaDot;
-    terminated[i] =
-      nx < -xThreshold || nx > xThreshold || nTheta < -thetaThreshold || nTheta > thetaThreshold
-        ? 1
-        : 0;
-    // Gymnasium 1.x (sutton_barto_reward=False): 1 per step, the terminating step included.
-    rewards[i] = 1.0;
-  }
+  s: readonly T[],
+  force: Val<T>,
+): T[] {
+  const [x, xDot, theta, thetaDot] = s;
+  const totalMass = p.massPole + p.massCart;
+  const poleMassLength = p.massPole * p.length;
+  const cos = num.cos(theta);
+  const sin = num.sin(theta);
+  const temp = num.div(
+    num.add(force, num.mul(num.mul(poleMassLength, num.square(thetaDot)), sin)),
+    totalMass,
+  );
+  const denom = num.mul(
+    p.length,
+    num.sub(4.0 / 3.0, num.div(num.mul(p.massPole, num.square(cos)), totalMass)),
+  );
+  const thetaAcc = num.div(num.sub(num.mul(p.gravity, sin), num.mul(cos, temp)), denom);
+  const xAcc = num.sub(temp, num.div(num.mul(num.mul(poleMassLength, thetaAcc), cos), totalMass));
+  // Explicit Euler: positions move with the old velocities.
+  return [
+    num.add(x, num.mul(p.tau, xDot)),
+    num.add(xDot, num.mul(p.tau, xAcc)),
+    num.add(theta, num.mul(p.tau, thetaDot)),
+    num.add(thetaDot, num.mul(p.tau, thetaAcc)),
+  ];
 }
+
+export const cartPolePhysics: Physics<CartPoleParams> = columnPhysics(cartPoleDynamics);
 
 export const cartPoleSpec: PhysicsSpec<CartPoleParams> = {
   id: "CartPole-v1",

@@ -7,6 +7,8 @@
  *
  * State `[position, velocity]`; the observation is the state itself.
  */
+import { columnPhysics } from "../columns.ts";
+import type { Dynamics, Num, Val } from "../num.ts";
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box, discrete } from "../spaces.ts";
@@ -44,33 +46,45 @@ function initial(
 }
 
 /** The observation is the state. */
-function observe(
-  _p: MountainCarParams,
-  s: Float64Array,
-  obs: Float64Array,
-  start: number,
-  end: number,
-) {
-  for (let i = start; i < end; i++) {
-    obs[i * 2] = s[i * 2];
-    obs[i * 2 + 1] = s[i * 2 + 1];
-  }
+function observe<T>(_num: Num<T>, _p: MountainCarParams, s: readonly T[]): readonly T[] {
+  return s;
 }
 
-/** Whether the car at position `x` with velocity `v` has reached the goal (terminal). */
-function atGoal(p: MountainCarParams, x: number, v: number): 1 | 0 {
-  return x >= p.goalPosition && v >= p.goalVelocity ? 1 : 0;
+/**
+ * The end of a step shared by both variants: the position moved by `velocity` (already clipped)
+ * through `move`, clipped to the track, the inelastic left wall (the car stops when it hits it
+ * moving left). Returns the next `[position, velocity]`.
+ */
+function moveAndStop<T>(
+  num: Num<T>,
+  p: MountainCarParams,
+  position: T,
+  velocity: T,
+  move: (x: T, v: T) => T,
+): [T, T] {
+  const x = num.clip(move(position, velocity), p.minPosition, p.maxPosition);
+  const hitWall = num.and(num.eq(x, p.minPosition), num.lt(velocity, 0));
+  return [x, num.where(hitWall, 0, velocity)];
+}
+
+/** Mask: the car at position `x` with velocity `v` has reached the goal (terminal). */
+function atGoal<T>(num: Num<T>, p: MountainCarParams, x: T, v: T): T {
+  return num.and(num.ge(x, p.goalPosition), num.ge(v, p.goalVelocity));
 }
 
 /**
  * MountainCar-v0: Discrete(3) actions (0 push left, 1 no push, 2 push right), force 0.001,
  * reward -1 per step (the terminating one too), time limit 200, threshold -110.
  */
-export const mountainCarPhysics: Physics<MountainCarParams> = {
+export const mountainCarDynamics: Dynamics<MountainCarParams> = {
   name: "MountainCar",
   stateDim: 2,
   obsDim: 2,
   actDim: 1,
+  differentiable: {
+    reason:
+      "its action is Discrete(3) (push left, none, right): no gradient reaches the policy through an integer choice; MountainCarContinuous-v0 is the continuous version",
+  },
   params(options) {
     const get = readOptions("MountainCar", options, ["goalVelocity"]);
     return {
@@ -86,21 +100,13 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
   observationSpace,
   actionSpace: () => discrete(3),
   initial,
-  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
-    for (let i = start; i < end; i++) {
-      const position = s[i * 2];
-      let velocity = s[i * 2 + 1] + (a[i] - 1) * p.force + Math.cos(3 * position) * -p.gravity;
-      velocity = Math.min(Math.max(velocity, -p.maxSpeed), p.maxSpeed);
-      let x = position + velocity;
-      x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
-      // Inelastic left wall: the car stops when it hits it moving left.
-      if (x === p.minPosition && velocity < 0) velocity = 0;
-      ns[i * 2] = x;
-      ns[i * 2 + 1] = velocity;
-      terminated[i] = atGoal(p, x, velocity);
-      rewards[i] = -1.0;
-    }
-    observe(p, ns, obs, start, end);
+  step(num, p, s, a) {
+    const [position, velocity0] = s;
+    const push = num.mul(num.sub(a[0], 1), p.force);
+    const slope = num.mul(num.cos(num.mul(3, position)), -p.gravity);
+    const velocity = num.clip(num.add(num.add(velocity0, push), slope), -p.maxSpeed, p.maxSpeed);
+    const [x, v] = moveAndStop(num, p, position, velocity, (x, v) => num.add(x, v));
+    return { next: [x, v], reward: -1.0, terminated: atGoal(num, p, x, v) };
   },
   observe,
 };
@@ -110,13 +116,24 @@ export const mountainCarPhysics: Physics<MountainCarParams> = {
  * [-1, 1] times power 0.0015. Reward `100 * [goal reached] - 0.1 * action^2`, where, as in
  * Gymnasium, the penalty uses the action as given (unclipped). Goal position 0.45, time limit
  * 999, threshold 90.
- * Like Gymnasium, this env computes in float32 (see `stepRows`).
+ *
+ * Like Gymnasium, this env computes in float32: its state array is float32 after every step,
+ * actions are float32, and NumPy 2 keeps float32 when a Python float meets a float32 scalar
+ * (NEP 50), while clipped values are Python floats (float64). We round at the same places with
+ * `fround`; otherwise replayed trajectories drift by more than float32 rounding. A state set by
+ * reset (float64 in Gymnasium too) is used unrounded on its first step, hence the tests
+ * `x === fround(x)` ("is this state float32 already?").
+ *
+ * Differentiable, with kinks: the velocity and position clips pass no gradient while saturated,
+ * the inelastic wall zeroes the velocity (and its gradient) on impact, and the goal bonus is a
+ * step (gradient 0).
  */
-export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
+export const mountainCarContinuousDynamics: Dynamics<MountainCarParams> = {
   name: "MountainCarContinuous",
   stateDim: 2,
   obsDim: 2,
   actDim: 1,
+  differentiable: true,
   params(options) {
     const get = readOptions("MountainCarContinuous", options, ["goalVelocity"]);
     return {
@@ -132,43 +149,39 @@ export const mountainCarContinuousPhysics: Physics<MountainCarParams> = {
   observationSpace,
   actionSpace: () => box(-1, 1, [1]),
   initial,
-  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
-    // Gymnasium runs this env in float32: its state array is float32 after every step, actions
-    // are float32, and NumPy 2 keeps float32 when a Python float meets a float32 scalar (NEP 50),
-    // while clipped values are Python floats (float64). We round at the same places with
-    // `Math.fround`; otherwise replayed trajectories drift by more than float32 rounding.
-    // A state set by reset (float64 in Gymnasium too) is used unrounded on its first step.
-    const f = Math.fround;
-    for (let i = start; i < end; i++) {
-      const position = s[i * 2];
-      const velocity = s[i * 2 + 1];
-      const u = f(a[i]);
-      const cos3 = Math.cos(position === f(position) ? f(3 * position) : 3 * position);
-      let dv: number;
-      if (u < -1 || u > 1) {
-        dv = (u < -1 ? -1 : 1) * p.force - p.gravity * cos3; // Python floats: float64
-      } else {
-        dv = f(f(u * f(p.force)) - f(p.gravity * cos3));
-      }
-      let v = velocity === f(velocity) ? f(velocity + f(dv)) : velocity + dv;
-      v = Math.min(Math.max(v, -p.maxSpeed), p.maxSpeed);
-      let x = position === f(position) ? f(position + f(v)) : position + v;
-      x = Math.min(Math.max(x, p.minPosition), p.maxPosition);
-      if (x === p.minPosition && v < 0) v = 0;
-      const nx = f(x);
-      const nv = f(v);
-      ns[i * 2] = nx;
-      ns[i * 2 + 1] = nv;
-      const done = atGoal(p, nx, nv);
-      terminated[i] = done;
-      // The penalty uses the action as given (unclipped, float64), as Gymnasium.
-      const a0 = a[i];
-      rewards[i] = (done === 1 ? 100.0 : 0) - a0 * a0 * 0.1;
-    }
-    observe(p, ns, obs, start, end);
+  step(num, p, s, a) {
+    const f = (x: Val<typeof position>) => num.fround(x);
+    const [position, velocity0] = s;
+    const u = f(a[0]);
+    const isF32 = (x: typeof position) => num.eq(x, f(x));
+    const x3 = num.mul(3, position);
+    const cos3 = num.cos(num.where(isF32(position), f(x3), x3));
+    // Outside [-1, 1] Gymnasium's clip returns a Python float, so that branch is float64.
+    const outside = num.or(num.lt(u, -1), num.gt(u, 1));
+    const gravityTerm = num.mul(p.gravity, cos3);
+    const dvClipped = num.sub(num.where(num.lt(u, -1), -p.force, p.force), gravityTerm);
+    const dvInside = f(num.sub(f(num.mul(u, f(p.force))), f(gravityTerm)));
+    const dv = num.where(outside, dvClipped, dvInside);
+    const vSum = num.where(isF32(velocity0), f(num.add(velocity0, f(dv))), num.add(velocity0, dv));
+    const velocity = num.clip(vSum, -p.maxSpeed, p.maxSpeed);
+    const [x, v] = moveAndStop(num, p, position, velocity, (x, v) =>
+      num.where(isF32(x), f(num.add(x, f(v))), num.add(x, v)),
+    );
+    const nx = f(x);
+    const nv = f(v);
+    const done = atGoal(num, p, nx, nv);
+    // The penalty uses the action as given (unclipped, float64), as Gymnasium.
+    const reward = num.sub(num.mul(done, 100.0), num.mul(num.square(a[0]), 0.1));
+    return { next: [nx, nv], reward, terminated: done };
   },
   observe,
 };
+
+export const mountainCarPhysics: Physics<MountainCarParams> = columnPhysics(mountainCarDynamics);
+
+export const mountainCarContinuousPhysics: Physics<MountainCarParams> = columnPhysics(
+  mountainCarContinuousDynamics,
+);
 
 export const mountainCarSpec: PhysicsSpec<MountainCarParams> = {
   id: "MountainCar-v0",

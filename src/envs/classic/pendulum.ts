@@ -8,6 +8,8 @@
  * State `[theta, theta_dot]` (theta = 0 is upright); observation `[cos theta, sin theta, theta_dot]`.
  * Action: Box(-2, 2, [1]) torque. Option `g` (gravity, default 10.0) as Gymnasium's `g`.
  */
+import { columnPhysics } from "../columns.ts";
+import { angleNormalize, type Dynamics, type Num } from "../num.ts";
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import { box } from "../spaces.ts";
@@ -21,30 +23,24 @@ export interface PendulumParams {
   readonly maxTorque: number;
 }
 
-/** Angle wrapped to [-pi, pi) with a floored modulo (Python's `%`, unlike JavaScript's). */
-export function angleNormalize(x: number): number {
-  const twoPi = 2 * Math.PI;
-  const y = x + Math.PI;
-  return y - twoPi * Math.floor(y / twoPi) - Math.PI;
-}
-
 /**
  * The torque: the action as float32 (the action space's dtype in Gymnasium), clipped to
  * [-maxTorque, maxTorque]. Gymnasium then computes the torque terms in float32 (NumPy 2 keeps
  * float32 when a Python float meets a float32 scalar, NEP 50); we round the same way with
- * `Math.fround`, otherwise replayed trajectories drift apart by more than float32 rounding.
+ * `fround`, otherwise replayed trajectories drift apart by more than float32 rounding.
  */
-function torque(p: PendulumParams, a: number): number {
-  return Math.fround(Math.min(Math.max(Math.fround(a), -p.maxTorque), p.maxTorque));
+function torque<T>(num: Num<T>, p: PendulumParams, a: T): T {
+  return num.fround(num.clip(num.fround(a), -p.maxTorque, p.maxTorque));
 }
 
 const F32_0_001 = Math.fround(0.001);
 
-export const pendulumPhysics: Physics<PendulumParams> = {
+export const pendulumDynamics: Dynamics<PendulumParams> = {
   name: "Pendulum",
   stateDim: 2,
   obsDim: 3,
   actDim: 1,
+  differentiable: true,
   params(options) {
     const get = readOptions("Pendulum", options, ["g"]);
     return { g: get("g", 10.0), m: 1.0, l: 1.0, dt: 0.05, maxSpeed: 8, maxTorque: 2.0 };
@@ -56,42 +52,30 @@ export const pendulumPhysics: Physics<PendulumParams> = {
     s[i * 2] = rng.uniformRange(-Math.PI, Math.PI);
     s[i * 2 + 1] = rng.uniformRange(-1, 1);
   },
-  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
-    for (let i = start; i < end; i++) {
-      const th = s[i * 2];
-      const thDot = s[i * 2 + 1];
-      const u = torque(p, a[i]);
-      // The reward is the cost of the state before the step (and the clipped torque).
-      const thN = angleNormalize(th);
-      rewards[i] = -(
-        thN * thN +
-        0.1 * (thDot * thDot) +
-        Math.fround(F32_0_001 * Math.fround(u * u))
-      );
-      // Same grouping as Gymnasium, so rounding matches too; the torque term is float32 there.
-      let newThDot =
-        thDot +
-        (((3 * p.g) / (2 * p.l)) * Math.sin(th) + Math.fround((3.0 / (p.m * p.l * p.l)) * u)) *
-          p.dt;
-      newThDot = Math.min(Math.max(newThDot, -p.maxSpeed), p.maxSpeed);
-      ns[i * 2] = th + newThDot * p.dt;
-      ns[i * 2 + 1] = newThDot;
-      terminated[i] = 0;
-    }
-    observe(ns, obs, start, end);
+  step(num, p, s, a) {
+    const [th, thDot] = s;
+    const u = torque(num, p, a[0]);
+    // The reward is the cost of the state before the step (and the clipped torque); the torque
+    // term is float32 in Gymnasium.
+    const thN = angleNormalize(num, th);
+    const uCost = num.fround(num.mul(F32_0_001, num.fround(num.square(u))));
+    const reward = num.neg(
+      num.add(num.add(num.square(thN), num.mul(0.1, num.square(thDot))), uCost),
+    );
+    // Same grouping as Gymnasium, so rounding matches too.
+    const accel = num.add(
+      num.mul((3 * p.g) / (2 * p.l), num.sin(th)),
+      num.fround(num.mul(3.0 / (p.m * p.l * p.l), u)),
+    );
+    const newThDot = num.clip(num.add(thDot, num.mul(accel, p.dt)), -p.maxSpeed, p.maxSpeed);
+    const next = [num.add(th, num.mul(newThDot, p.dt)), newThDot];
+    return { next, reward, terminated: 0 };
   },
-  observe: (_p, s, obs, start, end) => observe(s, obs, start, end),
+  /** `[cos theta, sin theta, theta_dot]`. */
+  observe: (num, _p, s) => [num.cos(s[0]), num.sin(s[0]), s[1]],
 };
 
-/** Observation `[cos theta, sin theta, theta_dot]` of each row's state. */
-function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    const th = s[i * 2];
-    obs[i * 3] = Math.cos(th);
-    obs[i * 3 + 1] = Math.sin(th);
-    obs[i * 3 + 2] = s[i * 2 + 1];
-  }
-}
+export const pendulumPhysics: Physics<PendulumParams> = columnPhysics(pendulumDynamics);
 
 export const pendulumSpec: PhysicsSpec<PendulumParams> = {
   id: "Pendulum-v1",

@@ -3,6 +3,7 @@
  * itself can register them (`for (const e of TOY_ENVS) register(e.id, e.factory, e.meta)`) with no
  * import cycle. `register.ts` does exactly that for callers who import it.
  */
+import type { PhysicsSpec } from "../physics.ts";
 import type { EnvMeta } from "../registry.ts";
 import { describeValue } from "../spaces.ts";
 import type { EnvFactory } from "../types.ts";
@@ -16,6 +17,8 @@ export interface ToyEnvEntry {
   readonly id: string;
   readonly factory: EnvFactory;
   readonly meta: EnvMeta;
+  /** Pure physics, when the env has it: the registry registers it as a built-in (fast vector path). */
+  readonly physics?: PhysicsSpec;
 }
 
 const banditFactory: EnvFactory = (options = {}) => {
@@ -52,6 +55,7 @@ export const TOY_ENVS: readonly ToyEnvEntry[] = [
   {
     id: point1dSpec.id,
     factory: (options) => point1d(options),
+    physics: point1dSpec as PhysicsSpec,
     meta: {
       maxEpisodeSteps: point1dSpec.maxEpisodeSteps,
       ...(point1dSpec.rewardThreshold !== undefined

@@ -12,6 +12,8 @@
  * Written as a {@link Physics} (pure functions over a flat state), so the stateful env, the vector
  * env and a differentiable version share one definition.
  */
+import { columnPhysics } from "../columns.ts";
+import type { Dynamics } from "../num.ts";
 import type { EnvOptions, Physics, PhysicsSpec } from "../physics.ts";
 import { PhysicsEnv, readOptions } from "../physics.ts";
 import { box } from "../spaces.ts";
@@ -23,11 +25,12 @@ export interface Point1DParams {
   readonly bound: number;
 }
 
-export const point1dPhysics: Physics<Point1DParams> = {
+export const point1dDynamics: Dynamics<Point1DParams> = {
   name: "Point1D",
   stateDim: 2,
   obsDim: 2,
   actDim: 1,
+  differentiable: true,
   params(options) {
     const get = readOptions("Point1D", options, ["speed"]);
     const speed = get("speed", 0.2);
@@ -40,29 +43,18 @@ export const point1dPhysics: Physics<Point1DParams> = {
     s[i * 2] = rng.uniformRange(-1, 1);
     s[i * 2 + 1] = rng.uniformRange(-1, 1);
   },
-  stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
-    for (let i = start; i < end; i++) {
-      const u = Math.min(Math.max(a[i], -1), 1);
-      const target = s[i * 2 + 1];
-      const x = Math.min(Math.max(s[i * 2] + p.speed * u, -p.bound), p.bound);
-      ns[i * 2] = x;
-      ns[i * 2 + 1] = target;
-      terminated[i] = 0;
-      const d = x - target;
-      rewards[i] = -d * d;
-    }
-    observe(ns, obs, start, end);
+  step(num, p, s, a) {
+    const [x0, target] = s;
+    const u = num.clip(a[0], -1, 1);
+    const x = num.clip(num.add(x0, num.mul(p.speed, u)), -p.bound, p.bound);
+    const d = num.sub(x, target);
+    return { next: [x, target], reward: num.neg(num.square(d)), terminated: 0 };
   },
-  observe: (_p, s, obs, start, end) => observe(s, obs, start, end),
+  /** The observation is the state. */
+  observe: (_num, _p, s) => s,
 };
 
-/** The observation is the state. */
-function observe(s: Float64Array, obs: Float64Array, start: number, end: number): void {
-  for (let i = start; i < end; i++) {
-    obs[i * 2] = s[i * 2];
-    obs[i * 2 + 1] = s[i * 2 + 1];
-  }
-}
+export const point1dPhysics: Physics<Point1DParams> = columnPhysics(point1dDynamics);
 
 /**
  * Registration data: 30 steps; threshold -2. Mean returns (see test/envs/toy.test.ts): uniform
