@@ -1,16 +1,22 @@
 /**
- * Evaluation: run a policy for whole episodes and report the undiscounted returns.
+ * Evaluation: run a policy for whole episodes and report the undiscounted returns. The episodes
+ * run side by side in a vector env, one sub-env each, so the policy acts for all of them in one
+ * batched forward pass per step.
  */
-import { Rng } from "../core/rng.ts";
-import { make } from "../envs/registry.ts";
+
 import type { Env } from "../envs/types.ts";
+import { EnvVectorEnv, makeVec, PhysicsVectorEnv } from "../envs/vector.ts";
 import type { Policy } from "./policy.ts";
 import { meanStd } from "./returns.ts";
+import { streamRng, streamSeed } from "./streams.ts";
 
 export interface EvaluateOptions {
   /** Episodes to run (>= 1). */
   episodes: number;
-  /** Seeds the env (first reset; later resets continue its stream) and the action sampling. */
+  /**
+   * Seeds the evaluation: episode i's env from `deriveSeed(streamSeed(seed, "evalEnvs"), i)`, the
+   * sampled actions from the "evalActions" stream (src/algos/streams.ts), never one stream for both.
+   */
   seed: number;
   /** Take the distribution's mode (argmax, Gaussian mean) instead of sampling. */
   deterministic: boolean;
@@ -27,69 +33,95 @@ export interface EvaluateResult {
   returnStd: number;
   lengthMean: number;
   episodes: number;
+  /** Per episode, in episode order. */
   returns: number[];
   lengths: number[];
 }
 
 /**
- * Runs `policy` for `episodes` episodes on `env` (an Env, or an id to `make`; an env made here is
- * closed afterwards) and returns the undiscounted returns.
+ * Runs `policy` for `episodes` episodes and returns the undiscounted returns. `env` is an id or a
+ * factory of Envs (the episodes then run in parallel, one fresh env each, closed afterwards), or
+ * one Env object (the episodes run one after another on it; it is left open).
  *
  * @example evaluate(policy, "CartPole-v1", { episodes: 10, seed: 0, deterministic: true }).returnMean
  */
-export function evaluate(policy: Policy, env: string | Env, opts: EvaluateOptions): EvaluateResult {
+export function evaluate(
+  policy: Policy,
+  env: string | Env | (() => Env),
+  opts: EvaluateOptions,
+): EvaluateResult {
   const { episodes, seed, deterministic } = opts ?? ({} as EvaluateOptions);
   if (!Number.isInteger(episodes) || episodes < 1) {
     throw new Error(`evaluate: opts.episodes must be an integer >= 1, got ${episodes}`);
   }
-  if (!Number.isInteger(seed))
-    throw new Error(`evaluate: opts.seed must be an integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) {
+    throw new Error(`evaluate: opts.seed must be an integer >= 0, got ${seed}`);
+  }
   if (typeof deterministic !== "boolean") {
     throw new Error(`evaluate: opts.deterministic must be true or false, got ${deterministic}`);
   }
-  const e = typeof env === "string" ? make(env) : env;
-  const obsDim = policy.spec.obsDim;
-  const cap = opts.maxEpisodeSteps ?? e.maxEpisodeSteps ?? 100_000;
-  const discrete = e.actionSpace.kind === "discrete";
-  const rng = new Rng(seed);
-  const action = new Float64Array(policy.actDim);
-  const returns: number[] = [];
-  const lengths: number[] = [];
+  const single = typeof env === "object" && env !== null;
+  const vec = makeVec(single ? () => env : env, single ? 1 : episodes);
+  const N = vec.numEnvs;
+  const obsDim = vec.obsDim;
+  const id = single ? env.id : typeof env === "string" ? env : "the env";
+  if (policy.spec.obsDim !== obsDim) {
+    throw new Error(
+      `evaluate: ${id} gives observations of ${obsDim} values, the policy takes ${policy.spec.obsDim}`,
+    );
+  }
+  const limit =
+    vec instanceof PhysicsVectorEnv
+      ? vec.maxEpisodeSteps
+      : vec instanceof EnvVectorEnv
+        ? vec.envs[0].maxEpisodeSteps
+        : undefined;
+  const cap = opts.maxEpisodeSteps ?? limit ?? 100_000;
+  const rng = streamRng(seed, "evalActions");
+  const actions = new Float64Array(N * policy.actDim);
+  const returns = new Array<number>(episodes).fill(0);
+  const lengths = new Array<number>(episodes).fill(0);
+  // Sub-env j runs episode j (in parallel), or, with one Env object, every episode in turn.
+  const episodeOf = new Int32Array(N).map((_, j) => j);
+  let finished = 0;
   try {
-    for (let ep = 0; ep < episodes; ep++) {
-      let obs = e.reset(ep === 0 ? { seed } : {}).observation;
-      let ret = 0;
-      let len = 0;
-      for (;;) {
-        if (obs.length !== obsDim) {
+    vec.reset(streamSeed(seed, "evalEnvs"));
+    while (finished < episodes) {
+      const o = vec.observations;
+      for (let i = 0; i < N * obsDim; i++) {
+        const j = Math.floor(i / obsDim);
+        if (!Number.isFinite(o[i]) && episodeOf[j] < episodes) {
           throw new Error(
-            `evaluate: ${e.id} gave an observation of ${obs.length} values, the policy takes ${obsDim}`,
+            `evaluate: non-finite observation ${o[i]} from ${id} (element ${i - j * obsDim}, episode ${episodeOf[j]}, step ${lengths[episodeOf[j]]})`,
           );
         }
-        for (let d = 0; d < obsDim; d++) {
-          if (!Number.isFinite(obs[d])) {
-            throw new Error(
-              `evaluate: non-finite observation ${obs[d]} from ${e.id} (element ${d}, episode ${ep}, step ${len})`,
-            );
+      }
+      policy.act(o, N, rng, actions, deterministic);
+      vec.step(actions);
+      for (let j = 0; j < N; j++) {
+        const ep = episodeOf[j];
+        if (ep >= episodes || vec.autoreset[j] === 1) continue;
+        const r = vec.rewards[j];
+        if (!Number.isFinite(r)) {
+          throw new Error(
+            `evaluate: non-finite reward ${r} from ${id} (episode ${ep}, step ${lengths[ep]})`,
+          );
+        }
+        returns[ep] += r;
+        lengths[ep]++;
+        const capped = lengths[ep] >= cap;
+        if (vec.terminated[j] === 1 || vec.truncated[j] === 1 || capped) {
+          finished++;
+          episodeOf[j] = single ? ep + 1 : episodes;
+          // A capped episode has not ended inside the env: start the next one by hand.
+          if (capped && single && ep + 1 < episodes && vec.terminated[j] + vec.truncated[j] === 0) {
+            vec.reset();
           }
         }
-        policy.act(obs, 1, rng, action, deterministic);
-        const r = e.step(discrete ? action[0] : action);
-        if (!Number.isFinite(r.reward)) {
-          throw new Error(
-            `evaluate: non-finite reward ${r.reward} from ${e.id} (episode ${ep}, step ${len})`,
-          );
-        }
-        ret += r.reward;
-        len++;
-        obs = r.observation;
-        if (r.terminated || r.truncated || len >= cap) break;
       }
-      returns.push(ret);
-      lengths.push(len);
     }
   } finally {
-    if (typeof env === "string") e.close();
+    if (!single) vec.close();
   }
   const rs = meanStd(returns);
   return {

@@ -4,7 +4,10 @@
  */
 export * from "./evaluate.ts";
 export * from "./policy.ts";
+export * from "./presets.ts";
 export * from "./reinforce.ts";
 export * from "./returns.ts";
 export * from "./rollout.ts";
+export * from "./streams.ts";
+export * from "./trainer.ts";
 export * from "./value.ts";

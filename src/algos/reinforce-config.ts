@@ -14,18 +14,11 @@ import {
   numberField,
   resolveConfig,
 } from "../config/schema.ts";
+import { runSchema } from "./trainer.ts";
 
 export const reinforceSchema = {
-  seed: intField(
-    0,
-    "Seed of everything random: parameter init, action sampling, env resets. Same seed, same run.",
-    { min: 0 },
-  ),
-  totalSteps: intField(
-    300_000,
-    "Training budget in env steps (transitions used for learning); training stops at the first update boundary at or past it.",
-    { min: 1 },
-  ),
+  seed: runSchema.seed,
+  totalSteps: runSchema.totalSteps,
   numEnvs: intField(
     8,
     "Sub-environments stepped together by the vector env (one policy call per step for all of them).",
@@ -85,11 +78,7 @@ export const reinforceSchema = {
   ),
   optimizer: enumField("adam", ["adam", "sgd"] as const, "Optimizer of the policy."),
   lr: numberField(0.02, "Learning rate of the policy optimizer.", { min: 0, exclusiveMin: true }),
-  lrSchedule: enumField(
-    "constant",
-    ["constant", "linear"] as const,
-    '"constant", or "linear" decay from lr toward 0 at totalSteps.',
-  ),
+  lrSchedule: runSchema.lrSchedule,
   momentum: numberField(0, 'Momentum of "sgd" (ignored by Adam).', {
     min: 0,
     max: 1,
@@ -123,6 +112,11 @@ export const reinforceSchema = {
     true,
     'With baseline "value": at a time-limit truncation or a batch cut, continue the return with gamma * V(next state) instead of 0.',
   ),
+  evalEvery: runSchema.evalEvery,
+  evalEpisodes: runSchema.evalEpisodes,
+  evalMode: runSchema.evalMode,
+  stop: runSchema.stop,
+  stopAtReturn: runSchema.stopAtReturn,
 } as const;
 
 export type ReinforceConfig = ConfigOf<typeof reinforceSchema>;

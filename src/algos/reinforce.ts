@@ -33,6 +33,7 @@ import {
   sgd,
 } from "../nn/index.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
+import { REINFORCE_ENV_PRESETS } from "./presets.ts";
 import {
   type ReinforceConfig,
   reinforceSchema,
@@ -40,81 +41,34 @@ import {
   VANILLA,
 } from "./reinforce-config.ts";
 import {
+  type AdvantageBuffers,
+  computeAdvantages,
   createNoSignalCheck,
-  fullReturns,
-  gae,
-  meanStd,
   type NoSignalState,
-  normalize,
-  rewardToGo,
-  subtractBatchMeanBaseline,
 } from "./returns.ts";
 import { type Batch, createRollout, type Rollout, type RolloutState } from "./rollout.ts";
+import { streamRng, streamSeed } from "./streams.ts";
+import {
+  type Algorithm,
+  type AlgorithmCheckpoint,
+  checkFiniteGrads,
+  checkpointConfig,
+  type EnvSource,
+  type Learner,
+  type RunHooks,
+  type RunResult,
+  runTrainer,
+  type TrainerCheckpoint,
+  type TrainMetrics,
+  type UpdateContext,
+  type UpdateResult,
+} from "./trainer.ts";
 import { createValueFunction, initValueParams, type ValueFunction, valueMlpSpec } from "./value.ts";
 
 export { type ReinforceConfig, reinforceSchema, resolveReinforceConfig, VANILLA };
 
 // ---------------------------------------------------------------------------------------------
 // Pieces
-
-/** Caller-owned buffers of {@link computeAdvantages}, each at least the batch size long. */
-export interface AdvantageBuffers {
-  /** [T] out: the per-step weights Psi_t of grad log pi(a_t|s_t). */
-  advantages: Float64Array;
-  /** [T] out: the regression targets of V(s) (reward-to-go, or GAE lambda-returns). */
-  valueTargets: Float64Array;
-  /** [T] scratch: bootstrap values at cuts. */
-  bootstrap: Float64Array;
-}
-
-/**
- * The weights Psi_t of one batch, by the config's returnMode / baseline / gaeLambda /
- * normalizeAdvantages, written into `buf` (views of length `batch.size`). `values` [T] holds
- * V(s_t) and `cutValues` [K] V of each cut's next state when baseline is "value" (else null): the
- * return is bootstrapped with them at cuts when bootstrapTruncated is set.
- *
- * @returns views of the advantages and value targets, of length T
- */
-export function computeAdvantages(
-  batch: Batch,
-  cfg: Pick<
-    ReinforceConfig,
-    "gamma" | "returnMode" | "baseline" | "gaeLambda" | "normalizeAdvantages" | "bootstrapTruncated"
-  >,
-  values: Float64Array | null,
-  cutValues: Float64Array | null,
-  buf: AdvantageBuffers,
-): { advantages: Float64Array; valueTargets: Float64Array } {
-  const T = batch.size;
-  const adv = buf.advantages.subarray(0, T);
-  const targets = buf.valueTargets.subarray(0, T);
-  const boot = buf.bootstrap.subarray(0, T);
-  boot.fill(0);
-  const useValue = cfg.baseline === "value";
-  if (useValue && (values === null || cutValues === null)) {
-    throw new Error('computeAdvantages: baseline "value" needs values [T] and cutValues [K]');
-  }
-  if (useValue && cfg.bootstrapTruncated) {
-    for (let k = 0; k < batch.cutIndex.length; k++) boot[batch.cutIndex[k]] = cutValues![k];
-  }
-  // Psi_t before the baseline; V(s) regresses on the reward-to-go either way.
-  const ret = cfg.returnMode === "full" ? fullReturns : rewardToGo;
-  ret(batch.rewards, batch.ends, cfg.gamma, boot, adv);
-  if (useValue) {
-    const v = values!.subarray(0, T);
-    if (cfg.gaeLambda !== null) {
-      gae(batch.rewards, v, batch.ends, cfg.gamma, cfg.gaeLambda, boot, adv);
-      for (let t = 0; t < T; t++) targets[t] = adv[t] + v[t];
-    } else {
-      rewardToGo(batch.rewards, batch.ends, cfg.gamma, boot, targets);
-      for (let t = 0; t < T; t++) adv[t] -= v[t];
-    }
-  } else if (cfg.baseline === "batch-mean") {
-    subtractBatchMeanBaseline(adv, batch.ends, adv);
-  }
-  if (cfg.normalizeAdvantages) normalize(adv, 1e-8, adv);
-  return { advantages: adv, valueTargets: targets };
-}
 
 /** What {@link policyLoss} reports besides the loss. */
 export interface PolicyLossMetrics {
@@ -210,7 +164,7 @@ export function sampleGradient(
   if (cfg.baseline === "value") {
     throw new Error('sampleGradient: baseline "value" needs a trained V(s); use reinforce()');
   }
-  const batch = rollout.collect(rng, cfg.seed);
+  const batch = rollout.collect(rng, streamSeed(cfg.seed, "envResets"));
   const n = batch.size;
   const buf = {
     advantages: new Float64Array(n),
@@ -222,44 +176,8 @@ export function sampleGradient(
   return { ...g, batch };
 }
 
-/** Throws if any gradient entry is NaN or infinite, naming the parameter and index. */
-function checkFiniteGrads(where: string, grads: Record<string, Float64Array>): void {
-  for (const name of Object.keys(grads)) {
-    const g = grads[name];
-    for (let i = 0; i < g.length; i++) {
-      if (!Number.isFinite(g[i])) {
-        throw new Error(`${where}: non-finite gradient ${g[i]} in "${name}"[${i}]`);
-      }
-    }
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// The trainer
-
-/** Metrics of one update: flat, JSON-safe; null where a batch had no finished episode. */
-export interface UpdateMetrics {
-  /** Updates done so far (1 after the first). */
-  update: number;
-  /** Transitions used for learning so far (autoreset steps and unused overrun steps excluded). */
-  envSteps: number;
-  /** Episodes finished so far. */
-  episodes: number;
-  /** Seconds of training so far (across resumes). */
-  wallTimeS: number;
-  /** envSteps / wallTimeS. */
-  stepsPerSecond: number;
-  /** Transitions in this batch. */
-  batchSteps: number;
-  /** Episodes finished in this batch. */
-  batchEpisodes: number;
-  /** Mean / std (population) undiscounted return of the episodes finished in this batch. */
-  returnMean: number | null;
-  returnStd: number | null;
-  /** Mean length of the episodes finished in this batch. */
-  lengthMean: number | null;
-  /** Mean return of the last (up to) 100 finished episodes: Gymnasium's "solved" criterion. */
-  returnMean100: number | null;
+/** REINFORCE's own metrics of one update (the trainer adds the run's: steps, returns, ...). */
+export type ReinforceMetrics = {
   /** The surrogate loss (with entropy term). */
   loss: number;
   /** Global L2 norm of the policy gradient before clipping. */
@@ -270,61 +188,30 @@ export interface UpdateMetrics {
   lr: number;
   /** Mean squared error of V(s) on this batch's targets before its fit (baseline "value"). */
   valueMse: number | null;
-}
+};
 
-/** JSON-safe trainer state inside a checkpoint. */
+/** Metrics of one update: flat, JSON-safe; null where a batch had no finished episode. */
+export type UpdateMetrics = TrainMetrics<ReinforceMetrics>;
+
+/** REINFORCE's JSON-safe state inside a checkpoint (the trainer's state holds it as `algorithm`). */
 export interface ReinforceState {
-  readonly version: 1;
-  readonly config: ReinforceConfig;
-  readonly update: number;
-  readonly envSteps: number;
-  readonly episodes: number;
-  readonly wallTimeS: number;
   readonly optimizer: OptState;
   readonly valueOptimizer: AdamState | null;
+  /** The action-sampling stream. */
   readonly rng: RngState;
   /** The vector env's state (null for a custom env, whose state cannot be captured). */
   readonly vecEnv: unknown;
   readonly rollout: RolloutState;
-  /** Returns of the last (up to) 100 episodes, oldest first. */
-  readonly recentReturns: number[];
   readonly noSignal: NoSignalState;
 }
 
-export interface ReinforceCheckpoint {
-  /** Policy parameters (a copy; training does not change them). */
-  params: Params;
-  /** V(s) parameters when baseline is "value". */
-  valueParams?: Params;
-  state: ReinforceState;
-}
-
-export interface ReinforceOptions {
-  /** Called after every update. */
-  onMetrics?: (m: UpdateMetrics) => void;
-  /** Stops cleanly at the next update boundary. */
-  signal?: AbortSignal;
-  /** Continue exactly where the checkpoint was taken (its config; `config` may override fields, e.g. totalSteps). */
-  resume?: ReinforceCheckpoint;
-  onCheckpoint?: (c: ReinforceCheckpoint) => void;
-  /** Updates between `onCheckpoint` calls; default 0 (only the final checkpoint is returned). */
-  checkpointEvery?: number;
-  /** Where the no-learning-signal warning goes; default console.warn. */
-  onWarning?: (message: string) => void;
-}
-
-export interface ReinforceResult {
-  policy: Policy;
-  checkpoint: ReinforceCheckpoint;
-  /** The last update's metrics (null if no update ran). */
-  metrics: UpdateMetrics | null;
-  /** True when stopped by the signal before totalSteps. */
-  stoppedEarly: boolean;
-}
+export type ReinforceCheckpoint = TrainerCheckpoint<ReinforceConfig, ReinforceState>;
+export type ReinforceOptions = RunHooks<ReinforceConfig, ReinforceState, ReinforceMetrics>;
+export type ReinforceResult = RunResult<ReinforceConfig, ReinforceState, ReinforceMetrics>;
 
 /** The policy architecture a config asks for, given the observation size and the action space. */
 export function policySpecFor(
-  cfg: ReinforceConfig,
+  cfg: Pick<ReinforceConfig, "hiddenSizes" | "activation" | "logStd" | "squash" | "initLogStd">,
   obsDim: number,
   actionSpace: Space,
 ): PolicySpec {
@@ -339,88 +226,58 @@ export function policySpecFor(
   };
 }
 
-/**
- * Rebuilds the trained policy of a checkpoint (from {@link reinforce}'s result or
- * `loadCheckpoint(runDir)`) for `env`, the environment it was trained on.
- *
- * @example
- * const policy = reinforcePolicy(loadCheckpoint("runs/my-run"), make("CartPole-v1"));
- */
-export function reinforcePolicy(
-  checkpoint: Pick<ReinforceCheckpoint, "params" | "state">,
-  env: Pick<Env, "observationSpace" | "actionSpace">,
-): Policy {
-  checkResume(checkpoint as ReinforceCheckpoint);
-  const spec = policySpecFor(
-    checkpoint.state.config,
-    flatSize(env.observationSpace),
-    env.actionSpace,
-  );
-  return policyFromParams(spec, checkpoint.params);
-}
-
 function makeOptimizer(cfg: ReinforceConfig): Optimizer {
   return cfg.optimizer === "adam"
     ? (adam({ lr: cfg.lr }) as Optimizer)
     : (sgd({ lr: cfg.lr, momentum: cfg.momentum }) as Optimizer);
 }
 
-function checkResume(c: ReinforceCheckpoint): void {
-  const s = c?.state;
-  if (s === undefined || s === null || s.version !== 1 || typeof s.config !== "object") {
-    throw new Error(
-      `reinforce: options.resume must be a ReinforceCheckpoint ({ params, valueParams?, state: { version: 1, config, ... } }), got state ${JSON.stringify(s)?.slice(0, 200)}`,
-    );
-  }
+/** Checks the algorithm part of a REINFORCE checkpoint (it may have come through JSON). */
+function isReinforceState(s: unknown): s is ReinforceState {
+  const o = s as Partial<ReinforceState> | null;
+  return (
+    o !== null &&
+    typeof o === "object" &&
+    typeof o.optimizer === "object" &&
+    typeof o.rng === "object" &&
+    typeof o.rollout === "object" &&
+    typeof o.noSignal === "object"
+  );
 }
 
 /**
- * Trains a policy with REINFORCE on `env` (a registered id or a factory of Envs).
- *
- * @param config overrides of {@link reinforceSchema}'s defaults (checked; errors name the field)
- * @example
- * const ac = new AbortController();
- * const run = reinforce("CartPole-v1", { seed: 0, totalSteps: 100_000 }, {
- *   signal: ac.signal,
- *   onMetrics: (m) => { if ((m.returnMean100 ?? 0) >= 475) ac.abort(); },
- * });
+ * Builds REINFORCE's learner: the vector env, the random streams (streams.ts), the policy, V(s),
+ * the optimizers and buffers, fresh or from `restore`. Its `update` is the algorithm, top to bottom.
  */
-export function reinforce(
-  env: string | (() => Env),
-  config: Partial<ReinforceConfig> = {},
-  options: ReinforceOptions = {},
-): ReinforceResult {
-  const resume = options.resume;
-  if (resume !== undefined) checkResume(resume);
-  const cfg = resolveReinforceConfig(resume ? { ...resume.state.config, ...config } : config);
-  const checkpointEvery = options.checkpointEvery ?? 0;
-  if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) {
+function initReinforce(
+  env: EnvSource,
+  cfg: ReinforceConfig,
+  restore: AlgorithmCheckpoint<unknown> | null,
+): Learner<ReinforceState, ReinforceMetrics> {
+  if (restore !== null && !isReinforceState(restore.state)) {
     throw new Error(
-      `reinforce: options.checkpointEvery must be an integer >= 0, got ${checkpointEvery}`,
+      `reinforce: the checkpoint's algorithm state must be { optimizer, valueOptimizer, rng, vecEnv, rollout, noSignal }, got ${JSON.stringify(restore.state)?.slice(0, 200)}`,
     );
   }
-
-  // Setup: env, random streams, policy, V(s), optimizers, buffers; or all of it from a checkpoint.
+  const saved = restore === null ? null : (restore.state as ReinforceState);
   const vec = makeVec(env, cfg.numEnvs);
-  const root = new Rng(cfg.seed);
-  const policyInitRng = root.split();
-  const valueInitRng = root.split();
-  const rng = resume ? Rng.fromState(resume.state.rng) : root.split();
+  const rng = saved ? Rng.fromState(saved.rng) : streamRng(cfg.seed, "actions");
+  const resetSeed = streamSeed(cfg.seed, "envResets");
   const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace);
-  const policy = resume
-    ? policyFromParams(spec, cloneParams(resume.params))
-    : createPolicy(spec, policyInitRng);
+  const policy = restore
+    ? policyFromParams(spec, cloneParams(restore.params))
+    : createPolicy(spec, streamRng(cfg.seed, "policyInit"));
   const optimizer = makeOptimizer(cfg);
-  const optState: OptState = resume
-    ? structuredClone(resume.state.optimizer)
+  const optState: OptState = saved
+    ? structuredClone(saved.optimizer)
     : optimizer.init(policy.params);
   let value: ValueFunction | null = null;
   if (cfg.baseline === "value") {
     const vSpec = valueMlpSpec(vec.obsDim, cfg.valueHiddenSizes, cfg.activation);
-    const vParams = resume?.valueParams
-      ? cloneParams(resume.valueParams)
-      : initValueParams(vSpec, valueInitRng);
-    const vOpt = resume?.state.valueOptimizer ?? undefined;
+    const vParams = restore?.valueParams
+      ? cloneParams(restore.valueParams)
+      : initValueParams(vSpec, streamRng(cfg.seed, "valueInit"));
+    const vOpt = saved?.valueOptimizer ?? undefined;
     value = createValueFunction(
       vSpec,
       vParams,
@@ -435,19 +292,13 @@ export function reinforce(
       ? { kind: "episodes", episodes: cfg.batchEpisodes }
       : { kind: "steps", steps: cfg.rolloutSteps },
   );
-  const noSignal: NoSignalState = resume
-    ? { ...resume.state.noSignal }
+  const noSignal: NoSignalState = saved
+    ? { ...saved.noSignal }
     : { warned: false, seenSignal: false };
-  const warnNoSignal = createNoSignalCheck(options.onWarning ?? ((m) => console.warn(m)), noSignal);
-  if (resume) {
-    if (resume.state.vecEnv !== null) vec.setState(resume.state.vecEnv);
-    rollout.setState(resume.state.rollout);
+  if (saved) {
+    if (saved.vecEnv !== null) vec.setState(saved.vecEnv);
+    rollout.setState(saved.rollout);
   }
-  let update = resume?.state.update ?? 0;
-  let envSteps = resume?.state.envSteps ?? 0;
-  let episodes = resume?.state.episodes ?? 0;
-  const recent: number[] = resume ? [...resume.state.recentReturns] : [];
-  const wallStart = performance.now() / 1000 - (resume?.state.wallTimeS ?? 0);
   const policyGradient = createPolicyGradient(policy);
   const buf: AdvantageBuffers = {
     advantages: new Float64Array(0),
@@ -456,50 +307,19 @@ export function reinforce(
   };
   let values = new Float64Array(0);
   let cutValues = new Float64Array(0);
-  let metrics: UpdateMetrics | null = null;
-  let stoppedEarly = false;
+  let sink: (message: string) => void = () => {};
+  const warnNoSignal = createNoSignalCheck((m) => sink(m), noSignal);
 
-  const checkpoint = (): ReinforceCheckpoint => {
-    let vecEnv: unknown = null;
-    try {
-      vecEnv = vec.getState();
-    } catch {
-      // A custom Env's state cannot be captured; resume then restarts its episodes.
-    }
-    return {
-      params: cloneParams(policy.params),
-      ...(value ? { valueParams: cloneParams(value.params) } : {}),
-      state: {
-        version: 1,
-        config: cfg,
-        update,
-        envSteps,
-        episodes,
-        wallTimeS: performance.now() / 1000 - wallStart,
-        optimizer: structuredClone(optState),
-        valueOptimizer: value ? structuredClone(value.optimizerState()) : null,
-        rng: rng.getState(),
-        vecEnv: vecEnv === null ? null : structuredClone(vecEnv),
-        rollout: rollout.getState(),
-        recentReturns: [...recent],
-        noSignal: { ...noSignal },
-      },
-    };
-  };
-
-  while (envSteps < cfg.totalSteps) {
-    if (options.signal?.aborted) {
-      stoppedEarly = true;
-      break;
-    }
-    const where = `reinforce (update ${update + 1}, env step ${envSteps})`;
+  /** One REINFORCE update. */
+  function update(ctx: UpdateContext): UpdateResult<ReinforceMetrics> {
+    sink = ctx.warn;
 
     // 1. Rollout: run the policy in the vector env (no tape, preallocated buffers).
     let batch: Batch;
     try {
-      batch = rollout.collect(rng, cfg.seed);
+      batch = rollout.collect(rng, resetSeed);
     } catch (e) {
-      throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+      throw new Error(`${ctx.where}: ${(e as Error).message}`, { cause: e });
     }
     const T = batch.size;
     if (cfg.rewardScale !== 1) for (let t = 0; t < T; t++) batch.rewards[t] *= cfg.rewardScale;
@@ -528,14 +348,13 @@ export function reinforce(
 
     // 3. The policy-gradient estimate: gradient of the surrogate loss.
     const g = policyGradient(batch, advantages, lossScale(batch, cfg.batchMode), cfg.entropyCoef);
-    if (!Number.isFinite(g.loss)) throw new Error(`${where}: non-finite policy loss ${g.loss}`);
-    checkFiniteGrads(where, g.grads);
+    if (!Number.isFinite(g.loss)) throw new Error(`${ctx.where}: non-finite policy loss ${g.loss}`);
+    checkFiniteGrads(ctx.where, g.grads);
 
     // 4. Clip, step with the scheduled learning rate.
     const gradNorm =
       cfg.maxGradNorm === null ? globalNorm(g.grads) : clipGradNorm(g.grads, cfg.maxGradNorm);
-    const lr =
-      cfg.lrSchedule === "linear" ? cfg.lr * Math.max(1 - envSteps / cfg.totalSteps, 1e-6) : cfg.lr;
+    const lr = cfg.lr * ctx.lrScale;
     optimizer.step(policy.params, g.grads, optState, lr);
 
     // 5. Fit V(s) to this batch's returns (after the advantages used the old V).
@@ -544,44 +363,106 @@ export function reinforce(
       try {
         valueMse = value.fit(batch.obs, valueTargets, T, cfg.valueIterations);
       } catch (e) {
-        throw new Error(`${where}: ${(e as Error).message}`, { cause: e });
+        throw new Error(`${ctx.where}: ${(e as Error).message}`, { cause: e });
       }
     }
 
-    // 6. Counters and metrics.
-    update++;
-    envSteps += T;
-    const E = batch.episodeReturns.length;
-    episodes += E;
-    for (let i = 0; i < E; i++) {
-      recent.push(batch.episodeReturns[i]);
-      if (recent.length > 100) recent.shift();
-    }
-    const rs = meanStd(batch.episodeReturns);
-    const wallTimeS = performance.now() / 1000 - wallStart;
-    metrics = {
-      update,
-      envSteps,
-      episodes,
-      wallTimeS,
-      stepsPerSecond: envSteps / Math.max(wallTimeS, 1e-9),
-      batchSteps: T,
-      batchEpisodes: E,
-      returnMean: E > 0 ? rs.mean : null,
-      returnStd: E > 0 ? rs.std : null,
-      lengthMean: E > 0 ? meanStd(batch.episodeLengths).mean : null,
-      returnMean100: recent.length > 0 ? meanStd(recent).mean : null,
-      loss: g.loss,
-      gradNorm,
-      entropy: g.metrics.entropy,
-      lr,
-      valueMse,
+    return {
+      envSteps: T,
+      episodeReturns: batch.episodeReturns,
+      episodeLengths: batch.episodeLengths,
+      metrics: { loss: g.loss, gradNorm, entropy: g.metrics.entropy, lr, valueMse },
     };
-    options.onMetrics?.(metrics);
-    if (checkpointEvery > 0 && update % checkpointEvery === 0) options.onCheckpoint?.(checkpoint());
   }
 
-  const final = checkpoint();
-  vec.close();
-  return { policy, checkpoint: final, metrics, stoppedEarly };
+  return {
+    policy,
+    update,
+    save() {
+      let vecEnv: unknown = null;
+      try {
+        vecEnv = vec.getState();
+      } catch {
+        // A custom Env's state cannot be captured; resume then restarts its episodes.
+      }
+      return {
+        params: cloneParams(policy.params),
+        ...(value ? { valueParams: cloneParams(value.params) } : {}),
+        state: {
+          optimizer: structuredClone(optState),
+          valueOptimizer: value ? structuredClone(value.optimizerState()) : null,
+          rng: rng.getState(),
+          vecEnv: vecEnv === null ? null : structuredClone(vecEnv),
+          rollout: rollout.getState(),
+          noSignal: { ...noSignal },
+        },
+      };
+    },
+    close: () => vec.close(),
+  };
+}
+
+/** REINFORCE as a trainer-layer {@link Algorithm}: what `reinforce()` and `--algo reinforce` run. */
+export const reinforceAlgorithm: Algorithm<ReinforceConfig, ReinforceState, ReinforceMetrics> = {
+  name: "reinforce",
+  summary: "REINFORCE, the Monte-Carlo policy gradient (Williams 1992), with optional baselines",
+  configName: "ReinforceConfig",
+  schema: reinforceSchema,
+  presets: {
+    vanilla: {
+      description:
+        "the textbook estimator: N fresh episodes, full returns R(tau), no baseline, no normalization",
+      config: VANILLA,
+    },
+  },
+  envPresets: REINFORCE_ENV_PRESETS,
+  resolveConfig: (overrides) => resolveReinforceConfig(overrides),
+  init: initReinforce,
+  policy(checkpoint, cfg, env) {
+    const spec = policySpecFor(cfg, flatSize(env.observationSpace), env.actionSpace);
+    return policyFromParams(spec, checkpoint.params);
+  },
+};
+
+/**
+ * Rebuilds the trained policy of a checkpoint (from {@link reinforce}'s result or
+ * `loadCheckpoint(runDir)`, this release's or 0.1.0's) for `env`, the environment it was trained on.
+ *
+ * @example
+ * const policy = reinforcePolicy(loadCheckpoint("runs/my-run"), make("CartPole-v1"));
+ */
+export function reinforcePolicy(
+  checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
+  env: Pick<Env, "observationSpace" | "actionSpace">,
+): Policy {
+  let cfg: ReinforceConfig;
+  try {
+    cfg = resolveReinforceConfig(checkpointConfig(checkpoint.state));
+  } catch (e) {
+    throw new Error(`reinforcePolicy: not a ReinforceCheckpoint: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  return reinforceAlgorithm.policy(checkpoint, cfg, env);
+}
+
+/**
+ * Trains a policy with REINFORCE on `env` (a registered id or a factory of Envs): the trainer
+ * layer's {@link runTrainer} with {@link reinforceAlgorithm}. Evaluates every `evalEvery` env steps
+ * and stops when an evaluation reaches the env's reward threshold unless `stop` is false.
+ *
+ * @param config overrides of {@link reinforceSchema}'s defaults (checked; errors name the field)
+ * @example
+ * const ac = new AbortController();
+ * const run = reinforce("CartPole-v1", { seed: 0, totalSteps: 100_000 }, {
+ *   signal: ac.signal,
+ *   onMetrics: (m) => { if ((m.returnMean100 ?? 0) >= 475) ac.abort(); },
+ * });
+ */
+export function reinforce(
+  env: EnvSource,
+  config: Partial<ReinforceConfig> = {},
+  options: ReinforceOptions = {},
+): ReinforceResult {
+  return runTrainer(reinforceAlgorithm, env, config, options);
 }

@@ -16,7 +16,11 @@
  * Every function writes into a caller buffer `out` (allocation-free; `out` may alias an input when
  * stated) or, when `out` is omitted, into a fresh array. Lengths are those of `rewards` (or the
  * first argument): pass `subarray` views of larger preallocated buffers.
+ *
+ * {@link computeAdvantages} puts them together for a whole batch, as every policy-gradient
+ * algorithm's estimator needs.
  */
+import type { Batch } from "./rollout.ts";
 
 /** What follows a step; see the module doc. */
 export const EpisodeEnd = { none: 0, terminal: 1, cut: 2 } as const;
@@ -274,4 +278,70 @@ export function createNoSignalCheck(
     }
     return ok;
   };
+}
+
+/** The fields of an algorithm's config that decide {@link computeAdvantages}. */
+export interface AdvantageConfig {
+  readonly gamma: number;
+  readonly returnMode: "reward-to-go" | "full";
+  readonly baseline: "none" | "batch-mean" | "value";
+  readonly gaeLambda: number | null;
+  readonly normalizeAdvantages: boolean;
+  readonly bootstrapTruncated: boolean;
+}
+
+/** Caller-owned buffers of {@link computeAdvantages}, each at least the batch size long. */
+export interface AdvantageBuffers {
+  /** [T] out: the per-step weights Psi_t of grad log pi(a_t|s_t). */
+  advantages: Float64Array;
+  /** [T] out: the regression targets of V(s) (reward-to-go, or GAE lambda-returns). */
+  valueTargets: Float64Array;
+  /** [T] scratch: bootstrap values at cuts. */
+  bootstrap: Float64Array;
+}
+
+/**
+ * The weights Psi_t of one batch, by the config's returnMode / baseline / gaeLambda /
+ * normalizeAdvantages, written into `buf` (views of length `batch.size`). `values` [T] holds
+ * V(s_t) and `cutValues` [K] V of each cut's next state when baseline is "value" (else null): the
+ * return is bootstrapped with them at cuts when bootstrapTruncated is set.
+ *
+ * @returns views of the advantages and value targets, of length T
+ */
+export function computeAdvantages(
+  batch: Batch,
+  cfg: AdvantageConfig,
+  values: Float64Array | null,
+  cutValues: Float64Array | null,
+  buf: AdvantageBuffers,
+): { advantages: Float64Array; valueTargets: Float64Array } {
+  const T = batch.size;
+  const adv = buf.advantages.subarray(0, T);
+  const targets = buf.valueTargets.subarray(0, T);
+  const boot = buf.bootstrap.subarray(0, T);
+  boot.fill(0);
+  const useValue = cfg.baseline === "value";
+  if (useValue && (values === null || cutValues === null)) {
+    throw new Error('computeAdvantages: baseline "value" needs values [T] and cutValues [K]');
+  }
+  if (useValue && cfg.bootstrapTruncated) {
+    for (let k = 0; k < batch.cutIndex.length; k++) boot[batch.cutIndex[k]] = cutValues![k];
+  }
+  // Psi_t before the baseline; V(s) regresses on the reward-to-go either way.
+  const ret = cfg.returnMode === "full" ? fullReturns : rewardToGo;
+  ret(batch.rewards, batch.ends, cfg.gamma, boot, adv);
+  if (useValue) {
+    const v = values!.subarray(0, T);
+    if (cfg.gaeLambda !== null) {
+      gae(batch.rewards, v, batch.ends, cfg.gamma, cfg.gaeLambda, boot, adv);
+      for (let t = 0; t < T; t++) targets[t] = adv[t] + v[t];
+    } else {
+      rewardToGo(batch.rewards, batch.ends, cfg.gamma, boot, targets);
+      for (let t = 0; t < T; t++) adv[t] -= v[t];
+    }
+  } else if (cfg.baseline === "batch-mean") {
+    subtractBatchMeanBaseline(adv, batch.ends, adv);
+  }
+  if (cfg.normalizeAdvantages) normalize(adv, 1e-8, adv);
+  return { advantages: adv, valueTargets: targets };
 }

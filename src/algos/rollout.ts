@@ -85,7 +85,7 @@ export interface Rollout {
   readonly mode: RolloutMode;
   /**
    * Runs the policy (sampling with `rng`) until the batch is complete. The first call resets the
-   * vector env with `resetSeed` (sub-env i gets resetSeed + i); episode mode resets (unseeded,
+   * vector env with `resetSeed` (sub-env i gets deriveSeed(resetSeed, i)); episode mode resets (unseeded,
    * continuing the sub-envs' streams) before every later batch too. Throws when an observation or
    * reward is NaN or infinite, naming which and where.
    */

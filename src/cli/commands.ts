@@ -7,15 +7,22 @@ import { existsSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
+import {
+  type AnyAlgorithm,
+  checkpointConfig,
+  type EvalMetrics,
+  isEvalRow,
+  type RunConfig as TrainRunConfig,
+} from "../algos/trainer.ts";
 import { ConfigError } from "../config/schema.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
 import { describe, type Space } from "../envs/spaces.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { loadCheckpoint } from "../io/checkpoint.ts";
+import { CheckpointError, type LoadedCheckpoint, loadCheckpoint } from "../io/checkpoint.ts";
 import { readMetrics, writeMetrics } from "../io/metrics.ts";
 import { type Series, writePlot } from "../io/plot.ts";
-import type { Algorithm, EvalSummary } from "./algorithm.ts";
-import { getAlgorithm } from "./algorithms.ts";
+import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
 import { flagOf, formatFlagValue, UsageError } from "./flags.ts";
 import { Progress, type ProgressStream } from "./progress.ts";
 import {
@@ -72,9 +79,9 @@ export function checkEnvId(envId: string): void {
 
 /** The algorithm's config from command-line overrides; a bad value is a usage error naming the flag. */
 export function resolveCliConfig(
-  algo: Algorithm,
+  algo: AnyAlgorithm,
   overrides: Readonly<Record<string, unknown>>,
-): Record<string, unknown> {
+): TrainRunConfig {
   try {
     return algo.resolveConfig(overrides);
   } catch (e) {
@@ -89,7 +96,7 @@ export function resolveCliConfig(
 }
 
 export interface TrainArgs {
-  readonly algo: Algorithm;
+  readonly algo: AnyAlgorithm;
   readonly envId: string;
   readonly overrides: Readonly<Record<string, unknown>>;
   readonly out?: string;
@@ -191,8 +198,8 @@ async function runTraining(
   startSteps = 0,
 ): Promise<number> {
   const algo = getAlgorithm(rc.algo);
-  const totalSteps = rc.config.totalSteps as number;
-  const progress = new Progress(io.stdout, totalSteps, startSteps);
+  const config = resolveCliConfig(algo, rc.config);
+  const progress = new Progress(io.stdout, config.totalSteps, startSteps);
   const stopFlag = new SharedArrayBuffer(4);
   const worker = startWorker({
     algo: rc.algo,
@@ -253,53 +260,118 @@ async function runTraining(
     progress.finish();
   }
   const rel = display;
-  if (result.stoppedEarly) {
+  const plot = () =>
+    plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), { png: join(runDir, RUN_FILES.plotPng) });
+  if (result.stopReason === "interrupted") {
     io.stdout.write(
       `Interrupted at update ${result.update}, ${result.envSteps} env steps.\nCheckpoint: ${rel(result.path)}\nContinue with: policygrad resume ${runDir}\n`,
     );
-    await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
-      png: join(runDir, RUN_FILES.plotPng),
-    });
+    await plot();
     return INTERRUPTED;
   }
 
-  // The final evaluation reads the checkpoint back from disk, which also proves it loads.
-  const ckpt = loadCheckpoint(result.path);
-  const evalSeed = (rc.config.seed as number) + 1_000_000;
+  // The final evaluation is of the checkpoint `eval` uses (the best when there is one), read back
+  // from disk, which also proves it loads. Its seed differs from the in-training evaluations'.
+  const chosen = chooseCheckpoint(runDir, undefined);
+  const ckpt = loadCheckpoint(chosen.path);
+  const evalSeed = config.seed + 1_000_000;
   const episodes = 10;
-  const stochastic = algo.evaluate(rc.envId, ckpt, {
+  const stochastic = evaluateCheckpoint(algo, rc.envId, ckpt, {
     episodes,
     seed: evalSeed,
     deterministic: false,
   });
-  const greedy = algo.evaluate(rc.envId, ckpt, { episodes, seed: evalSeed, deterministic: true });
+  const greedy = evaluateCheckpoint(algo, rc.envId, ckpt, {
+    episodes,
+    seed: evalSeed,
+    deterministic: true,
+  });
   const threshold = rewardThreshold(rc.envId);
   writeFileAtomic(
     join(runDir, RUN_FILES.eval),
-    `${JSON.stringify({ seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
+    `${JSON.stringify({ checkpoint: chosen.label, update: ckpt.info.update, seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
   );
-  await plotRuns([runDir], join(runDir, RUN_FILES.plotSvg), {
-    png: join(runDir, RUN_FILES.plotPng),
-  });
-  const verdict = (e: EvalSummary) =>
+  await plot();
+  const verdict = (e: EvaluateResult) =>
     threshold === undefined
       ? ""
       : e.returnMean >= threshold
         ? `  solved (threshold ${threshold})`
         : `  below the threshold ${threshold}`;
-  const line = (label: string, e: EvalSummary) =>
+  const line = (label: string, e: EvaluateResult) =>
     `  ${label.padEnd(13)} return ${e.returnMean.toFixed(1)} ± ${e.returnStd.toFixed(1)}, length ${e.lengthMean.toFixed(1)}${verdict(e)}\n`;
+  const stopped =
+    result.stopReason === "return" && result.lastEval !== null
+      ? `Stopped early: the evaluation mean return ${result.lastEval.evalReturnMean.toFixed(1)} reached ${result.stopAtReturn} (--stop-at-return; --no-stop trains the whole budget).\n`
+      : "";
   io.stdout.write(
-    `Done: ${result.update} updates, ${result.envSteps} env steps${solvedAt(runDir, threshold)}.\n` +
-      `Evaluation (${episodes} episodes, seed ${evalSeed}):\n` +
+    `${stopped}Done: ${result.update} updates, ${result.envSteps} env steps${solvedAt(runDir, threshold)}.\n` +
+      `Evaluation of the ${chosen.label} checkpoint (update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps; ${episodes} episodes, seed ${evalSeed}):\n` +
       line("stochastic", stochastic) +
       line("deterministic", greedy) +
       `Plot:       ${rel(join(runDir, RUN_FILES.plotPng))} (and .svg)\n` +
-      `Checkpoint: ${rel(result.path)}\n` +
+      `Checkpoint: ${rel(ckpt.path)} (${chosen.label})${chosen.label === "best" ? `; last: ${rel(result.path)}` : ""}\n` +
       `Metrics:    ${rel(join(runDir, RUN_FILES.metrics))}\n` +
       `Evaluate again with: policygrad eval ${runDir}\n`,
   );
   return 0;
+}
+
+/**
+ * The checkpoint of a run directory that `which` names: "best" (the best evaluation's), "last"
+ * (the latest) or an update number; by default the best when the run has one, else the latest.
+ */
+export function chooseCheckpoint(
+  runDir: string,
+  which: string | undefined,
+): { path: string; label: string } {
+  const ckpts = join(runDir, RUN_FILES.checkpoints);
+  const best = join(ckpts, RUN_FILES.best);
+  if (which === undefined) {
+    return existsSync(best) ? { path: best, label: "best" } : { path: runDir, label: "last" };
+  }
+  if (which === "best") {
+    if (!existsSync(best)) {
+      throw new UsageError(
+        `--checkpoint best: ${runDir} has no best checkpoint (no evaluation ran; see --eval-every)`,
+      );
+    }
+    return { path: best, label: "best" };
+  }
+  if (which === "last") return { path: runDir, label: "last" };
+  if (/^\d+$/.test(which)) {
+    const path = join(ckpts, `ckpt-${which.padStart(8, "0")}`);
+    if (!existsSync(path)) {
+      throw new UsageError(
+        `--checkpoint ${which}: no checkpoint of update ${which} in ${ckpts} (older ones are pruned; use last or best)`,
+      );
+    }
+    return { path, label: `update ${which}` };
+  }
+  throw new UsageError(
+    `invalid value ${JSON.stringify(which)} for --checkpoint: expected last, best or an update number`,
+  );
+}
+
+/** Evaluates a saved checkpoint's policy with the algorithm that trained it. */
+export function evaluateCheckpoint(
+  algo: AnyAlgorithm,
+  envId: string,
+  ckpt: LoadedCheckpoint,
+  options: { episodes: number; seed: number; deterministic: boolean },
+): EvaluateResult {
+  let config: TrainRunConfig;
+  try {
+    config = algo.resolveConfig(checkpointConfig(ckpt.state));
+  } catch (e) {
+    throw new CheckpointError(ckpt.path, `its state does not load: ${(e as Error).message}`);
+  }
+  const env = make(envId);
+  try {
+    return evaluate(algo.policy(ckpt, config, env), envId, options);
+  } finally {
+    env.close();
+  }
 }
 
 /**
@@ -311,14 +383,14 @@ function solvedAt(runDir: string, threshold: number | undefined): string {
   const path = join(runDir, RUN_FILES.metrics);
   if (!existsSync(path)) return "";
   const row = readMetrics(path).rows.find(
-    (r) => typeof r.returnMean100 === "number" && r.returnMean100 >= threshold,
+    (r) => !isEvalRow(r) && typeof r.returnMean100 === "number" && r.returnMean100 >= threshold,
   );
   return row
     ? ` (mean return of the last 100 episodes first reached ${threshold} at ${row.envSteps} env steps)`
     : "";
 }
 
-function evalJson(e: EvalSummary): Record<string, unknown> {
+function evalJson(e: EvaluateResult): Record<string, unknown> {
   return {
     return_mean: e.returnMean,
     return_std: e.returnStd,
@@ -341,20 +413,32 @@ export interface EvalArgs {
   readonly deterministic: boolean;
   /** Modules registering custom environments, besides those the run recorded. */
   readonly envModules: readonly string[];
+  /** For a run directory: "last", "best" or an update number (default: best when it exists). */
+  readonly checkpoint?: string;
 }
 
 /** `policygrad eval`: summary lines, then one JSON line. */
 export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
-  const ckpt = loadCheckpoint(args.path);
+  const isRunDir = existsSync(join(args.path, RUN_FILES.config));
+  if (!isRunDir && args.checkpoint !== undefined) {
+    throw new UsageError(
+      `--checkpoint ${args.checkpoint} needs a run directory; ${args.path} is not one (it has no ${RUN_FILES.config})`,
+    );
+  }
+  const chosen = isRunDir
+    ? chooseCheckpoint(args.path, args.checkpoint)
+    : { path: args.path, label: "given" };
+  const ckpt = loadCheckpoint(chosen.path);
   const algo = getAlgorithm(ckpt.info.algo);
   // The run's own env modules: `path` is a run directory or <run>/checkpoints/<ckpt>.
-  const runDir = [args.path, dirname(dirname(resolve(ckpt.path)))].find((d) =>
+  const up = (p: string, n: number): string => (n === 0 ? p : up(dirname(p), n - 1));
+  const runDir = [args.path, up(resolve(ckpt.path), 2), up(resolve(ckpt.path), 3)].find((d) =>
     existsSync(join(d, RUN_FILES.config)),
   );
   const recorded = runDir === undefined ? [] : (readRunConfig(runDir).envModules ?? []);
   await loadEnvModules([...new Set([...recorded, ...args.envModules.map((p) => resolve(p))])]);
   checkEnvId(ckpt.info.envId);
-  const e = algo.evaluate(ckpt.info.envId, ckpt, {
+  const e = evaluateCheckpoint(algo, ckpt.info.envId, ckpt, {
     episodes: args.episodes,
     seed: args.seed,
     deterministic: args.deterministic,
@@ -363,7 +447,7 @@ export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
   const min = Math.min(...e.returns);
   const max = Math.max(...e.returns);
   io.stdout.write(
-    `Checkpoint:  ${ckpt.path} (${ckpt.info.algo}, update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps)\n` +
+    `Checkpoint:  ${ckpt.path} (${chosen.label}; ${ckpt.info.algo}, update ${ckpt.info.update}, ${ckpt.info.envSteps} env steps)\n` +
       `Environment: ${ckpt.info.envId}${threshold === undefined ? "" : ` (reward threshold ${threshold})`}\n` +
       `Episodes:    ${e.episodes} (${args.deterministic ? "deterministic" : "stochastic"} actions, seed ${args.seed})\n` +
       `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} (min ${min.toFixed(1)}, max ${max.toFixed(1)})\n` +
@@ -435,21 +519,45 @@ export async function plotRuns(
       k !== "seed" &&
       reps.some((rc) => JSON.stringify(rc.config[k]) !== JSON.stringify(reps[0].config[k])),
   );
-  const series: Series[] = [...groups.values()].map((g) => {
+  const series: Series[] = [];
+  for (const g of groups.values()) {
     const rc = g[0].rc;
     const parts: string[] = [];
     if (algos.length > 1 || differing.length === 0) parts.push(rc.algo);
     if (envIds.length > 1) parts.push(rc.envId);
     for (const k of differing) parts.push(`${k}=${formatFlagValue(rc.config[k])}`);
     const seeds = g.length === 1 ? ` (seed ${rc.config.seed})` : "";
-    return {
-      label: `${parts.join(" ")}${seeds}`,
-      runs: g.map((r) => ({
-        steps: r.rows.map((row) => Number(row.envSteps)),
-        values: r.rows.map((row) => (typeof row.returnMean === "number" ? row.returnMean : null)),
-      })),
-    };
-  });
+    const label = `${parts.join(" ")}${seeds}`;
+    series.push({
+      label,
+      runs: g.map((r) => {
+        const rows = r.rows.filter((row) => !isEvalRow(row));
+        return {
+          steps: rows.map((row) => Number(row.envSteps)),
+          values: rows.map((row) => (typeof row.returnMean === "number" ? row.returnMean : null)),
+        };
+      }),
+    });
+    // The evaluations that decide "best": the deterministic ones when both kinds ran.
+    const evals = g.map((r) => {
+      const all = r.rows.filter(isEvalRow);
+      const det = all.filter((row) => row.evalDeterministic === 1);
+      return det.length > 0 ? det : all;
+    });
+    if (evals.some((rows) => rows.length > 0)) {
+      const kind = evals.some((rows) => rows.some((row) => row.evalDeterministic === 1))
+        ? "deterministic"
+        : "stochastic";
+      series.push({
+        label: `${label}: evaluation (${kind})`,
+        style: "points",
+        runs: evals.map((rows) => ({
+          steps: rows.map((row) => Number(row.envSteps)),
+          values: rows.map((row) => Number(row.evalReturnMean)),
+        })),
+      });
+    }
+  }
   const threshold = envIds.length === 1 ? rewardThreshold(envIds[0]) : undefined;
   const opts = {
     title: `${envIds.join(", ")}: ${algos.join(", ")}`,
@@ -475,14 +583,23 @@ export function formatSpace(space: Space): string {
 
 /** `policygrad envs`: the registered environments. */
 export function envsCommand(io: Io): number {
+  const algos = Object.entries(ALGORITHMS);
   const rows = envSpecs().map((s) => [
     s.id,
     formatSpace(s.observationSpace),
     formatSpace(s.actionSpace),
     s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
     s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+    ...algos.map(([, a]) => a.envPresets[s.id]?.description ?? "-"),
   ]);
-  const header = ["id", "observation space", "action space", "reward threshold", "max steps"];
+  const header = [
+    "id",
+    "observation space",
+    "action space",
+    "reward threshold",
+    "max steps",
+    ...algos.map(([name]) => `${name} preset`),
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const fmt = (r: string[]) =>
     `${r

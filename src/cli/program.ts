@@ -15,7 +15,13 @@ import {
   resumeCommand,
   trainCommand,
 } from "./commands.ts";
-import { addConfigOptions, collectOverrides, UsageError } from "./flags.ts";
+import {
+  addConfigOptions,
+  collectOverrides,
+  flagOf,
+  formatFlagValue,
+  UsageError,
+} from "./flags.ts";
 import { packageVersion, RunDirError } from "./run-dir.ts";
 
 /** An integer option value in [min, ...]; a bad one is a usage error naming the flag. */
@@ -39,6 +45,14 @@ function envModuleOption(): Option {
   )
     .argParser((v: string, prev: string[] | undefined) => [...(prev ?? []), v])
     .default([]);
+}
+
+/** " (field=value, ...)" for a preset's fields, or "". */
+function presetFields(config: Readonly<Record<string, unknown>>): string {
+  const entries = Object.entries(config);
+  return entries.length === 0
+    ? ""
+    : ` (${entries.map(([k, v]) => `${flagOf(k)} ${formatFlagValue(v)}`).join(", ")})`;
 }
 
 /** `--algo x` or `--algo=x` in the arguments of `train`, before commander parses them. */
@@ -107,6 +121,15 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
     );
   }
   addConfigOptions(train, algo.schema, `${algo.configName} options (--algo ${algo.name}):`);
+  const envPresets = Object.entries(algo.envPresets);
+  if (envPresets.length > 0) {
+    train.addHelpText(
+      "after",
+      `\nPer-environment presets of ${algo.name} (the base config on that env; --preset and flags override it):\n${envPresets
+        .map(([id, p]) => `  ${id.padEnd(26)} ${p.description}${presetFields(p.config)}`)
+        .join("\n")}\n`,
+    );
+  }
   train.action(async (envId: string, opts: Record<string, unknown>) => {
     setCode(
       await trainCommand(
@@ -114,6 +137,7 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
           algo,
           envId,
           overrides: {
+            ...algo.envPresets[envId]?.config,
             ...(typeof opts.preset === "string" ? algo.presets[opts.preset].config : {}),
             ...collectOverrides(algo.schema, opts),
           },
@@ -172,12 +196,17 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
         .default(0),
     )
     .option("--deterministic", "act with the most likely action instead of sampling")
+    .option(
+      "--checkpoint <which>",
+      "for a run directory: last, best or an update number (default: best when the run has one, else last)",
+    )
     .addOption(envModuleOption())
     .action(async (path: string, opts: Record<string, unknown>) => {
       setCode(
         await evalCommand(
           {
             path,
+            ...(typeof opts.checkpoint === "string" ? { checkpoint: opts.checkpoint } : {}),
             episodes: opts.episodes as number,
             seed: opts.seed as number,
             deterministic: opts.deterministic === true,

@@ -23,6 +23,8 @@ export const RUN_FILES = {
   plotSvg: "learning-curve.svg",
   plotPng: "learning-curve.png",
   eval: "eval.json",
+  /** Inside checkpoints/: the best evaluation's checkpoint (a checkpoints directory of its own). */
+  best: "best",
 } as const;
 
 /** Contents of config.json. */

@@ -9,6 +9,7 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
+import { checkTrainerState, type EvalMetrics, runTrainer } from "../algos/trainer.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { MetricsWriter } from "../io/metrics.ts";
 import { getAlgorithm } from "./algorithms.ts";
@@ -29,23 +30,28 @@ export interface WorkerInput {
   readonly stopFlag: SharedArrayBuffer;
 }
 
+/** Where a checkpoint was saved. */
+export interface SavedCheckpoint {
+  readonly path: string;
+  readonly update: number;
+  readonly envSteps: number;
+}
+
 /** Messages back to the main thread. */
 export type WorkerMessage =
   | { readonly type: "metrics"; readonly row: Record<string, unknown> }
+  | { readonly type: "eval"; readonly row: EvalMetrics }
   | { readonly type: "warning"; readonly message: string }
-  | {
-      readonly type: "checkpoint";
-      readonly path: string;
-      readonly update: number;
-      readonly envSteps: number;
-    }
-  | {
+  | ({ readonly type: "checkpoint" } & SavedCheckpoint)
+  | ({ readonly type: "best"; readonly returnMean: number } & SavedCheckpoint)
+  | ({
       readonly type: "done";
-      readonly stoppedEarly: boolean;
-      readonly path: string;
-      readonly update: number;
-      readonly envSteps: number;
-    }
+      readonly stopReason: "budget" | "return" | "interrupted";
+      /** The return the run stops at (null: stopping off, or no threshold). */
+      readonly stopAtReturn: number | null;
+      /** The evaluation that decided the stop, or null. */
+      readonly lastEval: EvalMetrics | null;
+    } & SavedCheckpoint)
   | {
       readonly type: "error";
       readonly message: string;
@@ -65,19 +71,18 @@ async function main(input: WorkerInput): Promise<void> {
   const ckptDir = join(input.runDir, RUN_FILES.checkpoints);
   let lastPath: string | null = null;
   let lastUpdate = -1;
-  const save = (c: Checkpoint): { path: string; update: number; envSteps: number } => {
-    const { update, envSteps } = algo.counters(c);
-    if (update !== lastUpdate || lastPath === null) {
+  const info = (c: Checkpoint) => {
+    const s = checkTrainerState(c.state);
+    return { algo: algo.name, envId: input.envId, update: s.update, envSteps: s.envSteps };
+  };
+  const save = (c: Checkpoint): SavedCheckpoint => {
+    const i = info(c);
+    if (i.update !== lastUpdate || lastPath === null) {
       metrics.sync();
-      lastPath = saveCheckpoint(ckptDir, c, {
-        algo: algo.name,
-        envId: input.envId,
-        update,
-        envSteps,
-      });
-      lastUpdate = update;
+      lastPath = saveCheckpoint(ckptDir, c, i);
+      lastUpdate = i.update;
     }
-    return { path: lastPath, update, envSteps };
+    return { path: lastPath, update: i.update, envSteps: i.envSteps };
   };
   try {
     // This thread has its own module registry: custom envs are registered here again.
@@ -88,11 +93,27 @@ async function main(input: WorkerInput): Promise<void> {
       lastUpdate = resume.info.update;
     }
     if (Atomics.load(stop, 0) === 1) controller.abort();
-    const outcome = algo.train(input.envId, input.config, {
+    const outcome = runTrainer(algo, input.envId, input.config, {
       onMetrics: (row) => {
         metrics.append(row);
         post({ type: "metrics", row: { ...row } });
         if (Atomics.load(stop, 0) === 1) controller.abort();
+      },
+      onEval: (row) => {
+        metrics.append(row);
+        post({ type: "eval", row });
+      },
+      onBest: (c, e) => {
+        metrics.sync();
+        const i = info(c);
+        const path = saveCheckpoint(join(ckptDir, RUN_FILES.best), c, i, { keep: 1 });
+        post({
+          type: "best",
+          path,
+          update: i.update,
+          envSteps: i.envSteps,
+          returnMean: e.evalReturnMean,
+        });
       },
       onCheckpoint: (c) => post({ type: "checkpoint", ...save(c) }),
       onWarning: (message) => post({ type: "warning", message }),
@@ -102,7 +123,13 @@ async function main(input: WorkerInput): Promise<void> {
     });
     const saved = save(outcome.checkpoint);
     metrics.close();
-    post({ type: "done", stoppedEarly: outcome.stoppedEarly, ...saved });
+    post({
+      type: "done",
+      stopReason: outcome.stopReason,
+      stopAtReturn: outcome.stopAtReturn,
+      lastEval: outcome.lastEval,
+      ...saved,
+    });
   } catch (e) {
     metrics.close();
     const err = e as Error;

@@ -45,5 +45,5 @@ export {
   tanh,
   where,
 } from "./ops.ts";
-export { Rng, type RngState } from "./rng.ts";
+export { deriveSeed, Rng, type RngState } from "./rng.ts";
 export { full, ones, type Params, parameter, Tensor, tensor, zeros } from "./tensor.ts";

@@ -239,3 +239,38 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k));
 }
+
+const MASK64 = (1n << 64n) - 1n;
+const GOLDEN64 = 0x9e3779b97f4a7c15n;
+
+/** SplitMix64's output function (Steele, Lea & Flood 2014): a bijection on 64-bit words. */
+function mix64(z: bigint): bigint {
+  z = ((z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n) & MASK64;
+  z = ((z ^ (z >> 27n)) * 0x94d049bb133111ebn) & MASK64;
+  return z ^ (z >> 31n);
+}
+
+/**
+ * The seed of an independent stream named by a path of integers under `seed`: SplitMix64's mixer
+ * absorbs the seed, then each path element in turn (h <- mix64((h xor p) + golden)), and the top
+ * 53 bits are the result, an integer in [0, 2^53) to pass to `new Rng(...)` or `env.reset({ seed })`.
+ *
+ * Unlike `seed + i`, nearby inputs give unrelated outputs: deriveSeed(s, 1) and deriveSeed(s + 1, 0)
+ * share nothing, so consecutive run seeds give uncorrelated runs. Siblings (same prefix, different
+ * last element) never collide before the final truncation, because each step is a bijection in p.
+ * It runs once per stream, not per draw, so BigInt costs nothing that matters.
+ *
+ * @example new Rng(deriveSeed(runSeed, 1))  // the run's stream number 1
+ */
+export function deriveSeed(seed: number, ...path: readonly number[]): number {
+  const check = (name: string, v: number): void => {
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new RangeError(`deriveSeed: ${name} must be an integer in [0, 2^53), got ${v}`);
+    }
+  };
+  check("seed", seed);
+  for (let i = 0; i < path.length; i++) check(`path[${i}]`, path[i]);
+  let h = mix64((BigInt(seed) + GOLDEN64) & MASK64);
+  for (const p of path) h = mix64(((h ^ BigInt(p)) + GOLDEN64) & MASK64);
+  return Number(h >> 11n);
+}

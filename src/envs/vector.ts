@@ -12,11 +12,11 @@
  *
  * @example
  * const venv = makeVec("CartPole-v1", 64);
- * venv.reset(0);                                   // sub-env i seeded with 0 + i
+ * venv.reset(0);                                   // sub-env i seeded with deriveSeed(0, i)
  * const actions = new Float64Array(64);            // [N * actDim]
  * venv.step(actions);                              // venv.observations: [64, 4]
  */
-import { Rng, type RngState } from "../core/rng.ts";
+import { deriveSeed, Rng, type RngState } from "../core/rng.ts";
 import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
@@ -41,7 +41,11 @@ export interface VectorEnv {
   readonly truncated: Uint8Array;
   /** [N] 1 where this step() reset that sub-env (its action was ignored, reward 0, flags 0). */
   readonly autoreset: Uint8Array;
-  /** Resets every sub-env; sub-env i is seeded with `seed + i` (default: continue each stream). */
+  /**
+   * Resets every sub-env; sub-env i is seeded with `deriveSeed(seed, i)` (default: continue each
+   * stream). Not Gymnasium's `seed + i`: with that, sub-env 1 of seed s replays sub-env 0 of seed
+   * s + 1, so runs with consecutive seeds would share episodes.
+   */
   reset(seed?: number): void;
   /** actions [N * actDim]; Discrete actions are integers stored as float64. */
   step(actions: Float64Array): void;
@@ -203,7 +207,7 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     }
     if (seed !== undefined || this.rngs === null) {
       const base = seed ?? 0;
-      this.rngs = Array.from({ length: this.numEnvs }, (_, i) => new Rng(base + i));
+      this.rngs = Array.from({ length: this.numEnvs }, (_, i) => new Rng(deriveSeed(base, i)));
     }
     const { physics: ph, params: p, states } = this;
     for (let i = 0; i < this.numEnvs; i++) ph.initial(p, this.rngs[i], states, i);
@@ -399,7 +403,7 @@ export class EnvVectorEnv implements VectorEnv {
 
   reset(seed?: number): void {
     for (let i = 0; i < this.numEnvs; i++) {
-      const r = this.envs[i].reset(seed === undefined ? {} : { seed: seed + i });
+      const r = this.envs[i].reset(seed === undefined ? {} : { seed: deriveSeed(seed, i) });
       this.writeObs(i, r.observation);
     }
     this.started = true;

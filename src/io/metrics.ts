@@ -19,7 +19,7 @@ export class MetricsWriter {
   }
 
   /** Appends one row as one line, in a single write. */
-  append(row: Readonly<Record<string, unknown>>): void {
+  append(row: object): void {
     if (this.fd === null) throw new Error(`MetricsWriter(${this.path}): append after close`);
     const line = Buffer.from(`${formatRow(row)}\n`, "utf8");
     let off = 0;
@@ -40,7 +40,7 @@ export class MetricsWriter {
 }
 
 /** One row as a JSON line (no newline): numbers kept, non-finite numbers as null, non-numbers dropped. */
-export function formatRow(row: Readonly<Record<string, unknown>>): string {
+export function formatRow(row: object): string {
   const out: Record<string, number | null> = {};
   for (const [k, v] of Object.entries(row)) {
     if (typeof v === "number") out[k] = Number.isFinite(v) ? v : null;

@@ -20,6 +20,8 @@ export interface Curve {
 export interface Series {
   readonly label: string;
   readonly runs: readonly Curve[];
+  /** "points": sparse measurements (evaluations), drawn dotted with a marker at each (single run). */
+  readonly style?: "line" | "points";
 }
 
 export interface PlotOptions {
@@ -307,10 +309,17 @@ export function renderSvg(series: readonly Series[], options: PlotOptions): stri
       a.steps,
       (s, i) => `${i === 0 ? "M" : "L"}${f(sx(s))} ${f(sy(a.mean[i]))}`,
     ).join(" ");
+    const points = series[k].style === "points";
     out.push(
-      `<path d="${d}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"/>`,
+      `<path d="${d}" fill="none" stroke="${color}" stroke-width="2" stroke-linejoin="round"${points ? ` stroke-dasharray="2 3"` : ""}/>`,
     );
-    if (a.steps.length === 1)
+    if (points && a.runs === 1) {
+      for (let i = 0; i < a.steps.length; i++) {
+        out.push(
+          `<circle cx="${f(sx(a.steps[i]))}" cy="${f(sy(a.mean[i]))}" r="3.5" fill="${color}"/>`,
+        );
+      }
+    } else if (a.steps.length === 1)
       out.push(
         `<circle cx="${f(sx(a.steps[0]))}" cy="${f(sy(a.mean[0]))}" r="3" fill="${color}"/>`,
       );
@@ -328,6 +337,7 @@ export function renderSvg(series: readonly Series[], options: PlotOptions): stri
           : series[k].label,
       color: PALETTE[k % PALETTE.length],
       band: a.runs > 1,
+      dashed: series[k].style === "points",
     }),
   );
   if (options.threshold)

@@ -62,6 +62,6 @@ test("evaluate rejects bad options and non-finite observations with clear errors
   );
   assert.throws(
     () => evaluate(policy, "CartPole-v1", { episodes: 1, seed: 0, deterministic: true }),
-    /gave an observation of 4 values, the policy takes 1/,
+    /gives observations of 4 values, the policy takes 1/,
   );
 });

@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createPolicy } from "../../src/algos/policy.ts";
 import {
-  computeAdvantages,
   createPolicyGradient,
   type ReinforceCheckpoint,
   type ReinforceConfig,
@@ -12,7 +11,7 @@ import {
   type UpdateMetrics,
   VANILLA,
 } from "../../src/algos/reinforce.ts";
-import { EpisodeEnd, NO_SIGNAL_WARNING } from "../../src/algos/returns.ts";
+import { computeAdvantages, EpisodeEnd, NO_SIGNAL_WARNING } from "../../src/algos/returns.ts";
 import type { Batch } from "../../src/algos/rollout.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { make } from "../../src/envs/registry.ts";
@@ -302,7 +301,7 @@ test("config errors name the field, the value and what was expected", () => {
   );
   assert.throws(
     () => reinforce("CartPole-v1", {}, { resume: { params: {}, state: {} } as never }),
-    /options.resume must be a ReinforceCheckpoint/,
+    /options.resume: expected a trainer checkpoint/,
   );
 });
 

@@ -82,7 +82,7 @@ test("envs lists every environment with spaces and reward thresholds", () => {
   const r = cli(["envs"]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^id\s+observation space\s+action space\s+reward threshold\s+max steps/);
-  assert.match(r.stdout, /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\n/);
+  assert.match(r.stdout, /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+the defaults/);
   for (const id of ["Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"])
     assert.match(r.stdout, new RegExp(`\\n${id} `));
 });
@@ -204,16 +204,19 @@ test("eval reports corrupted checkpoints in a run as one line (NaN, truncation)"
   nan.writeDoubleLE(Number.NaN, nan.length - 8);
   writeFileSync(params, nan);
   assertCleanError(
-    cli(["eval", dir]),
+    cli(["eval", dir, "--checkpoint", "last"]),
     /params\.safetensors: tensor "\S+" holds NaN at flat index \d+/,
   );
   writeFileSync(params, good.subarray(0, 40));
   assertCleanError(
-    cli(["eval", dir]),
+    cli(["eval", dir, "--checkpoint", "last"]),
     /params\.safetensors: has 40 bytes but the manifest says \d+/,
   );
   rmSync(params);
-  assertCleanError(cli(["eval", dir]), /params\.safetensors: file is missing/);
+  assertCleanError(
+    cli(["eval", dir, "--checkpoint", "last"]),
+    /params\.safetensors: file is missing/,
+  );
 });
 
 test("resume after a smaller budget gives the metrics of one uninterrupted run", () => {
