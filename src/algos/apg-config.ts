@@ -12,19 +12,12 @@ import {
   numberField,
   resolveConfig,
 } from "../config/schema.ts";
+import { runSchema } from "./trainer.ts";
 
 export const apgSchema = {
-  seed: intField(
-    0,
-    "Seed of everything random: parameter init, action noise, env starts. Same seed, same run.",
-    { min: 0 },
-  ),
-  totalSteps: intField(
-    200_000,
-    "Training budget in env steps (numEnvs per step of every window); training stops at the first update boundary at or past it.",
-    { min: 1 },
-  ),
-  numEnvs: intField(64, "Environments unrolled together (the batch B the loss averages over).", {
+  seed: runSchema.seed,
+  totalSteps: intField(200_000, runSchema.totalSteps.doc, { min: 1 }),
+  numEnvs: intField(4, "Environments unrolled together (the batch B the loss averages over).", {
     min: 1,
   }),
   window: intField(
@@ -56,12 +49,8 @@ export const apgSchema = {
     min: 1,
   }),
   activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation."),
-  lr: numberField(0.004, "Adam learning rate.", { min: 0, exclusiveMin: true }),
-  lrSchedule: enumField(
-    "cosine",
-    ["constant", "linear", "cosine"] as const,
-    'Learning rate over the budget: "constant", "linear" decay toward 0, or "cosine" decay toward 0 at totalSteps.',
-  ),
+  lr: numberField(0.01, "Adam learning rate.", { min: 0, exclusiveMin: true }),
+  lrSchedule: enumField("cosine", runSchema.lrSchedule.choices, runSchema.lrSchedule.doc),
   beta1: numberField(0.7, "Adam beta1 (0.7 damps the momentum of the noisy pathwise gradient).", {
     min: 0,
     max: 1,
@@ -69,10 +58,15 @@ export const apgSchema = {
   }),
   beta2: numberField(0.95, "Adam beta2.", { min: 0, max: 1, exclusiveMax: true }),
   maxGradNorm: nullableNumberField(
-    1,
+    10,
     "Clip the gradient to this global L2 norm before the step (the pre-clip norm is logged as gradNorm); null for no clipping.",
     { min: 0, exclusiveMin: true },
   ),
+  evalEvery: runSchema.evalEvery,
+  evalEpisodes: runSchema.evalEpisodes,
+  evalMode: runSchema.evalMode,
+  stop: runSchema.stop,
+  stopAtReturn: runSchema.stopAtReturn,
 } as const;
 
 export type ApgConfig = ConfigOf<typeof apgSchema>;

@@ -22,7 +22,7 @@
  * {@link windowLoss}, {@link apgPolicySpec}, ...) are exported and tested alone.
  *
  * @example
- * const { policy } = apg("Pendulum-v1", { seed: 0, totalSteps: 100_000 });
+ * const { policy } = apg("Pendulum-v1", { seed: 0, totalSteps: 60_000 });
  * evaluate(policy, "Pendulum-v1", { episodes: 100, seed: 1, deterministic: true }).returnMean;
  */
 import { valueAndGrad } from "../core/grad.ts";
@@ -38,8 +38,9 @@ import {
   makeDifferentiable,
   stackColumns,
 } from "../envs/diff.ts";
-import { make } from "../envs/registry.ts";
-import type { BoxSpace } from "../envs/spaces.ts";
+import { PhysicsEnv } from "../envs/physics.ts";
+import { type BoxSpace, describe, flatSize, type Space } from "../envs/spaces.ts";
+import type { Env } from "../envs/types.ts";
 import {
   type AdamState,
   adam,
@@ -58,7 +59,22 @@ import {
   policyFromParams,
   policyMlpSpec,
 } from "./policy.ts";
+import { APG_ENV_PRESETS } from "./presets.ts";
 import { meanStd } from "./returns.ts";
+import { streamRng } from "./streams.ts";
+import {
+  type Algorithm,
+  type AlgorithmCheckpoint,
+  checkpointConfig,
+  type EnvSource,
+  type Learner,
+  type RunHooks,
+  type RunResult,
+  runTrainer,
+  type TrainerCheckpoint,
+  type UpdateContext,
+  type UpdateResult,
+} from "./trainer.ts";
 
 export { type ApgConfig, apgSchema, resolveApgConfig };
 
@@ -72,25 +88,34 @@ export { type ApgConfig, apgSchema, resolveApgConfig };
  */
 export function apgPolicySpec(
   cfg: Pick<ApgConfig, "hiddenSizes" | "activation" | "initLogStd">,
-  env: DifferentiableEnv,
+  obsDim: number,
+  space: Space,
+  envName = "this env",
 ): PolicySpec {
-  const space = env.dynamics.actionSpace(env.params);
   if (space.kind !== "box") {
     throw new Error(
-      `apg: ${env.dynamics.name} has a ${space.kind} action space; analytic policy gradients need continuous (Box) actions to differentiate through, use --algo reinforce`,
+      `apg: ${envName} has ${describe(space)} actions; analytic policy gradients differentiate the return through continuous (Box) actions and no gradient passes through a discrete choice, so use --algo reinforce for it`,
     );
   }
-  const bounded = isBounded(space);
   return {
-    obsDim: env.dynamics.obsDim,
+    obsDim,
     actionSpace: space,
     hiddenSizes: cfg.hiddenSizes,
     activation: cfg.activation,
     logStd: "state-independent",
     // For an unbounded box "clip" clips nothing: the policy's action is its Gaussian sample.
-    squash: bounded ? "tanh" : "clip",
+    squash: isBounded(space) ? "tanh" : "clip",
     initLogStd: cfg.initLogStd,
   };
+}
+
+/** {@link apgPolicySpec} for a differentiable env. */
+export function apgPolicySpecFor(
+  cfg: Pick<ApgConfig, "hiddenSizes" | "activation" | "initLogStd">,
+  env: DifferentiableEnv,
+): PolicySpec {
+  const d = env.dynamics;
+  return apgPolicySpec(cfg, d.obsDim, d.actionSpace(env.params), d.name);
 }
 
 function isBounded(space: BoxSpace): boolean {
@@ -205,18 +230,6 @@ export function windowLoss(
   return { loss: neg(ret), states };
 }
 
-/** The learning rate of a schedule at `progress` = envSteps / totalSteps in [0, 1]. */
-export function scheduledLr(
-  lr: number,
-  schedule: ApgConfig["lrSchedule"],
-  progress: number,
-): number {
-  const p = Math.min(Math.max(progress, 0), 1);
-  if (schedule === "linear") return lr * Math.max(1 - p, 1e-3);
-  if (schedule === "cosine") return lr * Math.max(0.5 * (1 + Math.cos(Math.PI * p)), 1e-3);
-  return lr;
-}
-
 /**
  * Throws if any value of `x` is NaN or infinite, naming `what` and the first bad row: a NaN that
  * reached the parameters would ruin the run, so APG stops where it first appears.
@@ -230,119 +243,101 @@ export function checkFinite(where: string, what: string, x: Float64Array): void 
 }
 
 // ---------------------------------------------------------------------------------------------
-// The trainer
+// The algorithm
 
-/** Per-update metrics (flat, JSON-safe). */
-export interface ApgMetrics {
-  update: number;
-  envSteps: number;
-  episodes: number;
-  wallTimeS: number;
-  stepsPerSecond: number;
-  /** Mean env return (the env's own reward) of the episodes that ended in this window, or null. */
-  returnMean: number | null;
-  /** Mean env return of the last (up to) 100 finished training episodes, or null. */
-  returnMean100: number | null;
-  /** The window's loss, -(1/B) sum_b sum_t gamma^t r_t. */
+/** APG's own metrics of one update (the trainer adds counters and returns). */
+export type ApgMetrics = {
+  /** The window's loss, -(1/B) sum_b sum_t gamma^t r_t (scored as `reward` says). */
   loss: number;
   /** Global L2 norm of the gradient before clipping. */
   gradNorm: number;
-  /** Whether the gradient was scaled down to maxGradNorm. */
-  clipped: boolean;
+  /** 1 when the gradient was scaled down to maxGradNorm, else 0. */
+  clipped: number;
   lr: number;
-  /** Mean action-noise std (exp of the log-std), or null for deterministic actions. */
+  /** Mean std of the action noise (exp of the log-std), or null for deterministic actions. */
   actionStd: number | null;
   /**
-   * Pendulum-v1 only: the fraction of this window's transitions that ended on the +-8 speed clip,
-   * where the state's gradient through the speed is zero. Null for other envs.
+   * Pendulum-v1 only: the fraction of the window's transitions that ended on the +-8 speed clip,
+   * where the gradient through the speed is zero. Null for other envs.
    */
   speedClipFraction: number | null;
-}
+};
 
+/** What an APG checkpoint holds besides the parameters and the trainer's state. */
 export interface ApgState {
-  readonly version: 1;
-  readonly config: ApgConfig;
-  readonly update: number;
-  readonly envSteps: number;
-  readonly episodes: number;
-  readonly wallTimeS: number;
   readonly optimizer: AdamState;
   readonly noiseRng: RngState;
   readonly resetRng: RngState;
   /** The carried env state: stateDim columns of numEnvs values. */
   readonly states: number[][];
+  /** Steps into its episode and return so far, per env. */
   readonly elapsed: number[];
   readonly episodeReturns: number[];
-  readonly recentReturns: number[];
 }
 
-export interface ApgCheckpoint {
-  params: Params;
-  state: ApgState;
-}
-
-export interface ApgOptions {
-  /** Called after every update, with the policy being trained (its parameters are live). */
-  onMetrics?: (m: ApgMetrics, policy: Policy) => void;
-  signal?: AbortSignal;
-  resume?: ApgCheckpoint;
-  onCheckpoint?: (c: ApgCheckpoint) => void;
-  /** Updates between `onCheckpoint` calls; default 0 (only the final checkpoint is returned). */
-  checkpointEvery?: number;
-}
-
-export interface ApgResult {
-  policy: Policy;
-  checkpoint: ApgCheckpoint;
-  metrics: ApgMetrics | null;
-  stoppedEarly: boolean;
-}
+export type ApgCheckpoint = TrainerCheckpoint<ApgConfig, ApgState>;
+export type ApgOptions = RunHooks<ApgConfig, ApgState, ApgMetrics>;
+export type ApgResult = RunResult<ApgConfig, ApgState, ApgMetrics>;
 
 /**
- * The differentiable env for an id: the exact env (float32 roundings kept in the forward), or a
- * {@link DifferentiableEnv} given directly. Discrete envs are refused, saying what to use.
+ * The differentiable env of a source: an id (the exact env: Gymnasium's float32 roundings kept in
+ * the forward, straight through in the backward, so APG trains on the env it is evaluated on), or
+ * a factory whose envs are defined in the array algebra (a `PhysicsEnv` over a Dynamics).
+ * Throws, saying what to use instead, for an env APG cannot differentiate.
  */
-export function apgEnv(env: string | DifferentiableEnv): DifferentiableEnv {
-  if (env instanceof DifferentiableEnv) return env;
-  let d: DifferentiableEnv;
-  try {
-    d = makeDifferentiable(env);
-  } catch (e) {
+export function apgEnv(source: EnvSource): DifferentiableEnv {
+  let env: DifferentiableEnv;
+  if (typeof source === "string") {
+    try {
+      env = makeDifferentiable(source);
+    } catch (e) {
+      throw new Error(
+        `apg: cannot differentiate ${source}: ${(e as Error).message}; use --algo reinforce for it`,
+        { cause: e },
+      );
+    }
+  } else {
+    const e = source();
+    const dyn = e instanceof PhysicsEnv ? e.physics.dynamics : undefined;
+    if (!(e instanceof PhysicsEnv) || dyn === undefined) {
+      e.close();
+      throw new Error(
+        `apg: ${e.id} is not written in the array algebra (a PhysicsEnv over a Dynamics, see src/envs/num.ts), so there is no step to differentiate; use reinforce for it`,
+      );
+    }
+    env = new DifferentiableEnv(dyn, e.params, {
+      ...(e.maxEpisodeSteps === undefined ? {} : { maxEpisodeSteps: e.maxEpisodeSteps }),
+    });
+    e.close();
+  }
+  apgPolicySpecFor({ hiddenSizes: [], activation: "tanh", initLogStd: 0 }, env); // discrete: throws
+  return env;
+}
+
+function isApgState(s: unknown): s is ApgState {
+  const o = s as Partial<ApgState> | null;
+  return (
+    o !== null &&
+    typeof o === "object" &&
+    typeof o.optimizer === "object" &&
+    Array.isArray(o.states) &&
+    Array.isArray(o.elapsed) &&
+    Array.isArray(o.episodeReturns)
+  );
+}
+
+function initApg(
+  source: EnvSource,
+  cfg: ApgConfig,
+  restore: AlgorithmCheckpoint<unknown> | null,
+): Learner<ApgState, ApgMetrics> {
+  if (restore !== null && !isApgState(restore.state)) {
     throw new Error(
-      `apg: cannot train on ${env}: ${(e as Error).message}. Analytic policy gradients need a differentiable env with continuous actions; use --algo reinforce for this env`,
-      { cause: e },
+      `apg: the checkpoint's algorithm state must be { optimizer, noiseRng, resetRng, states, elapsed, episodeReturns }, got ${JSON.stringify(restore.state)?.slice(0, 200)}`,
     );
   }
-  if (d.dynamics.actDim < 1 || d.dynamics.actionSpace(d.params).kind !== "box") {
-    apgPolicySpec({ hiddenSizes: [], activation: "tanh", initLogStd: 0 }, d); // throws the message
-  }
-  return d;
-}
-
-/**
- * Rebuilds the trained policy of a checkpoint for the env it was trained on; `policy.act` with
- * `deterministic` is the squashed mean, as in training.
- */
-export function apgPolicy(
-  checkpoint: Pick<ApgCheckpoint, "params" | "state">,
-  env: string | DifferentiableEnv,
-): Policy {
-  return policyFromParams(apgPolicySpec(checkpoint.state.config, apgEnv(env)), checkpoint.params);
-}
-
-/**
- * Trains a policy with analytic policy gradients on a differentiable env (an id, or a
- * {@link DifferentiableEnv}); see {@link apgSchema} for every option.
- */
-export function apg(
-  envIn: string | DifferentiableEnv,
-  config: Partial<ApgConfig> = {},
-  options: ApgOptions = {},
-): ApgResult {
-  const resume = options.resume;
-  const cfg = resolveApgConfig(resume ? { ...resume.state.config, ...config } : config);
-  const checkpointEvery = options.checkpointEvery ?? 0;
-  const env = apgEnv(envIn);
+  const saved = restore === null ? null : (restore.state as ApgState);
+  const env = apgEnv(source);
   const B = cfg.numEnvs;
   const D = env.dynamics.actDim;
   const S = env.dynamics.stateDim;
@@ -350,41 +345,29 @@ export function apg(
   const isPendulum = env.dynamics === pendulumDynamics;
   const maxSpeed = isPendulum ? (env.params as { maxSpeed: number }).maxSpeed : 0;
 
-  // Setup: random streams, policy, optimizer, carried env state; or all of it from a checkpoint.
-  const root = new Rng(cfg.seed);
-  const initRng = root.split();
-  const noiseRng = resume ? Rng.fromState(resume.state.noiseRng) : root.split();
-  const resetRng = resume ? Rng.fromState(resume.state.resetRng) : root.split();
-  const spec = apgPolicySpec(cfg, env);
-  const policy = resume
-    ? policyFromParams(spec, cloneParams(resume.params))
-    : createPolicy(spec, initRng);
+  // Setup: random streams, policy, optimizer, the carried env state; or all of it from a checkpoint.
+  const noiseRng = saved ? Rng.fromState(saved.noiseRng) : streamRng(cfg.seed, "actions");
+  const resetRng = saved ? Rng.fromState(saved.resetRng) : streamRng(cfg.seed, "envResets");
+  const spec = apgPolicySpecFor(cfg, env);
+  const policy = restore
+    ? policyFromParams(spec, cloneParams(restore.params))
+    : createPolicy(spec, streamRng(cfg.seed, "policyInit"));
   const params = policy.params;
   const optimizer = adam({ lr: cfg.lr, beta1: cfg.beta1, beta2: cfg.beta2 });
-  const optState: AdamState = resume
-    ? structuredClone(resume.state.optimizer)
-    : optimizer.init(params);
-  let states = resume
-    ? resume.state.states.map((c) => new Tensor(Float64Array.from(c), [B]))
+  const optState: AdamState = saved ? structuredClone(saved.optimizer) : optimizer.init(params);
+  let states = saved
+    ? saved.states.map((c) => new Tensor(Float64Array.from(c), [B]))
     : env.initialStates(resetRng, B);
-  const elapsed = resume ? Int32Array.from(resume.state.elapsed) : new Int32Array(B);
-  const episodeReturn = resume
-    ? Float64Array.from(resume.state.episodeReturns)
-    : new Float64Array(B);
-  const recent: number[] = resume ? [...resume.state.recentReturns] : [];
-  let update = resume?.state.update ?? 0;
-  let envSteps = resume?.state.envSteps ?? 0;
-  let episodes = resume?.state.episodes ?? 0;
-  const wallStart = performance.now() / 1000 - (resume?.state.wallTimeS ?? 0);
+  const elapsed = saved ? Int32Array.from(saved.elapsed) : new Int32Array(B);
+  const episodeReturn = saved ? Float64Array.from(saved.episodeReturns) : new Float64Array(B);
   const noise = cfg.actionNoise === "gaussian" ? new Float64Array(cfg.window * B * D) : null;
   const finished: number[] = [];
+  const finishedLengths: number[] = [];
   let speedClips = 0;
-  let metrics: ApgMetrics | null = null;
-  let stoppedEarly = false;
   let at = "";
 
-  // Inside the window: check each step, track the env's own returns, reset rows at their end
-  // (a fresh start is a constant, so the gradient is cut there).
+  // After each step of a window: check it, add up the env's own returns, and start the rows whose
+  // episode ended afresh (a fresh start is a constant: the gradient is cut there).
   const afterStep = (step: WindowStep) => {
     const tr = step.transition;
     checkFinite(at, `the reward at step ${step.t + 1} of the window`, step.scored.data);
@@ -392,21 +375,22 @@ export function apg(
       checkFinite(at, `state component ${k} at step ${step.t + 1} of the window`, tr.next[k].data);
     }
     const r = tr.reward.data;
+    const done = tr.terminated.data;
     let ended = 0;
     for (let i = 0; i < B; i++) {
       episodeReturn[i] += r[i];
       elapsed[i]++;
       if (isPendulum && Math.abs(tr.next[1].data[i]) >= maxSpeed) speedClips++;
-      if (elapsed[i] >= limit || tr.terminated.data[i] === 1) ended++;
+      if (elapsed[i] >= limit || done[i] === 1) ended++;
     }
     if (ended === 0) return undefined;
     const fresh = env.initialStates(resetRng, ended);
     const mask = new Float64Array(B);
     const cols = Array.from({ length: S }, () => new Float64Array(B));
-    let j = 0;
-    for (let i = 0; i < B; i++) {
-      if (!(elapsed[i] >= limit || tr.terminated.data[i] === 1)) continue;
+    for (let i = 0, j = 0; i < B; i++) {
+      if (!(elapsed[i] >= limit || done[i] === 1)) continue;
       finished.push(episodeReturn[i]);
+      finishedLengths.push(elapsed[i]);
       episodeReturn[i] = 0;
       elapsed[i] = 0;
       mask[i] = 1;
@@ -417,8 +401,8 @@ export function apg(
     const next = tr.next.map((x, k) => where(m, new Tensor(cols[k], [B]), x));
     return { states: next, obs: env.observe(next) };
   };
-  let carried: Tensor[] = states;
-  const lossOf = valueAndGrad(
+  let reached: Tensor[] = states;
+  const lossAndGrad = valueAndGrad(
     (p) => {
       const out = windowLoss(env, spec, p, states, noise, {
         horizon: cfg.window,
@@ -427,90 +411,118 @@ export function apg(
         reward: cfg.reward,
         afterStep,
       });
-      carried = out.states;
+      reached = out.states;
       return out.loss;
     },
     { reuseGrads: true },
   );
 
-  const checkpoint = (): ApgCheckpoint => ({
-    params: cloneParams(params),
-    state: {
-      version: 1,
-      config: cfg,
-      update,
-      envSteps,
-      episodes,
-      wallTimeS: performance.now() / 1000 - wallStart,
-      optimizer: structuredClone(optState),
-      noiseRng: noiseRng.getState(),
-      resetRng: resetRng.getState(),
-      states: states.map((c) => Array.from(c.data)),
-      elapsed: Array.from(elapsed),
-      episodeReturns: Array.from(episodeReturn),
-      recentReturns: [...recent],
-    },
-  });
+  /** One APG update: one window. */
+  function update(ctx: UpdateContext): UpdateResult<ApgMetrics> {
+    at = ctx.where;
+    finished.length = 0;
+    finishedLengths.length = 0;
+    speedClips = 0;
 
-  while (envSteps < cfg.totalSteps) {
-    if (options.signal?.aborted) {
-      stoppedEarly = true;
-      break;
-    }
-    at = `apg (update ${update + 1}, window starting at env step ${envSteps})`;
-
-    // 1. Noise for the whole window, drawn before the forward (the loss is then a fixed function).
+    // 1. Noise for the whole window, drawn first: the loss is then a fixed function of theta.
     if (noise !== null) fillStandardNormal(noiseRng, noise, 0, noise.length);
 
-    // 2. Unroll the window on the tape and backpropagate the return through it.
-    finished.length = 0;
-    speedClips = 0;
-    const g = lossOf(params);
-    // The states reached, copied out of the tape's arena: constants, so the next window's gradient
-    // starts there.
-    states = carried.map((c) => new Tensor(c.data.slice(), c.shape));
+    // 2. Unroll the window on the tape and backpropagate its return.
+    const g = lossAndGrad(params);
+    // The states reached, copied out of the tape's arena: constants, so the next window's
+    // gradient starts there.
+    states = reached.map((c) => new Tensor(c.data.slice(), c.shape));
     if (!Number.isFinite(g.value)) throw new Error(`${at}: the loss is ${g.value}`);
-    for (const name of Object.keys(g.grads))
+    for (const name of Object.keys(g.grads)) {
       checkFinite(at, `the gradient of ${name}`, g.grads[name]);
+    }
 
-    // 3. Clip to the global norm (logging the norm before), step with the scheduled rate.
+    // 3. Clip to the global norm (the norm before clipping is logged), step at the scheduled lr.
     const gradNorm =
       cfg.maxGradNorm === null ? globalNorm(g.grads) : clipGradNorm(g.grads, cfg.maxGradNorm);
-    const lr = scheduledLr(cfg.lr, cfg.lrSchedule, envSteps / cfg.totalSteps);
+    const lr = cfg.lr * ctx.lrScale;
     optimizer.step(params, g.grads, optState, lr);
 
-    // 4. Counters and metrics.
-    update++;
-    envSteps += B * cfg.window;
-    episodes += finished.length;
-    for (const r of finished) {
-      recent.push(r);
-      if (recent.length > 100) recent.shift();
-    }
-    const wallTimeS = performance.now() / 1000 - wallStart;
     const logStd = params[LOG_STD_NAME];
-    metrics = {
-      update,
-      envSteps,
-      episodes,
-      wallTimeS,
-      stepsPerSecond: envSteps / Math.max(wallTimeS, 1e-9),
-      returnMean: finished.length > 0 ? meanStd(finished).mean : null,
-      returnMean100: recent.length > 0 ? meanStd(recent).mean : null,
-      loss: g.value,
-      gradNorm,
-      clipped: cfg.maxGradNorm !== null && gradNorm > cfg.maxGradNorm,
-      lr,
-      actionStd: logStd === undefined ? null : meanStd(Array.from(logStd.data, Math.exp)).mean,
-      speedClipFraction: isPendulum ? speedClips / (B * cfg.window) : null,
+    return {
+      envSteps: B * cfg.window,
+      episodeReturns: finished,
+      episodeLengths: finishedLengths,
+      metrics: {
+        loss: g.value,
+        gradNorm,
+        clipped: cfg.maxGradNorm !== null && gradNorm > cfg.maxGradNorm ? 1 : 0,
+        lr,
+        actionStd: noise === null ? null : meanStd(Array.from(logStd.data, Math.exp)).mean,
+        speedClipFraction: isPendulum ? speedClips / (B * cfg.window) : null,
+      },
     };
-    options.onMetrics?.(metrics, policy);
-    if (checkpointEvery > 0 && update % checkpointEvery === 0) options.onCheckpoint?.(checkpoint());
   }
-  return { policy, checkpoint: checkpoint(), metrics, stoppedEarly };
+
+  return {
+    policy,
+    update,
+    save: () => ({
+      params: cloneParams(params),
+      state: {
+        optimizer: structuredClone(optState),
+        noiseRng: noiseRng.getState(),
+        resetRng: resetRng.getState(),
+        states: states.map((c) => Array.from(c.data)),
+        elapsed: Array.from(elapsed),
+        episodeReturns: Array.from(episodeReturn),
+      },
+    }),
+    close: () => {},
+  };
 }
 
-/** The eval env of an APG run: the exact env of the id. */
-export function apgEvalEnv(envId: string) {
-  return make(envId);
+/** APG as a trainer-layer {@link Algorithm}: what `apg()` and `--algo apg` run. */
+export const apgAlgorithm: Algorithm<ApgConfig, ApgState, ApgMetrics> = {
+  name: "apg",
+  summary:
+    "analytic policy gradients: backpropagate the return through the differentiable env (Box actions)",
+  configName: "ApgConfig",
+  schema: apgSchema,
+  presets: {},
+  envPresets: APG_ENV_PRESETS,
+  resolveConfig: (overrides) => resolveApgConfig(overrides),
+  init: initApg,
+  policy(checkpoint, cfg, env) {
+    const spec = apgPolicySpec(cfg, flatSize(env.observationSpace), env.actionSpace);
+    return policyFromParams(spec, checkpoint.params);
+  },
+};
+
+/**
+ * Rebuilds the trained policy of an APG checkpoint for `env`, the environment it was trained on.
+ * Its deterministic action is the squashed mean, the action APG trained.
+ */
+export function apgPolicy(
+  checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
+  env: Pick<Env, "observationSpace" | "actionSpace">,
+): Policy {
+  let cfg: ApgConfig;
+  try {
+    cfg = resolveApgConfig(checkpointConfig(checkpoint.state) as Partial<ApgConfig>);
+  } catch (e) {
+    throw new Error(`apgPolicy: not an APG checkpoint: ${(e as Error).message}`, { cause: e });
+  }
+  return apgAlgorithm.policy(checkpoint, cfg, env);
+}
+
+/**
+ * Trains a policy with analytic policy gradients on a differentiable env (an id, or a factory of
+ * PhysicsEnvs defined in the array algebra): the trainer layer's {@link runTrainer} with
+ * {@link apgAlgorithm}. See {@link apgSchema} for every option.
+ *
+ * @example
+ * const { policy } = apg("Pendulum-v1", { seed: 0, totalSteps: 60_000 });
+ */
+export function apg(
+  env: EnvSource,
+  config: Partial<ApgConfig> = {},
+  options: ApgOptions = {},
+): ApgResult {
+  return runTrainer(apgAlgorithm, env, config, options);
 }

@@ -2,6 +2,7 @@
  * Algorithms: REINFORCE (trainer, estimator pieces, config), rollouts, returns and advantages,
  * the learned baseline, evaluation, and the policy they train.
  */
+export * from "./apg.ts";
 export * from "./evaluate.ts";
 export * from "./policy.ts";
 export * from "./presets.ts";

@@ -8,6 +8,7 @@
  * tuned values per env, with the seeds they were tuned on and what they reach, belong here.
  */
 
+import type { ApgConfig } from "./apg-config.ts";
 import type { ReinforceConfig } from "./reinforce-config.ts";
 import type { Preset } from "./trainer.ts";
 
@@ -19,6 +20,39 @@ export const REINFORCE_ENV_PRESETS: Readonly<Record<string, Preset<ReinforceConf
   "Pendulum-v1": { description: "the defaults (not tuned for Pendulum-v1 yet)", config: {} },
   "MountainCarContinuous-v0": {
     description: "the defaults (not tuned for MountainCarContinuous-v0 yet)",
+    config: {},
+  },
+};
+
+/**
+ * APG's preset per differentiable built-in (README, "Analytic policy gradients"). Pendulum-v1 uses
+ * the defaults, which were tuned on it; the LQ task's preset is the setting whose optimum is K*.
+ */
+export const APG_ENV_PRESETS: Readonly<Record<string, Preset<ApgConfig>>> = {
+  "Pendulum-v1": { description: "the defaults (tuned on Pendulum-v1)", config: {} },
+  "LinearQuadratic-v0": {
+    description:
+      "a linear policy, deterministic, whole-episode windows of the env's own reward: its optimum is the LQR gain K*",
+    config: {
+      hiddenSizes: [],
+      actionNoise: "none",
+      reward: "env",
+      window: 200,
+      numEnvs: 16,
+      lr: 0.5,
+      // Clipped: the first gradients (K near 0, the double integrator drifting) are 1e5 times the
+      // later ones, and Adam's second moment would remember them for many updates.
+      maxGradNorm: 1,
+      totalSteps: 16 * 200 * 80,
+    },
+  },
+  "CartPoleSwingUp-v0": {
+    description: "longer windows for the swing (about 2 s of 10)",
+    config: { window: 100, totalSteps: 300_000 },
+  },
+  "MountainCarContinuous-v0": {
+    description:
+      "the defaults; the negative control: the goal bonus has no gradient, so APG learns to stand still (use reinforce)",
     config: {},
   },
 };

@@ -3,6 +3,7 @@
  * (src/algos/trainer.ts), whose config schema gives the `train` flags. Analytic policy gradients and
  * PPO join as one more entry each; nothing else in the CLI changes.
  */
+import { apgAlgorithm } from "../algos/apg.ts";
 import { reinforceAlgorithm } from "../algos/reinforce.ts";
 import type { AnyAlgorithm } from "../algos/trainer.ts";
 import { UsageError } from "./flags.ts";
@@ -10,6 +11,7 @@ import { UsageError } from "./flags.ts";
 /** Every algorithm by its `--algo` name. */
 export const ALGORITHMS: Readonly<Record<string, AnyAlgorithm>> = {
   reinforce: reinforceAlgorithm,
+  apg: apgAlgorithm,
 };
 
 /** The algorithm named `name`; unknown names are a usage error listing the known ones. */

@@ -7,20 +7,23 @@ import {
   type ApgCheckpoint,
   type ApgMetrics,
   apg,
-  apgPolicySpec,
+  apgPolicySpecFor,
   policyActions,
-  scheduledLr,
   type WindowOptions,
   windowLoss,
 } from "../../src/algos/apg.ts";
 import { createPolicy, type PolicySpec } from "../../src/algos/policy.ts";
+import { APG_ENV_PRESETS } from "../../src/algos/presets.ts";
+import type { TrainMetrics } from "../../src/algos/trainer.ts";
 import { valueAndGrad } from "../../src/core/grad.ts";
 import { add, mean, mul } from "../../src/core/ops.ts";
 import { Rng } from "../../src/core/rng.ts";
 import { type Params, Tensor } from "../../src/core/tensor.ts";
 import { pendulumDynamics } from "../../src/envs/classic/pendulum.ts";
-import { DifferentiableEnv, detach, makeDifferentiable } from "../../src/envs/diff.ts";
+import { columnPhysics } from "../../src/envs/columns.ts";
+import { type DifferentiableEnv, detach, makeDifferentiable } from "../../src/envs/diff.ts";
 import type { Dynamics } from "../../src/envs/num.ts";
+import { PhysicsEnv } from "../../src/envs/physics.ts";
 import { listEnvs } from "../../src/envs/registry.ts";
 import { lqOptimalGain, lqReturn } from "../../src/envs/toy/linear_quadratic.ts";
 import { loadCheckpoint, saveCheckpoint } from "../../src/io/checkpoint.ts";
@@ -39,7 +42,7 @@ function apgEnvIds(): string[] {
 
 /** A policy with its parameters moved off the init, so tanh and the dynamics are not near 0. */
 function testPolicy(env: DifferentiableEnv, hiddenSizes: number[], seed = 1) {
-  const spec = apgPolicySpec({ hiddenSizes, activation: "tanh", initLogStd: -1 }, env);
+  const spec = apgPolicySpecFor({ hiddenSizes, activation: "tanh", initLogStd: -1 }, env);
   const { params } = createPolicy(spec, new Rng(seed));
   for (const k in params) {
     const d = params[k].data;
@@ -225,7 +228,7 @@ test("apg: the literal r(sg[s_t], a_t) on Pendulum's pre-step reward leaves only
 
 test("apg: on the LQ task the whole-episode gradient of a linear policy equals the exported recursion", () => {
   const env = makeDifferentiable("LinearQuadratic-v0");
-  const spec = apgPolicySpec({ hiddenSizes: [], activation: "tanh", initLogStd: 0 }, env);
+  const spec = apgPolicySpecFor({ hiddenSizes: [], activation: "tanh", initLogStd: 0 }, env);
   const K = [3, 2.5];
   // u = x W + b with W = -K^T, b = 0.
   const params: Params = {
@@ -271,21 +274,10 @@ test("apg: on the LQ task the whole-episode gradient of a linear policy equals t
 
 test("apg: trains the LQ task's linear policy to K* within 1% with whole-episode windows", () => {
   const kStar = lqOptimalGain();
-  const { policy } = apg("LinearQuadratic-v0", {
-    seed: 0,
-    hiddenSizes: [],
-    actionNoise: "none",
-    reward: "env",
-    stateGrad: "full",
-    window: 200,
-    numEnvs: 16,
-    gamma: 0.99,
-    lr: 0.3,
-    // Clipping matters here: the first gradients (K near 0, the double integrator drifting) are
-    // 1e5 times the later ones, and Adam's second moment would remember them for many steps.
-    maxGradNorm: 1,
-    totalSteps: 16 * 200 * 80,
-  });
+  // The env's preset: a linear deterministic policy, whole-episode windows of the env's reward.
+  const preset = APG_ENV_PRESETS["LinearQuadratic-v0"].config;
+  assert.equal(preset.window, 200);
+  const { policy } = apg("LinearQuadratic-v0", { ...preset, seed: 0, evalEvery: 0 });
   const W = policy.params["policy.0.weight"].data;
   for (let j = 0; j < 2; j++) {
     const k = -W[j];
@@ -319,6 +311,7 @@ test("apg: with a long window and a large lr, clipping keeps the parameters fini
       maxGradNorm: 1,
       lrSchedule: "constant",
       totalSteps: 4 * 200 * 6,
+      evalEvery: 0,
     },
     { onMetrics: (m) => norms.push(m.gradNorm) },
   );
@@ -350,13 +343,14 @@ const nanPendulum: Dynamics<typeof pendulumDynamics extends Dynamics<infer P> ? 
 };
 
 test("apg: a NaN stops the run naming the step of the window; the last checkpoint stays finite and loadable", () => {
-  const env = new DifferentiableEnv(nanPendulum, pendulumDynamics.params(), { float32: false });
+  const params = pendulumDynamics.params();
+  const env = () => new PhysicsEnv("NanPendulum", columnPhysics(nanPendulum), params);
   const saved: ApgCheckpoint[] = [];
   assert.throws(
     () =>
       apg(
         env,
-        { seed: 0, window: 3, numEnvs: 2, totalSteps: 1000, reward: "env" },
+        { seed: 0, window: 3, numEnvs: 2, totalSteps: 1000, reward: "env", evalEvery: 0 },
         { onCheckpoint: (c) => saved.push(c), checkpointEvery: 1 },
       ),
     /update 3\b.*the reward at step 1 of the window is NaN/,
@@ -379,28 +373,21 @@ test("apg: a NaN stops the run naming the step of the window; the last checkpoin
 });
 
 test("apg: the same seed gives bit-identical metrics, and resume continues exactly", () => {
-  const cfg = { seed: 3, window: 8, numEnvs: 4, totalSteps: 4 * 8 * 6 };
-  const strip = (m: ApgMetrics) => ({ ...m, wallTimeS: 0, stepsPerSecond: 0 });
-  const a: ApgMetrics[] = [];
+  const cfg = { seed: 3, window: 8, numEnvs: 4, totalSteps: 4 * 8 * 6, evalEvery: 64 };
+  const strip = (m: TrainMetrics<ApgMetrics>) => ({ ...m, wallTimeS: 0, stepsPerSecond: 0 });
+  const a: TrainMetrics<ApgMetrics>[] = [];
   const saved: ApgCheckpoint[] = [];
   apg("Pendulum-v1", cfg, {
     onMetrics: (m) => a.push(strip(m)),
     onCheckpoint: (c) => saved.push(c),
     checkpointEvery: 3,
   });
-  const b: ApgMetrics[] = [];
+  const b: TrainMetrics<ApgMetrics>[] = [];
   apg("Pendulum-v1", cfg, { onMetrics: (m) => b.push(strip(m)) });
   assert.deepEqual(a, b);
-  const c: ApgMetrics[] = [];
+  const c: TrainMetrics<ApgMetrics>[] = [];
   apg("Pendulum-v1", {}, { resume: saved[0], onMetrics: (m) => c.push(strip(m)) });
   assert.deepEqual(c, a.slice(3));
-});
-
-test("apg: lr schedules", () => {
-  assert.equal(scheduledLr(0.1, "constant", 0.7), 0.1);
-  assert.ok(Math.abs(scheduledLr(0.1, "linear", 0.25) - 0.075) < 1e-15);
-  assert.ok(Math.abs(scheduledLr(0.1, "cosine", 0.5) - 0.05) < 1e-15);
-  assert.equal(scheduledLr(0.1, "cosine", 1), 0.1 * 1e-3);
 });
 
 test("apg: the policy's deterministic action is the one APG trains (squashed mean)", () => {
