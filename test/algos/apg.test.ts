@@ -12,6 +12,7 @@ import {
   type WindowOptions,
   windowLoss,
 } from "../../src/algos/apg.ts";
+import { evaluate } from "../../src/algos/evaluate.ts";
 import { createPolicy, type PolicySpec } from "../../src/algos/policy.ts";
 import { APG_ENV_PRESETS } from "../../src/algos/presets.ts";
 import type { TrainMetrics } from "../../src/algos/trainer.ts";
@@ -403,4 +404,10 @@ test("apg: the policy's deterministic action is the one APG trains (squashed mea
   const out = new Float64Array(5);
   policy.act(obs, 5, new Rng(0), out, true);
   for (let i = 0; i < 5; i++) assert.ok(Math.abs(out[i] - a.data[i]) < 1e-12);
+});
+
+test("apg: learns Pendulum-v1 with the defaults: deterministic evaluation >= -200 over 100 episodes of the exact env", () => {
+  const { policy } = apg("Pendulum-v1", { seed: 0, totalSteps: 100_000, evalEvery: 0 });
+  const e = evaluate(policy, "Pendulum-v1", { episodes: 100, seed: 777, deterministic: true });
+  assert.ok(e.returnMean >= -200, `mean return ${e.returnMean}`);
 });
