@@ -16,7 +16,7 @@ import { runSchema } from "./trainer.ts";
 
 export const apgSchema = {
   seed: runSchema.seed,
-  totalSteps: intField(200_000, runSchema.totalSteps.doc, { min: 1 }),
+  totalSteps: intField(100_000, runSchema.totalSteps.doc, { min: 1 }),
   numEnvs: intField(4, "Environments unrolled together (the batch B the loss averages over).", {
     min: 1,
   }),
