@@ -41,15 +41,7 @@ import {
 import { PhysicsEnv } from "../envs/physics.ts";
 import { type BoxSpace, describe, flatSize, type Space } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
-import {
-  type AdamState,
-  adam,
-  clipGradNorm,
-  cloneParams,
-  globalNorm,
-  type MlpSpec,
-  mlp,
-} from "../nn/index.ts";
+import { type AdamState, adam, clipGradNorm, cloneParams, globalNorm, mlp } from "../nn/index.ts";
 import { type ApgConfig, apgSchema, resolveApgConfig } from "./apg-config.ts";
 import {
   createPolicy,

@@ -16,7 +16,6 @@ import { streamRng } from "../algos/streams.ts";
 import {
   type AnyAlgorithm,
   checkpointConfig,
-  type EvalMetrics,
   isEvalRow,
   type RunConfig as TrainRunConfig,
 } from "../algos/trainer.ts";
