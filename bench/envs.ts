@@ -17,11 +17,28 @@
  * wraps every function expression in a naming helper, which is not what users run.
  *
  * Prints a table, then as the last line one JSON object:
- * {"bench":"envs","steps_per_s":{"CartPole-v1":{"single":..,"vector64":..,"vector64_with_policy":..},...}}
+ * {"bench":"envs","steps_per_s":{"CartPole-v1":{"single":..,"vector64":..,"vector64_with_policy":..},...},
+ *  "paired_ratio_vs_main":{"CartPole-v1":{"single":..,"vector64":..},...},
+ *  "tensor_steps_per_s":{"Pendulum-v1":{"forward":..,"forward_backward":..},...}}
+ *
+ * Also (issue #12): a paired comparison of the compiled env definitions against main's
+ * hand-written loops, and the tensor interpreter's speed per differentiable env.
  */
 import os from "node:os";
-import { make } from "../src/envs/registry.ts";
-import { makeVec } from "../src/envs/vector.ts";
+import { add, mean, mul, Rng, type Tensor, tensor, valueAndGrad } from "../src/core/index.ts";
+import { type DifferentiableEnv, makeDifferentiable } from "../src/envs/diff.ts";
+import { type Physics, PhysicsEnv } from "../src/envs/physics.ts";
+import { make, physicsOf } from "../src/envs/registry.ts";
+import type { Env } from "../src/envs/types.ts";
+import { makeVec, PhysicsVectorEnv, type VectorEnv } from "../src/envs/vector.ts";
+import { acrobotPhysics as legacyAcrobot } from "../test/envs/legacy/acrobot.ts";
+import { cartPolePhysics as legacyCartPole } from "../test/envs/legacy/cartpole.ts";
+import {
+  mountainCarPhysics as legacyMountainCar,
+  mountainCarContinuousPhysics as legacyMountainCarContinuous,
+} from "../test/envs/legacy/mountain_car.ts";
+import { pendulumPhysics as legacyPendulum } from "../test/envs/legacy/pendulum.ts";
+import { point1dPhysics as legacyPoint1D } from "../test/envs/legacy/point.ts";
 
 const GYMNASIUM_CARTPOLE_STEPS_PER_S = 0.44e6;
 const N = 64;
@@ -54,6 +71,31 @@ const POLICIES: Record<string, BatchPolicy> = {
   "Acrobot-v1": (o, od, act, n) => {
     for (let i = 0; i < n; i++) act[i] = o[i * od + 4] >= 0 ? 2 : 0;
   },
+  // Toward the target.
+  "Point1D-v0": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = 2 * (o[i * od + 1] - o[i * od]);
+  },
+  // Pump energy: push along the pole's angular velocity times cos(theta)'s sign.
+  "CartPoleSwingUp-v0": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = o[i * od + 3] * (o[i * od + 2] > 0 ? 1 : -1) >= 0 ? 1 : -1;
+  },
+  // A stabilizing linear gain.
+  "LinearQuadratic-v0": (o, od, act, n) => {
+    for (let i = 0; i < n; i++) act[i] = -(o[i * od] + 1.5 * o[i * od + 1]);
+  },
+};
+
+/**
+ * The hand-written loops the compiled definitions replaced (main before issue #12; kept in
+ * test/envs/legacy as the bit-identity oracle), for the paired comparison below.
+ */
+const LEGACY: Record<string, Physics> = {
+  "CartPole-v1": legacyCartPole as Physics,
+  "Pendulum-v1": legacyPendulum as Physics,
+  "MountainCar-v0": legacyMountainCar as Physics,
+  "MountainCarContinuous-v0": legacyMountainCarContinuous as Physics,
+  "Acrobot-v1": legacyAcrobot as Physics,
+  "Point1D-v0": legacyPoint1D as Physics,
 };
 
 /** A batch of steps: how many, and the milliseconds they count for. */
@@ -65,7 +107,7 @@ type Batch = () => { steps: number; ms: number };
  * figures are the median windows, so a burst of load from another process on this 2-core machine
  * moves one window rather than the figure (same method as bench:core).
  */
-function timeLoop(body: Batch): { counted: number; wall: number } {
+function timeLoop(body: Batch, seconds = SECONDS): { counted: number; wall: number } {
   const warm = performance.now();
   while (performance.now() - warm < 300) body();
   const counted: number[] = [];
@@ -75,7 +117,7 @@ function timeLoop(body: Batch): { counted: number; wall: number } {
     let ms = 0;
     const t0 = performance.now();
     let t = t0;
-    while (t - t0 < (SECONDS * 1000) / WINDOWS) {
+    while (t - t0 < (seconds * 1000) / WINDOWS) {
       const b = body();
       steps += b.steps;
       ms += b.ms;
@@ -88,8 +130,7 @@ function timeLoop(body: Batch): { counted: number; wall: number } {
   return { counted: median(counted), wall: median(wall) };
 }
 
-function benchSingle(id: string): number {
-  const env = make(id);
+function benchSingle(id: string, env: Env = make(id), seconds = SECONDS): number {
   const policy = POLICIES[id];
   const discrete = env.actionSpace.kind === "discrete";
   const od = env.observationSpace.kind === "box" ? env.observationSpace.size : 1;
@@ -103,12 +144,15 @@ function benchSingle(id: string): number {
       obs = r.terminated || r.truncated ? env.reset().observation : r.observation;
     }
     return { steps: 1000, ms: performance.now() - t0 };
-  }).counted;
+  }, seconds).counted;
 }
 
 /** Steps/s of the vector env's step calls alone, and of the loop with the policy. */
-function benchVector(id: string): { step: number; withPolicy: number } {
-  const venv = makeVec(id, N);
+function benchVector(
+  id: string,
+  venv: VectorEnv = makeVec(id, N),
+  seconds = SECONDS,
+): { step: number; withPolicy: number } {
   const policy = POLICIES[id];
   const actions = new Float64Array(N * venv.actDim);
   const obs = venv.observations;
@@ -123,7 +167,7 @@ function benchVector(id: string): { step: number; withPolicy: number } {
       ms += performance.now() - t0;
     }
     return { steps: 100 * N, ms };
-  });
+  }, seconds);
   return { step: r.counted, withPolicy: r.wall };
 }
 
@@ -157,6 +201,115 @@ for (const id of ids) {
     `${id.padEnd(26)}${fmt(single, 9)} ${fmt(vector.step, 9)} ${fmt(vector.withPolicy, 12)}${ratio}`,
   );
 }
+
+// Paired: main's hand-written loops and the compiled definitions, through the same adapters,
+// alternated in this process (ROUNDS rounds, 1 s each), so machine load hits both alike.
+const ROUNDS = 3;
+const paired: Record<string, { single: number; vector64: number }> = {};
+console.log(
+  `\npaired: compiled definition / main's hand-written loop, same adapters, alternated ${ROUNDS} rounds (median ratio); target >= 0.9`,
+);
+console.log(`${"env".padEnd(26)}${"single".padStart(9)}${"vector64".padStart(10)}`);
+for (const [id, legacy] of Object.entries(LEGACY)) {
+  const ph = physicsOf(id)!;
+  const limits = { maxEpisodeSteps: ph.maxEpisodeSteps };
+  const single: number[] = [];
+  const vector: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const oldS = benchSingle(id, new PhysicsEnv(id, legacy, ph.params, limits), 1);
+    const newS = benchSingle(id, make(id), 1);
+    single.push(newS / oldS);
+    const oldV = benchVector(
+      id,
+      new PhysicsVectorEnv(id, legacy, ph.params, N, ph.maxEpisodeSteps),
+      1,
+    );
+    const newV = benchVector(id, makeVec(id, N), 1);
+    vector.push(newV.step / oldV.step);
+  }
+  const med = (r: number[]) => r.sort((a, b) => a - b)[r.length >> 1];
+  paired[id] = { single: +med(single).toFixed(3), vector64: +med(vector).toFixed(3) };
+  console.log(
+    `${id.padEnd(26)}${`${med(single).toFixed(2)}x`.padStart(9)}${`${med(vector).toFixed(2)}x`.padStart(10)}`,
+  );
+}
+
+// The tensor interpreter: B = 64 envs unrolled H = 32 steps under a linear policy of the
+// observation (u = w . obs), forward alone (no tape) and forward + backward (valueAndGrad of the
+// mean return in w).
+const H = 32;
+const tensorRates: Record<
+  string,
+  { forward: number; forward_backward: number; forward_backward_cpu: number }
+> = {};
+console.log(
+  `\ntensor interpreter (differentiable step), batch ${N}, unroll ${H}, linear policy; env steps/s (batch x steps)`,
+);
+console.log(
+  `${"env".padEnd(26)}${"forward".padStart(9)}${"fwd+bwd".padStart(10)}${"fwd+bwd/CPU s".padStart(14)}`,
+);
+/** Mean return over H steps of u = sum_k w[k] obs[k] (w: one scalar Tensor per obs component). */
+const rollout = (env: DifferentiableEnv, s0: Tensor[], w: Tensor[]): Tensor => {
+  let s = s0;
+  let obs = env.observe(s);
+  let ret: Tensor = tensor(0);
+  for (let t = 0; t < H; t++) {
+    let u = mul(obs[0], w[0]);
+    for (let k = 1; k < obs.length; k++) u = add(u, mul(obs[k], w[k]));
+    const tr = env.step(s, [u]);
+    ret = add(ret, mean(tr.reward));
+    s = tr.next;
+    obs = tr.obs;
+  }
+  return ret;
+};
+const DIFF_IDS = [
+  "Pendulum-v1",
+  "MountainCarContinuous-v0",
+  "Point1D-v0",
+  "CartPoleSwingUp-v0",
+  "LinearQuadratic-v0",
+];
+for (const id of DIFF_IDS) {
+  const env = makeDifferentiable(id);
+  const s0 = env.initialStates(new Rng(0), N);
+  const od = env.dynamics.obsDim;
+  const params: Record<string, Tensor> = {};
+  for (let k = 0; k < od; k++) params[`w${k}`] = tensor(-0.1);
+  const ws = (q: Record<string, Tensor>) => Array.from({ length: od }, (_, k) => q[`w${k}`]);
+  const vg = valueAndGrad((q) => rollout(env, s0, ws(q)));
+  const fwd = timeLoop(() => {
+    const t0 = performance.now();
+    rollout(env, s0, ws(params));
+    return { steps: N * H, ms: performance.now() - t0 };
+  }, 1).counted;
+  const both = timeLoop(() => {
+    const t0 = performance.now();
+    vg(params);
+    return { steps: N * H, ms: performance.now() - t0 };
+  }, 1).counted;
+  // The same per second of this process's CPU time (all its threads, the collector's included):
+  // less moved by other processes on shared cores than the wall clock.
+  const c0 = process.cpuUsage();
+  const w0 = performance.now();
+  let calls = 0;
+  while (performance.now() - w0 < 1000) {
+    vg(params);
+    calls++;
+  }
+  const c = process.cpuUsage(c0);
+  const bothCpu = (calls * N * H) / ((c.user + c.system) / 1e6);
+  tensorRates[id] = {
+    forward: Math.round(fwd),
+    forward_backward: Math.round(both),
+    forward_backward_cpu: Math.round(bothCpu),
+  };
+  console.log(`${id.padEnd(26)}${fmt(fwd, 9)} ${fmt(both, 9)} ${fmt(bothCpu, 12)}`);
+}
+const pend = tensorRates["Pendulum-v1"];
+console.log(
+  `Pendulum-v1 forward+backward target >= 2M env steps/s at batch ${N}: ${pend.forward_backward >= 2e6 ? "met" : "NOT met"} by the wall clock (${(pend.forward_backward / 1e6).toFixed(2)}M), ${pend.forward_backward_cpu >= 2e6 ? "met" : "NOT met"} per CPU second (${(pend.forward_backward_cpu / 1e6).toFixed(2)}M)`,
+);
 console.log(
   `load average (1 min) ${load0.toFixed(2)} at start, ${os.loadavg()[0].toFixed(2)} at end: wall-clock figures on shared cores`,
 );
@@ -164,4 +317,11 @@ const cart = results["CartPole-v1"].vector64;
 console.log(
   `CartPole-v1 vector64 target >= 20M steps/s on one core: ${cart >= 20e6 ? "met" : "NOT met"} (${(cart / 1e6).toFixed(1)}M)`,
 );
-console.log(JSON.stringify({ bench: "envs", steps_per_s: results }));
+console.log(
+  JSON.stringify({
+    bench: "envs",
+    steps_per_s: results,
+    paired_ratio_vs_main: paired,
+    tensor_steps_per_s: tensorRates,
+  }),
+);

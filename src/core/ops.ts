@@ -106,6 +106,9 @@ interface Broadcast2 {
   mapB: Int32Array | null;
 }
 
+/** The saved maps of a binary op without broadcast maps (shared: one object less per op). */
+const NO_MAPS: Broadcast2 = { mapA: null, mapB: null };
+
 type Fn2 = (x: number, y: number) => number;
 type Fn1 = (x: number) => number;
 
@@ -123,7 +126,10 @@ function binary(
   let shape: readonly number[];
   let mapA: Int32Array | null = null;
   let mapB: Int32Array | null = null;
-  if (sameShape(ta.shape, tb.shape)) shape = ta.shape;
+  // A scalar `[]` broadcasts to the other shape: no shape or map to build (the env algebra's
+  // constants meet a column in most of its ops).
+  if (sameShape(ta.shape, tb.shape) || tb.shape.length === 0) shape = ta.shape;
+  else if (ta.shape.length === 0) shape = tb.shape;
   else {
     shape = broadcastShapes(op, ta.shape, tb.shape);
     mapA = broadcastMap(shape, ta.shape);
@@ -131,7 +137,9 @@ function binary(
   }
   const n = shapeSize(shape);
   const out = alloc(n);
-  if (ta.size === n && tb.size === n) {
+  if (arithmetic(op, A, B, out, n, ta.size, tb.size)) {
+    // done: add, sub, mul or div without broadcast maps
+  } else if (ta.size === n && tb.size === n) {
     for (let i = 0; i < n; i++) out[i] = f(A[i], B[i]);
   } else if (tb.size === 1 && ta.size === n) {
     const y = B[0];
@@ -143,9 +151,46 @@ function binary(
   }
   const t = new Tensor(out, shape);
   if (taped && needsTape(ta, tb)) {
-    record(op as keyof typeof RULES, t, [ta, tb], { mapA, mapB } satisfies Broadcast2);
+    const maps = mapA === null && mapB === null ? NO_MAPS : { mapA, mapB };
+    record(op as keyof typeof RULES, t, [ta, tb], maps satisfies Broadcast2);
   }
   return t;
+}
+
+/**
+ * The loops of add, sub, mul and div written out (when no broadcast map is needed), so each is
+ * straight code rather than a call of `f` per element: `binary`'s `f(x, y)` call site serves every
+ * op and is megamorphic. The same operations, so the same bits. Returns false for any other case.
+ */
+function arithmetic(
+  op: string,
+  A: Float64Array,
+  B: Float64Array,
+  out: Float64Array,
+  n: number,
+  na: number,
+  nb: number,
+): boolean {
+  // Strides 0 or 1: a size-1 operand is read at 0 (a constant meeting a column).
+  const sa = na === n ? 1 : na === 1 ? 0 : -1;
+  const sb = nb === n ? 1 : nb === 1 ? 0 : -1;
+  if (sa < 0 || sb < 0) return false;
+  switch (op) {
+    case "add":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] + B[i * sb];
+      return true;
+    case "sub":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] - B[i * sb];
+      return true;
+    case "mul":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] * B[i * sb];
+      return true;
+    case "div":
+      for (let i = 0; i < n; i++) out[i] = A[i * sa] / B[i * sb];
+      return true;
+    default:
+      return false;
+  }
 }
 
 function unary(
@@ -159,7 +204,20 @@ function unary(
   const X = x.data;
   const n = x.size;
   const out = alloc(n);
-  for (let i = 0; i < n; i++) out[i] = f(X[i]);
+  switch (op) {
+    // Written out: `f(X[i])` below is one megamorphic call site for every op (see arithmetic).
+    case "neg":
+      for (let i = 0; i < n; i++) out[i] = -X[i];
+      break;
+    case "fround":
+      for (let i = 0; i < n; i++) out[i] = Math.fround(X[i]);
+      break;
+    case "floor":
+      for (let i = 0; i < n; i++) out[i] = Math.floor(X[i]);
+      break;
+    default:
+      for (let i = 0; i < n; i++) out[i] = f(X[i]);
+  }
   const t = new Tensor(out, x.shape);
   if (taped && needsTape(x)) record(op as keyof typeof RULES, t, [x], saved);
   return t;
@@ -248,7 +306,17 @@ function sigmoidFn(v: number): number {
 /** min(max(x, lo), hi). The gradient is 1 inside [lo, hi] and 0 outside. */
 export function clip(x: Tensor, lo: number, hi: number): Tensor {
   if (!(lo <= hi)) throw new Error(`clip: expected lo <= hi, got lo=${lo}, hi=${hi}`);
-  return unary("clip", x, (v) => (v < lo ? lo : Math.min(v, hi)), { lo, hi });
+  checkTensor("clip", x);
+  const X = x.data;
+  const n = x.size;
+  const out = alloc(n);
+  for (let i = 0; i < n; i++) {
+    const v = X[i];
+    out[i] = v < lo ? lo : Math.min(v, hi);
+  }
+  const t = new Tensor(out, x.shape);
+  if (needsTape(x)) record("clip", t, [x], { lo, hi });
+  return t;
 }
 
 /**
@@ -739,13 +807,58 @@ function takeRule(node: TapeNode, g: Float64Array): void {
 
 const one = () => 1;
 
+/** `gx[map(i)] += s * g[i]`: the rule of add (s = 1 to both inputs) and sub (-1 to b). */
+function addScaled(
+  gx: Float64Array,
+  g: Float64Array,
+  s: number,
+  map: Int32Array | null,
+  size: number,
+): void {
+  if (size === g.length) for (let i = 0; i < g.length; i++) gx[i] += s * g[i];
+  else for (let i = 0; i < g.length; i++) gx[at(map, size, i)] += s * g[i];
+}
+
+/**
+ * add and sub: written out rather than through {@link binaryRule}, whose per-element calls of
+ * its partials are megamorphic (one call site for every op), as are these ops' shares of an env
+ * step's backward (issue #12's differentiable Pendulum).
+ */
+function linearRule(sb: number): Rule {
+  return (node, g) => {
+    const [a, b] = node.inputs;
+    const { mapA, mapB } = node.saved as Broadcast2;
+    if (a.tracked) addScaled(gradOf(a), g, 1, mapA, a.size);
+    if (b.tracked) addScaled(gradOf(b), g, sb, mapB, b.size);
+  };
+}
+
+// d(a b) = g b da + g a db, written out for the same reason as linearRule.
+const mulRule: Rule = (node, g) => {
+  const [a, b] = node.inputs;
+  const { mapA, mapB } = node.saved as Broadcast2;
+  const A = a.data;
+  const B = b.data;
+  const na = a.size;
+  const nb = b.size;
+  const n = g.length;
+  const plain = na === n && nb === n;
+  if (a.tracked) {
+    const ga = gradOf(a);
+    if (plain) for (let i = 0; i < n; i++) ga[i] += g[i] * B[i];
+    else for (let i = 0; i < n; i++) ga[at(mapA, na, i)] += g[i] * B[at(mapB, nb, i)];
+  }
+  if (b.tracked) {
+    const gb = gradOf(b);
+    if (plain) for (let i = 0; i < n; i++) gb[i] += g[i] * A[i];
+    else for (let i = 0; i < n; i++) gb[at(mapB, nb, i)] += g[i] * A[at(mapA, na, i)];
+  }
+};
+
 export const RULES = {
-  add: binaryRule(one, one),
-  sub: binaryRule(one, () => -1),
-  mul: binaryRule(
-    (_x, y) => y,
-    (x) => x,
-  ),
+  add: linearRule(1),
+  sub: linearRule(-1),
+  mul: mulRule,
   div: binaryRule(
     (_x, y) => 1 / y,
     (x, y) => -x / (y * y),
@@ -762,7 +875,10 @@ export const RULES = {
     (x, y) => (x <= y ? 1 : 0),
     (x, y) => (x <= y ? 0 : 1),
   ),
-  neg: unaryRule(() => -1),
+  neg: ((node, g) => {
+    const gx = gradOf(node.inputs[0]);
+    for (let i = 0; i < g.length; i++) gx[i] -= g[i];
+  }) as Rule,
   exp: unaryRule((_x, y) => y),
   log: unaryRule((x) => 1 / x),
   tanh: unaryRule((_x, y) => 1 - y * y),
@@ -772,7 +888,10 @@ export const RULES = {
   sqrt: unaryRule((_x, y) => 0.5 / y),
   // Straight through: the rounding moves x by at most half a float32 ulp, which the float64
   // derivative of the surrounding computation does not see.
-  fround: unaryRule(one),
+  fround: ((node, g) => {
+    const gx = gradOf(node.inputs[0]);
+    for (let i = 0; i < g.length; i++) gx[i] += g[i];
+  }) as Rule,
   // floor, lt, le, gt, ge, eq: piecewise constant, gradient 0 wherever it exists; never recorded
   // (see Untaped), so no rule.
   abs: unaryRule((x) => (x > 0 ? 1 : x < 0 ? -1 : 0)),

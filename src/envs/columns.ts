@@ -20,12 +20,19 @@
  */
 
 import type { Dynamics, Num, Val } from "./num.ts";
-import type { Physics } from "./physics.ts";
+import type { EnvOptions, Physics } from "./physics.ts";
 import * as trig from "./trig.ts";
 
-/** A traced value: the JavaScript expression (a local's name or a literal) that holds it. */
+/**
+ * A traced value: the JavaScript expression (a local's name or a literal) that holds it. A mask
+ * made by a comparison is held as a boolean (`bool`) and becomes 1/0 only where it is used as a
+ * number, so `where(x < y, a, b)` compiles to `x < y ? a : b` (see docs/performance.md).
+ */
 class Sym {
-  constructor(readonly code: string) {}
+  constructor(
+    readonly code: string,
+    readonly bool = false,
+  ) {}
 }
 
 /** A number as a JavaScript literal of exactly that double (String() round-trips). */
@@ -44,10 +51,21 @@ class Tracer implements Num<Sym> {
 
   constructor(private readonly float32: boolean) {}
 
-  private emit(expr: string): Sym {
+  private emit(expr: string, bool = false): Sym {
     const name = `v${this.count++}`;
     this.lines.push(`const ${name} = ${expr};`);
-    return new Sym(name);
+    return new Sym(name, bool);
+  }
+
+  /** A mask op: `expr` of the operands (formatted by `operands`), held as a boolean. */
+  private mask(
+    expr: (...c: string[]) => string,
+    fold: (...x: number[]) => number,
+    operands: (x: Val<Sym>) => string,
+    ...xs: Val<Sym>[]
+  ): Sym {
+    if (xs.every((x) => typeof x === "number")) return new Sym(literal(fold(...(xs as number[]))));
+    return this.emit(expr(...xs.map(operands)), true);
   }
 
   /** Emits `expr` of the operands, or folds it with `fold` when all are constants. */
@@ -136,90 +154,93 @@ class Tracer implements Num<Sym> {
     return this.op((x) => `Math.fround(${x})`, Math.fround, a);
   }
   lt(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} < ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} < ${y}`,
       (x, y) => (x < y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   le(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} <= ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} <= ${y}`,
       (x, y) => (x <= y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   gt(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} > ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} > ${y}`,
       (x, y) => (x > y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   ge(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} >= ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} >= ${y}`,
       (x, y) => (x >= y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   eq(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} === ${y} ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `${x} === ${y}`,
       (x, y) => (x === y ? 1 : 0),
+      code,
       a,
       b,
     );
   }
   and(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} !== 0 && ${y} !== 0 ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `(${x} && ${y})`,
       (x, y) => (x !== 0 && y !== 0 ? 1 : 0),
+      cond,
       a,
       b,
     );
   }
   or(a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (x, y) => `(${x} !== 0 || ${y} !== 0 ? 1 : 0)`,
+    return this.mask(
+      (x, y) => `(${x} || ${y})`,
       (x, y) => (x !== 0 || y !== 0 ? 1 : 0),
+      cond,
       a,
       b,
     );
   }
   where(m: Val<Sym>, a: Val<Sym>, b: Val<Sym>): Sym {
-    return this.op(
-      (c, x, y) => `(${c} !== 0 ? ${x} : ${y})`,
-      (c, x, y) => (c !== 0 ? x : y),
-      m,
-      a,
-      b,
-    );
+    if (typeof m === "number" && typeof a === "number" && typeof b === "number") {
+      return new Sym(literal(m !== 0 ? a : b));
+    }
+    return this.emit(`(${cond(m)} ? ${code(a)} : ${code(b)})`);
   }
 }
 
+/** `x` as a number expression (a boolean mask as 1 or 0). */
 function code(x: Val<Sym>): string {
-  return typeof x === "number" ? literal(x) : x.code;
+  if (typeof x === "number") return literal(x);
+  return x.bool ? `(${x.code} ? 1 : 0)` : x.code;
 }
 
-/** The compiled row loops of one parameter record (the signatures of `Physics`, minus `p`). */
-export interface CompiledRows {
-  step(
-    s: Float64Array,
-    a: Float64Array,
-    ns: Float64Array,
-    obs: Float64Array,
-    rewards: Float64Array,
-    terminated: Uint8Array,
-    start: number,
-    end: number,
-  ): void;
-  observe(s: Float64Array, obs: Float64Array, start: number, end: number): void;
+/** `x` as a boolean expression (a number is true when nonzero). */
+function cond(x: Val<Sym>): string {
+  if (typeof x === "number") return String(x !== 0);
+  return x.bool ? x.code : `(${x.code} !== 0)`;
 }
+
+/**
+ * The compiled row loops of one parameter record, with `Physics`'s signatures: called with another
+ * record than the one compiled for, they hand the call to `other` (see {@link columnPhysics}).
+ */
+export type CompiledRows<P = unknown> = Pick<Physics<P>, "stepRows" | "observe">;
 
 /** The reads of row i's columns from the row-major `name` `[N, dim]`, as traced inputs. */
 function reads(name: string, dim: number, lines: string[]): Sym[] {
@@ -242,37 +263,62 @@ function writes(name: string, values: readonly Val<Sym>[], lines: string[]): voi
  * layout). `float32` switches `num.fround` on (Gymnasium's float32 roundings, bit-exact) or off
  * (the float64 variant). Exported for tests and benchmarks; envs use {@link columnPhysics}.
  */
-export function compileRows<P>(dyn: Dynamics<P>, p: P, float32 = true): CompiledRows {
-  const head = `"use strict";`;
+export function compileRows<P>(
+  dyn: Dynamics<P>,
+  p: P,
+  float32 = true,
+  other: CompiledRows<P> | null = null,
+): CompiledRows<P> {
   // step: read the whole row first, so ns may alias s (in-place stepping).
   const t = new Tracer(float32);
   const body: string[] = [];
   const s = reads("s", dyn.stateDim, body);
   const a = reads("a", dyn.actDim, body);
   const tr = dyn.step(t, p, s, a);
-  const obs = dyn.observe(t, p, tr.next);
   check(dyn, "step().next", tr.next.length, dyn.stateDim);
-  check(dyn, "observe()", obs.length, dyn.obsDim);
   body.push(...t.lines);
   writes("ns", tr.next, body);
   body.push(`rewards[i] = ${code(tr.reward)};`, `terminated[i] = ${code(tr.terminated)};`);
-  writes("obs", obs, body);
-  const step = loop("ns, obs, rewards, terminated", body);
-  // observe alone.
-  const to = new Tracer(float32);
-  const obody: string[] = [];
-  const os = reads("s", dyn.stateDim, obody);
-  const o = dyn.observe(to, p, os);
-  obody.push(...to.lines);
-  writes("obs", o, obody);
-  const observe = loop("obs", obody, false);
-  const src = `${head}\nreturn { step: ${step}, observe: ${observe} };`;
-  return new Function("sin", "cos", src)(trig.sin, trig.cos) as CompiledRows;
+  // The observations of the next states in a second pass over ns, as the hand-written loops did:
+  // fused into the step's loop, Pendulum's sin and cos calls (C calls that spill every live
+  // register) made the vector step 0.8x as fast.
+  const step = loop(
+    "stepRows",
+    "s, a, ns, obs, rewards, terminated, start, end",
+    body,
+    observeBody(dyn, p, float32, "ns"),
+  );
+  const observe = loop("observe", "s, obs, start, end", observeBody(dyn, p, float32, "s"));
+  const src = `"use strict";\nreturn { stepRows: ${step}, observe: ${observe} };`;
+  return new Function("P", "other", "sin", "cos", src)(p, other, trig.sin, trig.cos);
 }
 
-function loop(outs: string, body: string[], hasAction = true): string {
-  const args = hasAction ? `s, a, ${outs}, start, end` : `s, ${outs}, start, end`;
-  return `function (${args}) {\n  for (let i = start; i < end; i++) {\n    ${body.join("\n    ")}\n  }\n}`;
+/** The body of the loop writing row i's observation of the states in `input` into `obs`. */
+function observeBody<P>(dyn: Dynamics<P>, p: P, float32: boolean, input: string): string[] {
+  const t = new Tracer(float32);
+  const body: string[] = [];
+  const obs = dyn.observe(t, p, reads(input, dyn.stateDim, body));
+  check(dyn, "observe()", obs.length, dyn.obsDim);
+  body.push(...t.lines);
+  writes("obs", obs, body);
+  return body;
+}
+
+/**
+ * A function running one loop over the rows per body; with another parameter record than `P` it
+ * calls `other`'s (when given).
+ */
+function loop(name: string, args: string, ...bodies: string[][]): string {
+  return [
+    `function (p, ${args}) {`,
+    `  if (p !== P && other !== null) return other.${name}(p, ${args});`,
+    ...bodies.flatMap((body) => [
+      "  for (let i = start; i < end; i++) {",
+      `    ${body.join("\n    ")}`,
+      "  }",
+    ]),
+    "}",
+  ].join("\n");
 }
 
 function check(dyn: Dynamics, what: string, got: number, want: number): void {
@@ -283,40 +329,50 @@ function check(dyn: Dynamics, what: string, got: number, want: number): void {
 
 /**
  * The {@link Physics} of a definition: its row loops compiled by {@link compileRows} with the
- * float32 roundings on (the rollout path), once per parameter record.
+ * float32 roundings on (the rollout path). The loops of the default parameters are compiled now
+ * and called directly (a single-env step is short enough that one more call level showed in the
+ * paired benchmark); other parameter records get theirs compiled on first use.
  */
 export function columnPhysics<P>(dyn: Dynamics<P>): Physics<P> {
-  const cache = new WeakMap<object, CompiledRows>();
-  // The last record used, checked first: a run steps one record, and a WeakMap lookup per call
-  // would cost a single-env step several percent.
-  let lastP: P | null = null;
-  let last: CompiledRows | null = null;
-  const rows = (p: P): CompiledRows => {
-    if (p === lastP && last !== null) return last;
+  const cache = new WeakMap<object, CompiledRows<P>>();
+  const rows = (p: P): CompiledRows<P> => {
     let c = cache.get(p as object);
     if (c === undefined) {
       c = compileRows(dyn, p, true);
       cache.set(p as object, c);
     }
-    lastP = p;
-    last = c;
     return c;
   };
+  const others: CompiledRows<P> = {
+    stepRows: (p, s, a, ns, obs, rewards, terminated, start, end) =>
+      rows(p).stepRows(p, s, a, ns, obs, rewards, terminated, start, end),
+    observe: (p, s, obs, start, end) => rows(p).observe(p, s, obs, start, end),
+  };
+  // Equal records share one object, so every env made with the same options takes the loops
+  // compiled for it without a lookup (Pendulum's params() makes a new record per call).
+  const interned = new Map<string, P>();
+  const params = (options?: EnvOptions): P => {
+    const p = dyn.params(options);
+    const key = JSON.stringify(p, (_k, v) =>
+      typeof v === "number" ? (Object.is(v, -0) ? "-0" : String(v)) : v,
+    );
+    const known = interned.get(key);
+    if (known !== undefined) return known;
+    interned.set(key, p);
+    return p;
+  };
+  const base = compileRows(dyn, params(), true, others);
   return {
     name: dyn.name,
     stateDim: dyn.stateDim,
     obsDim: dyn.obsDim,
     actDim: dyn.actDim,
     dynamics: dyn,
-    params: (options) => dyn.params(options),
+    params,
     observationSpace: (p) => dyn.observationSpace(p),
     actionSpace: (p) => dyn.actionSpace(p),
     initial: (p, rng, s, i) => dyn.initial(p, rng, s, i),
-    stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
-      rows(p).step(s, a, ns, obs, rewards, terminated, start, end);
-    },
-    observe(p, s, obs, start, end) {
-      rows(p).observe(s, obs, start, end);
-    },
+    stepRows: base.stepRows,
+    observe: base.observe,
   };
 }

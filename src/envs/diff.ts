@@ -60,9 +60,24 @@ import type { Dynamics, Num, Val } from "./num.ts";
 import { type MakeOptions, physicsOf } from "./registry.ts";
 import { describeValue } from "./spaces.ts";
 
-/** A number as a scalar tensor (shape `[]`), for the unary ops, which take Tensors only. */
+/**
+ * Scalar tensors of the constants seen, so a step does not allocate one per constant operand. A
+ * definition's constants are a fixed set (its parameters and literals); the cap keeps a
+ * definition that makes up new numbers every step from growing it without bound.
+ */
+const constants = new Map<number, Tensor>();
+const MAX_CONSTANTS = 1024;
+
+/** A number as a scalar tensor (shape `[]`), shared per value; a Tensor as itself. */
 function t(x: Val<Tensor>): Tensor {
-  return typeof x === "number" ? new Tensor(new Float64Array([x]), []) : x;
+  if (typeof x !== "number") return x;
+  let c = constants.get(x);
+  // A Map key does not tell -0 from 0, so -0 is never cached.
+  if (c === undefined || Object.is(x, -0)) {
+    c = new Tensor(new Float64Array([x]), []);
+    if (constants.size < MAX_CONSTANTS && !Object.is(x, -0)) constants.set(x, c);
+  }
+  return c;
 }
 
 /**
@@ -73,22 +88,22 @@ function t(x: Val<Tensor>): Tensor {
 export class TensorNum implements Num<Tensor> {
   constructor(readonly float32 = true) {}
   add(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return add(a, b);
+    return add(t(a), t(b));
   }
   sub(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return sub(a, b);
+    return sub(t(a), t(b));
   }
   mul(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return mul(a, b);
+    return mul(t(a), t(b));
   }
   div(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return div(a, b);
+    return div(t(a), t(b));
   }
   neg(a: Val<Tensor>): Tensor {
     return neg(t(a));
   }
   square(a: Val<Tensor>): Tensor {
-    return mul(a, a);
+    return mul(t(a), t(a));
   }
   sqrt(a: Val<Tensor>): Tensor {
     return sqrt(t(a));
@@ -100,10 +115,10 @@ export class TensorNum implements Num<Tensor> {
     return cos(t(a));
   }
   min(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return minimum(a, b);
+    return minimum(t(a), t(b));
   }
   max(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return maximum(a, b);
+    return maximum(t(a), t(b));
   }
   clip(a: Val<Tensor>, lo: number, hi: number): Tensor {
     return clip(t(a), lo, hi);
@@ -115,29 +130,29 @@ export class TensorNum implements Num<Tensor> {
     return this.float32 ? fround(t(a)) : t(a);
   }
   lt(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return lt(a, b);
+    return lt(t(a), t(b));
   }
   le(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return le(a, b);
+    return le(t(a), t(b));
   }
   gt(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return gt(a, b);
+    return gt(t(a), t(b));
   }
   ge(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return ge(a, b);
+    return ge(t(a), t(b));
   }
   eq(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return eq(a, b);
+    return eq(t(a), t(b));
   }
   // Masks are 0/1 and never on the tape, so products and maxima are the logical ops.
   and(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return mul(a, b);
+    return mul(t(a), t(b));
   }
   or(a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return maximum(a, b);
+    return maximum(t(a), t(b));
   }
   where(m: Val<Tensor>, a: Val<Tensor>, b: Val<Tensor>): Tensor {
-    return where(t(m), a, b);
+    return where(t(m), t(a), t(b));
   }
 }
 

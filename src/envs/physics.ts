@@ -272,11 +272,6 @@ export class PhysicsEnv<P = unknown> implements Env {
     return { observation: this.obs, reward, terminated, truncated, info: {} };
   }
 
-  /** A copy of the current physics state `[stateDim]` (layout per env). */
-  getPhysicsState(): Float64Array {
-    return this.state.slice();
-  }
-
   /** Steps taken in the current episode. */
   get elapsedSteps(): number {
     return this.elapsed;

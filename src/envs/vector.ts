@@ -309,11 +309,6 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
     );
   }
 
-  /** [N, stateDim] copy of the physics states. */
-  getPhysicsStates(): Float64Array {
-    return this.states.slice();
-  }
-
   getState(): PhysicsVectorState {
     return {
       kind: "physics-vector-env",
