@@ -45,7 +45,8 @@ for (const seed of SEEDS) {
   let row: Row | null = null;
   const result = reinforce(
     "CartPole-v1",
-    { seed, totalSteps: MAX_STEPS },
+    // Training alone, to the last-100 criterion: no in-training evaluations, no stopping on them.
+    { seed, totalSteps: MAX_STEPS, evalEvery: 0 },
     {
       signal: ac.signal,
       onMetrics: (m) => {

@@ -72,7 +72,8 @@ for (const task of TASKS) {
   for (const seed of SEEDS) {
     const r = reinforce(
       task.env,
-      { ...task.config, totalSteps: task.budget, seed },
+      // The final policy after the whole budget: no in-training evaluation or stopping.
+      { ...task.config, totalSteps: task.budget, seed, evalEvery: 0 },
       {
         onWarning: () => {},
       },

@@ -57,7 +57,7 @@ import { streamRng } from "./streams.ts";
 import {
   type Algorithm,
   type AlgorithmCheckpoint,
-  checkpointConfig,
+  checkpointPolicy,
   type EnvSource,
   type Learner,
   type RunHooks,
@@ -494,13 +494,7 @@ export function apgPolicy(
   checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
   env: Pick<Env, "observationSpace" | "actionSpace">,
 ): Policy {
-  let cfg: ApgConfig;
-  try {
-    cfg = resolveApgConfig(checkpointConfig(checkpoint.state) as Partial<ApgConfig>);
-  } catch (e) {
-    throw new Error(`apgPolicy: not an APG checkpoint: ${(e as Error).message}`, { cause: e });
-  }
-  return apgAlgorithm.policy(checkpoint, cfg, env);
+  return checkpointPolicy(apgAlgorithm, checkpoint, env);
 }
 
 /**

@@ -16,25 +16,9 @@
  * state-independent log-std.
  */
 import type { Params } from "../core/index.ts";
-import { full, slice, Tensor } from "../core/index.ts";
+import { full, Tensor } from "../core/index.ts";
 import type { Rng } from "../core/rng.ts";
-import {
-  categoricalEntropy,
-  categoricalLogProb,
-  categoricalModeRow,
-  categoricalSampleRow,
-  clipToBox,
-  diagGaussianEntropy,
-  diagGaussianLogProb,
-  fillStandardNormal,
-  multiDiscreteEntropy,
-  multiDiscreteLogProb,
-  multiDiscreteMode,
-  multiDiscreteSample,
-  squashedGaussianEntropy,
-  squashedGaussianLogProb,
-  squashToBox,
-} from "../distributions/index.ts";
+import { type ActionHead, actionHead, type HeadSpec } from "../distributions/heads.ts";
 import { describe, flatSize, type Space } from "../envs/spaces.ts";
 import { type Activation, createMlpInference, initMlp, type MlpSpec, mlp } from "../nn/index.ts";
 
@@ -57,18 +41,8 @@ export interface PolicySpec {
   initLogStd: number;
 }
 
-/** The distribution head implied by a spec: a discriminated union on `kind`. */
-export type PolicyHead =
-  | { readonly kind: "categorical"; readonly n: number; readonly start: number }
-  | { readonly kind: "multi-categorical"; readonly nvec: readonly number[] }
-  | {
-      readonly kind: "gaussian";
-      readonly dim: number;
-      readonly logStd: "state-independent" | "state-dependent";
-      readonly squash: "clip" | "tanh";
-      readonly low: Float64Array;
-      readonly high: Float64Array;
-    };
+/** The distribution head implied by a spec (src/distributions/heads.ts). */
+export type PolicyHead = HeadSpec;
 
 /**
  * A policy pi(a | s). Actions exist in two forms:
@@ -182,17 +156,6 @@ export function policyHead(spec: PolicySpec): PolicyHead {
   }
 }
 
-function headOutputs(head: PolicyHead): number {
-  switch (head.kind) {
-    case "categorical":
-      return head.n;
-    case "multi-categorical":
-      return head.nvec.reduce((a, b) => a + b, 0);
-    case "gaussian":
-      return head.logStd === "state-dependent" ? 2 * head.dim : head.dim;
-  }
-}
-
 /** The MLP body of a policy: prefix "policy", obsDim inputs, as many outputs as the head needs. */
 export function policyMlpSpec(spec: PolicySpec): MlpSpec {
   if (!Number.isInteger(spec.obsDim) || spec.obsDim < 1) {
@@ -201,7 +164,7 @@ export function policyMlpSpec(spec: PolicySpec): MlpSpec {
   return {
     inputSize: spec.obsDim,
     hiddenSizes: spec.hiddenSizes,
-    outputSize: headOutputs(policyHead(spec)),
+    outputSize: actionHead(policyHead(spec)).outputs,
     activation: spec.activation,
     prefix: PREFIX,
   };
@@ -286,20 +249,21 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   const actDim = flatSize(spec.actionSpace);
   const outSize = mlpSpec.outputSize;
   const obsDim = spec.obsDim;
+  const dist: ActionHead = actionHead(head);
+  const logStdParam = (p: Params): Tensor | null =>
+    head.kind === "gaussian" && head.logStd === "state-independent" ? p[LOG_STD_NAME] : null;
 
   // Buffers of the hot path, grown (rarely: only to a larger batch than ever seen) and then reused.
   let capacity = 0;
   let infer: ReturnType<typeof createMlpInference> | null = null;
   let headOut = new Float64Array(0); // [capacity, outSize]
   let rawScratch = new Float64Array(0); // [capacity, actDim], raw actions when outRaw is not given
-  let noise = new Float64Array(0); // [capacity, actDim], Gaussian heads only
   function ensureCapacity(batch: number): void {
     if (batch <= capacity && infer !== null) return;
     capacity = Math.max(batch, 2 * capacity, 1);
     infer = createMlpInference(mlpSpec, capacity);
     headOut = new Float64Array(capacity * outSize);
     rawScratch = new Float64Array(capacity * actDim);
-    if (head.kind === "gaussian") noise = new Float64Array(capacity * actDim);
   }
 
   function act(
@@ -328,52 +292,16 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     }
     ensureCapacity(batch);
     infer!(params, obs, batch, headOut);
-    const raw = outRaw ?? rawScratch;
-    switch (head.kind) {
-      case "categorical": {
-        const n = head.n;
-        for (let i = 0; i < batch; i++) {
-          const k = deterministic
-            ? categoricalModeRow(headOut, i * n, n)
-            : categoricalSampleRow(headOut, i * n, n, rng);
-          raw[i] = k;
-          outActions[i] = head.start + k;
-        }
-        return;
-      }
-      case "multi-categorical": {
-        if (deterministic) multiDiscreteMode(headOut, batch, head.nvec, raw);
-        else multiDiscreteSample(headOut, batch, head.nvec, rng, raw);
-        for (let i = 0; i < batch * actDim; i++) outActions[i] = raw[i];
-        return;
-      }
-      case "gaussian": {
-        const D = head.dim;
-        const shared = head.logStd === "state-independent";
-        const logStd = shared ? params[LOG_STD_NAME].data : headOut;
-        // Exactly batch * D normals per call, so the stream does not depend on buffer sizes.
-        if (!deterministic) fillStandardNormal(rng, noise, 0, batch * D);
-        // Row layout of headOut: [mean_0..mean_{D-1}] or, state-dependent, [means, log-stds].
-        for (let i = 0; i < batch; i++) {
-          const o = i * outSize;
-          for (let d = 0; d < D; d++) {
-            const mu = headOut[o + d];
-            const u = deterministic
-              ? mu
-              : mu + Math.exp(shared ? logStd[d] : logStd[o + D + d]) * noise[i * D + d];
-            if (!Number.isFinite(u)) {
-              throw new Error(
-                `policy.act: non-finite Gaussian action ${u} at row ${i}, dim ${d} (mean ${mu}); check the observations and parameters for NaN/Infinity`,
-              );
-            }
-            raw[i * D + d] = u;
-          }
-        }
-        if (head.squash === "tanh") squashToBox(raw, head.low, head.high, batch, outActions);
-        else clipToBox(raw, head.low, head.high, batch, outActions);
-        return;
-      }
-    }
+    const logStd = logStdParam(params);
+    dist.act(
+      headOut,
+      logStd === null ? null : logStd.data,
+      batch,
+      rng,
+      deterministic,
+      outRaw ?? rawScratch,
+      outActions,
+    );
   }
 
   function logProbAndEntropy(
@@ -387,52 +315,8 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         `policy.logProbAndEntropy: actions has ${actions.length} values, expected ${batch * actDim} (batch ${batch} from obs [${obs.shape.join(", ")}] x actDim ${actDim})`,
       );
     }
-    const out = mlp(p, mlpSpec, obs); // [B, outSize]
-    switch (head.kind) {
-      case "categorical":
-        return { logProb: categoricalLogProb(out, actions), entropy: categoricalEntropy(out) };
-      case "multi-categorical":
-        return {
-          logProb: multiDiscreteLogProb(out, head.nvec, actions),
-          entropy: multiDiscreteEntropy(out, head.nvec),
-        };
-      case "gaussian": {
-        const D = head.dim;
-        let mean = out;
-        let logStd: Tensor;
-        if (head.logStd === "state-independent") {
-          logStd = p[LOG_STD_NAME];
-          if (!(logStd instanceof Tensor) || logStd.size !== D) {
-            throw new Error(
-              `policy.logProbAndEntropy: params["${LOG_STD_NAME}"] must be a Tensor of shape [${D}], got ${logStd instanceof Tensor ? `[${logStd.shape.join(", ")}]` : String(logStd)}`,
-            );
-          }
-        } else {
-          mean = slice(out, [0, 0], [batch, D]);
-          logStd = slice(out, [0, D], [batch, D]);
-        }
-        const u = new Tensor(actions, [batch, D]);
-        if (head.squash === "tanh") {
-          return {
-            logProb: squashedGaussianLogProb(mean, logStd, u, head.low, head.high),
-            entropy: squashedGaussianEntropy(mean, logStd),
-          };
-        }
-        return {
-          logProb: diagGaussianLogProb(mean, logStd, u),
-          entropy: diagGaussianEntropy(mean, logStd),
-        };
-      }
-    }
+    return dist.logProbAndEntropy(mlp(p, mlpSpec, obs), logStdParam(p), actions);
   }
 
-  return {
-    spec,
-    params,
-    actDim,
-    head,
-    rawDiffers: head.kind === "gaussian" || (head.kind === "categorical" && head.start !== 0),
-    act,
-    logProbAndEntropy,
-  };
+  return { spec, params, actDim, head, rawDiffers: dist.rawDiffers, act, logProbAndEntropy };
 }

@@ -112,6 +112,10 @@ export const reinforceSchema = {
     true,
     'With baseline "value": at a time-limit truncation or a batch cut, continue the return with gamma * V(next state) instead of 0.',
   ),
+  normalizeObservations: booleanField(
+    false,
+    "Normalize observations with running mean and std (clipped to +-10); the statistics are saved in every checkpoint and applied wherever the policy acts.",
+  ),
   evalEvery: runSchema.evalEvery,
   evalEpisodes: runSchema.evalEpisodes,
   evalMode: runSchema.evalMode,

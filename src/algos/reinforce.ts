@@ -22,6 +22,7 @@ import type { Params } from "../core/tensor.ts";
 import { flatSize, type Space } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
 import { makeVec } from "../envs/vector.ts";
+import type { RunningMeanStdState } from "../envs/wrappers.ts";
 import {
   type AdamState,
   adam,
@@ -32,6 +33,7 @@ import {
   type OptState,
   sgd,
 } from "../nn/index.ts";
+import { normalizeObservations, normalizingPolicy, observationStats } from "./obs-norm.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
 import { REINFORCE_ENV_PRESETS } from "./presets.ts";
 import {
@@ -52,7 +54,7 @@ import {
   type Algorithm,
   type AlgorithmCheckpoint,
   checkFiniteGrads,
-  checkpointConfig,
+  checkpointPolicy,
   type EnvSource,
   type Learner,
   type RunHooks,
@@ -203,6 +205,8 @@ export interface ReinforceState {
   readonly vecEnv: unknown;
   readonly rollout: RolloutState;
   readonly noSignal: NoSignalState;
+  /** Observation statistics (normalizeObservations), part of what the policy needs to act. */
+  readonly obsNorm: RunningMeanStdState | null;
 }
 
 export type ReinforceCheckpoint = TrainerCheckpoint<ReinforceConfig, ReinforceState>;
@@ -264,9 +268,11 @@ function initReinforce(
   const rng = saved ? Rng.fromState(saved.rng) : streamRng(cfg.seed, "actions");
   const resetSeed = streamSeed(cfg.seed, "envResets");
   const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace);
-  const policy = restore
+  const base = restore
     ? policyFromParams(spec, cloneParams(restore.params))
     : createPolicy(spec, streamRng(cfg.seed, "policyInit"));
+  const stats = cfg.normalizeObservations ? observationStats(vec.obsDim, saved?.obsNorm) : null;
+  const policy = stats ? normalizingPolicy(base, stats) : base;
   const optimizer = makeOptimizer(cfg);
   const optState: OptState = saved
     ? structuredClone(saved.optimizer)
@@ -307,6 +313,8 @@ function initReinforce(
   };
   let values = new Float64Array(0);
   let cutValues = new Float64Array(0);
+  let normObs = new Float64Array(0);
+  let normCut = new Float64Array(0);
   let sink: (message: string) => void = () => {};
   const warnNoSignal = createNoSignalCheck((m) => sink(m), noSignal);
 
@@ -333,9 +341,18 @@ function initReinforce(
     }
     const K = batch.cutIndex.length;
     if (cutValues.length < K) cutValues = new Float64Array(2 * K);
+    // V(s) sees the observations as the policy does (normalized when configured).
+    let vObs = batch.obs;
+    let vCut = batch.cutObs;
+    if (value && stats) {
+      if (normObs.length < batch.obs.length) normObs = new Float64Array(2 * batch.obs.length);
+      if (normCut.length < batch.cutObs.length) normCut = new Float64Array(2 * batch.cutObs.length);
+      vObs = normalizeObservations(stats, batch.obs, T, normObs);
+      vCut = normalizeObservations(stats, batch.cutObs, K, normCut);
+    }
     if (value) {
-      value.predict(batch.obs, T, values);
-      value.predict(batch.cutObs, K, cutValues);
+      value.predict(vObs, T, values);
+      value.predict(vCut, K, cutValues);
     }
     warnNoSignal(batch.episodeReturns);
     const { advantages, valueTargets } = computeAdvantages(
@@ -361,11 +378,14 @@ function initReinforce(
     let valueMse: number | null = null;
     if (value) {
       try {
-        valueMse = value.fit(batch.obs, valueTargets, T, cfg.valueIterations);
+        valueMse = value.fit(vObs, valueTargets, T, cfg.valueIterations);
       } catch (e) {
         throw new Error(`${ctx.where}: ${(e as Error).message}`, { cause: e });
       }
     }
+
+    // 6. The observation statistics take in this batch (after its loss used the frozen ones).
+    stats?.updateBatch(batch.obs, T);
 
     return {
       envSteps: T,
@@ -395,6 +415,7 @@ function initReinforce(
           vecEnv: vecEnv === null ? null : structuredClone(vecEnv),
           rollout: rollout.getState(),
           noSignal: { ...noSignal },
+          obsNorm: stats ? stats.getState() : null,
         },
       };
     },
@@ -420,7 +441,15 @@ export const reinforceAlgorithm: Algorithm<ReinforceConfig, ReinforceState, Rein
   init: initReinforce,
   policy(checkpoint, cfg, env) {
     const spec = policySpecFor(cfg, flatSize(env.observationSpace), env.actionSpace);
-    return policyFromParams(spec, checkpoint.params);
+    const policy = policyFromParams(spec, checkpoint.params);
+    if (!cfg.normalizeObservations) return policy;
+    const saved = (checkpoint.state as Partial<ReinforceState> | null)?.obsNorm;
+    if (!saved) {
+      throw new Error(
+        "reinforce: the config normalizes observations but the checkpoint holds no statistics (state.algorithm.obsNorm)",
+      );
+    }
+    return normalizingPolicy(policy, observationStats(spec.obsDim, saved));
   },
 };
 
@@ -435,15 +464,7 @@ export function reinforcePolicy(
   checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
   env: Pick<Env, "observationSpace" | "actionSpace">,
 ): Policy {
-  let cfg: ReinforceConfig;
-  try {
-    cfg = resolveReinforceConfig(checkpointConfig(checkpoint.state));
-  } catch (e) {
-    throw new Error(`reinforcePolicy: not a ReinforceCheckpoint: ${(e as Error).message}`, {
-      cause: e,
-    });
-  }
-  return reinforceAlgorithm.policy(checkpoint, cfg, env);
+  return checkpointPolicy(reinforceAlgorithm, checkpoint, env);
 }
 
 /**

@@ -162,7 +162,10 @@ export interface Algorithm<C extends RunConfig, S, M extends object> {
    * learner's `save()` returned, possibly through JSON: check it before use).
    */
   init(env: EnvSource, config: C, restore: AlgorithmCheckpoint<unknown> | null): Learner<S, M>;
-  /** The policy of a saved checkpoint, for `env` (the env it was trained on). */
+  /**
+   * The policy of a saved checkpoint for `env` (the env it was trained on); `checkpoint.state` is
+   * the algorithm's part (`S`, or null for a 0.1.0 checkpoint). Use {@link checkpointPolicy}.
+   */
   policy(
     checkpoint: AlgorithmCheckpoint<unknown>,
     config: C,
@@ -299,6 +302,30 @@ export function checkpointConfig(state: unknown): Readonly<Record<string, unknow
     return s.config as Readonly<Record<string, unknown>>;
   }
   return checkTrainerState(state).config as Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The policy of a saved checkpoint (this release's, or 0.1.0's REINFORCE checkpoints) for `env`,
+ * rebuilt by `algorithm` with everything it needs to act (e.g. observation statistics).
+ */
+export function checkpointPolicy<C extends RunConfig, S, M extends object>(
+  algorithm: Algorithm<C, S, M>,
+  checkpoint: Pick<AlgorithmCheckpoint<unknown>, "params" | "state">,
+  env: Pick<Env, "observationSpace" | "actionSpace">,
+): Policy {
+  let config: C;
+  try {
+    config = algorithm.resolveConfig(checkpointConfig(checkpoint.state));
+  } catch (e) {
+    throw new Error(
+      `${algorithm.name}: not a checkpoint of ${algorithm.configName}: ${(e as Error).message}`,
+      { cause: e },
+    );
+  }
+  const s = checkpoint.state as { format?: unknown; algorithm?: unknown } | null;
+  const state =
+    s !== null && typeof s === "object" && s.format === STATE_FORMAT ? s.algorithm : null;
+  return algorithm.policy({ params: checkpoint.params, state }, config, env);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,19 +3,21 @@
  * and calls these; each returns the process exit code (0 done, 1 failed, 130 interrupted by Ctrl-C).
  * Usage mistakes throw {@link UsageError} (exit code 2).
  */
-import { existsSync, mkdirSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import { apgEnv, apgPolicySpecFor, resolveApgConfig } from "../algos/apg.ts";
 import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
 import { formatProbeTable, gradProbe } from "../algos/gradprobe.ts";
-import { createPolicy, type PolicySpec } from "../algos/policy.ts";
+import { createPolicy, type Policy, type PolicySpec } from "../algos/policy.ts";
 import { APG_ENV_PRESETS } from "../algos/presets.ts";
 import { streamRng } from "../algos/streams.ts";
 import {
   type AnyAlgorithm,
-  checkpointConfig,
+  checkpointPolicy,
   isEvalRow,
   type RunConfig as TrainRunConfig,
 } from "../algos/trainer.ts";
@@ -32,6 +34,7 @@ import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
 import { flagOf, formatFlagValue, UsageError } from "./flags.ts";
 import { Progress, type ProgressStream } from "./progress.ts";
 import {
+  BEST_CHECKPOINTS,
   defaultRunDir,
   packageVersion,
   prepareRunDir,
@@ -136,6 +139,134 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   return runTraining(rc, runDir, null, args.checkpointEvery, io);
 }
 
+/** "0-4" -> [0, 1, 2, 3, 4]; "1,5,9" -> [1, 5, 9]; ranges and lists mix ("0-2,7"). */
+export function parseSeeds(raw: string): number[] {
+  const seeds: number[] = [];
+  for (const part of raw.split(",")) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const lo = m ? Number(m[1]) : Number.NaN;
+    const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
+    if (!m || !Number.isSafeInteger(hi) || hi < lo || hi - lo >= 1000) {
+      throw new UsageError(
+        `invalid value ${JSON.stringify(raw)} for --seeds: expected seeds >= 0 as a range or a list, e.g. 0-4 or 1,5,9`,
+      );
+    }
+    for (let s = lo; s <= hi; s++) if (!seeds.includes(s)) seeds.push(s);
+  }
+  return seeds;
+}
+
+/**
+ * `policygrad train <env> --seeds 0-4`: one `policygrad train` child process per seed (as many at
+ * once as the machine has cores), each with its own run directory `<out>/s<seed>`, then one plot of
+ * them all (mean and band) in `<out>`. `argv` is the train command's own arguments, forwarded to
+ * every child without `--seeds` and `--out`.
+ */
+export async function trainSeedsCommand(
+  args: TrainArgs & { readonly seeds: readonly number[] },
+  io: Io,
+): Promise<number> {
+  await loadEnvModules(args.envModules);
+  checkEnvId(args.envId);
+  if ("seed" in args.overrides) {
+    throw new UsageError("--seed and --seeds exclude each other: --seeds gives every run its seed");
+  }
+  const config = resolveCliConfig(args.algo, args.overrides);
+  const out =
+    args.out ?? defaultRunDir(args.envId, args.algo.name, `${args.seeds[0]}-${args.seeds.at(-1)}`);
+  const dirs = args.seeds.map((seed) => join(out, `s${seed}`));
+  for (const d of dirs) prepareRunDir(d, args.force);
+  const forwarded = withoutOptions(args.argv.slice(1), ["--seeds", "--out"]);
+  const parallel = Math.max(1, Math.min(availableParallelism(), args.seeds.length));
+  io.stdout.write(
+    `Training ${args.algo.name} on ${args.envId} with ${args.seeds.length} seeds (${args.seeds.join(", ")}), ${parallel} at a time, ${config.totalSteps} env steps each\nRun directories: ${display(out)}/s<seed>\n`,
+  );
+  // Ctrl-C reaches the children too (one process group): each saves and exits; wait for them.
+  const onSigint = () => io.stdout.write("Stopping every seed after its current update...\n");
+  process.on("SIGINT", onSigint);
+  const codes = new Map<number, number>();
+  try {
+    let next = 0;
+    const worker = async () => {
+      while (next < args.seeds.length) {
+        const i = next++;
+        const seed = args.seeds[i];
+        const r = await runChild([
+          ...forwarded,
+          "--seed",
+          String(seed),
+          "--out",
+          dirs[i],
+          ...(args.force ? ["--force"] : []),
+        ]);
+        writeFileAtomic(join(dirs[i], "train.log"), r.output);
+        codes.set(seed, r.code);
+        io.stdout.write(`  seed ${seed}: ${seedSummary(dirs[i], r.code)}\n`);
+      }
+    };
+    await Promise.all(Array.from({ length: parallel }, worker));
+  } finally {
+    process.off("SIGINT", onSigint);
+  }
+  const done = dirs.filter((d) => existsSync(join(d, RUN_FILES.metrics)));
+  if (done.length > 0) {
+    await plotRuns(done, join(out, RUN_FILES.plotSvg), { png: join(out, RUN_FILES.plotPng) });
+    io.stdout.write(
+      `Plot: ${display(join(out, RUN_FILES.plotPng))} (and .svg), every seed with its mean and band\n`,
+    );
+  }
+  const failed = args.seeds.filter((s) => codes.get(s) !== 0);
+  if (failed.length > 0) {
+    io.stdout.write(
+      `Seeds ${failed.join(", ")} did not finish; their output is in <run>/train.log (resume an interrupted one with policygrad resume <run>)\n`,
+    );
+    return failed.every((s) => codes.get(s) === INTERRUPTED) ? INTERRUPTED : 1;
+  }
+  return 0;
+}
+
+/** `argv` without the named options and their values (`--x v` or `--x=v`). */
+function withoutOptions(argv: readonly string[], names: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (names.includes(argv[i])) i++;
+    else if (!names.some((n) => argv[i].startsWith(`${n}=`))) out.push(argv[i]);
+  }
+  return out;
+}
+
+/** Runs `policygrad train <args>` in a child process; resolves to its exit code and output. */
+function runChild(trainArgs: readonly string[]): Promise<{ code: number; output: string }> {
+  const here = import.meta.url;
+  const main = fileURLToPath(new URL(here.endsWith(".ts") ? "./main.ts" : "./main.js", here));
+  const pre = here.endsWith(".ts") ? ["--import", import.meta.resolve("tsx")] : [];
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, [...pre, main, "train", ...trainArgs], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let output = "";
+    child.stdout.on("data", (d) => {
+      output += d;
+    });
+    child.stderr.on("data", (d) => {
+      output += d;
+    });
+    child.on("error", reject);
+    child.on("close", (code) => resolvePromise({ code: code ?? 1, output }));
+  });
+}
+
+/** One line about a finished seed: its evaluation (eval.json) or why it has none. */
+function seedSummary(dir: string, code: number): string {
+  if (code === INTERRUPTED) return `interrupted (${display(dir)})`;
+  const path = join(dir, RUN_FILES.eval);
+  if (code !== 0 || !existsSync(path))
+    return `failed with exit code ${code} (see ${display(join(dir, "train.log"))})`;
+  const e = JSON.parse(readFileSync(path, "utf8"));
+  const d = e.deterministic;
+  return `deterministic return ${Number(d.return_mean).toFixed(1)} ± ${Number(d.return_std).toFixed(1)} (${e.checkpoint} checkpoint, update ${e.update}), ${display(dir)}`;
+}
+
 export interface ResumeArgs {
   readonly runDir: string;
   readonly totalSteps?: number;
@@ -176,7 +307,7 @@ export async function resumeCommand(args: ResumeArgs, io: Io): Promise<number> {
     );
   }
   io.stdout.write(
-    `Resuming ${rc.algo} on ${rc.envId} at update ${ckpt.info.update}, ${done} env steps (target ${config.totalSteps})\nRun directory: ${args.runDir}\n`,
+    `Resuming ${rc.algo} on ${rc.envId} at update ${ckpt.info.update}, ${done} env steps (target ${config.totalSteps})\nRun directory: ${args.runDir}\nFrom:          the latest checkpoint, ${display(ckpt.path)}\n`,
   );
   return runTraining(rc, args.runDir, ckpt.path, args.checkpointEvery, io, done);
 }
@@ -332,7 +463,7 @@ export function chooseCheckpoint(
   which: string | undefined,
 ): { path: string; label: string } {
   const ckpts = join(runDir, RUN_FILES.checkpoints);
-  const best = join(ckpts, RUN_FILES.best);
+  const best = join(ckpts, BEST_CHECKPOINTS);
   if (which === undefined) {
     return existsSync(best) ? { path: best, label: "best" } : { path: runDir, label: "last" };
   }
@@ -366,15 +497,15 @@ export function evaluateCheckpoint(
   ckpt: LoadedCheckpoint,
   options: { episodes: number; seed: number; deterministic: boolean },
 ): EvaluateResult {
-  let config: TrainRunConfig;
-  try {
-    config = algo.resolveConfig(checkpointConfig(ckpt.state));
-  } catch (e) {
-    throw new CheckpointError(ckpt.path, `its state does not load: ${(e as Error).message}`);
-  }
   const env = make(envId);
   try {
-    return evaluate(algo.policy(ckpt, config, env), envId, options);
+    let policy: Policy;
+    try {
+      policy = checkpointPolicy(algo, ckpt, env);
+    } catch (e) {
+      throw new CheckpointError(ckpt.path, `its state does not load: ${(e as Error).message}`);
+    }
+    return evaluate(policy, envId, options);
   } finally {
     env.close();
   }
@@ -656,7 +787,7 @@ export async function gradprobeCommand(args: GradProbeArgs, io: Io): Promise<num
     const ckpt = loadCheckpoint(chosen.path);
     const algo = getAlgorithm(ckpt.info.algo);
     const env = make(args.envId);
-    const policy = algo.policy(ckpt, algo.resolveConfig(checkpointConfig(ckpt.state)), env);
+    const policy = checkpointPolicy(algo, ckpt, env);
     env.close();
     if (policy.head.kind !== "gaussian" || policy.head.logStd !== "state-independent") {
       throw new UsageError(

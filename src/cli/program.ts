@@ -12,9 +12,11 @@ import {
   evalCommand,
   gradprobeCommand,
   type Io,
+  parseSeeds,
   plotCommand,
   resumeCommand,
   trainCommand,
+  trainSeedsCommand,
 } from "./commands.ts";
 import {
   addConfigOptions,
@@ -106,6 +108,10 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
     )
     .option("--out <dir>", "run directory (default: runs/<env>__<algo>__s<seed>__<time>)")
     .option("--force", "replace the run in --out if there is one")
+    .option(
+      "--seeds <list>",
+      "train several seeds (e.g. 0-4 or 1,5,9), one process per seed using the machine's cores; runs in <out>/s<seed>, plotted together",
+    )
     .addOption(
       new Option("--checkpoint-every <updates>", "save a checkpoint every this many updates")
         .argParser(intOption("--checkpoint-every", 1))
@@ -132,9 +138,11 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
     );
   }
   train.action(async (envId: string, opts: Record<string, unknown>) => {
+    const run = typeof opts.seeds === "string" ? trainSeedsCommand : trainCommand;
     setCode(
-      await trainCommand(
+      await run(
         {
+          seeds: typeof opts.seeds === "string" ? parseSeeds(opts.seeds) : [],
           algo,
           envId,
           overrides: {

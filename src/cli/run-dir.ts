@@ -23,9 +23,10 @@ export const RUN_FILES = {
   plotSvg: "learning-curve.svg",
   plotPng: "learning-curve.png",
   eval: "eval.json",
-  /** Inside checkpoints/: the best evaluation's checkpoint (a checkpoints directory of its own). */
-  best: "best",
 } as const;
+
+/** Inside checkpoints/: the best evaluation's checkpoint, a checkpoints directory of its own. */
+export const BEST_CHECKPOINTS = "best";
 
 /** Contents of config.json. */
 export interface RunConfig {

@@ -13,7 +13,7 @@ import { checkTrainerState, type EvalMetrics, runTrainer } from "../algos/traine
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { MetricsWriter } from "../io/metrics.ts";
 import { getAlgorithm } from "./algorithms.ts";
-import { RUN_FILES } from "./run-dir.ts";
+import { BEST_CHECKPOINTS, RUN_FILES } from "./run-dir.ts";
 
 /** What the main thread passes in. */
 export interface WorkerInput {
@@ -106,7 +106,7 @@ async function main(input: WorkerInput): Promise<void> {
       onBest: (c, e) => {
         metrics.sync();
         const i = info(c);
-        const path = saveCheckpoint(join(ckptDir, RUN_FILES.best), c, i, { keep: 1 });
+        const path = saveCheckpoint(join(ckptDir, BEST_CHECKPOINTS), c, i, { keep: 1 });
         post({
           type: "best",
           path,

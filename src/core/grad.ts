@@ -150,12 +150,3 @@ export function valueAndGrad(
     }
   };
 }
-
-/** Like {@link valueAndGrad}, returning only the gradients. */
-export function grad(
-  f: (p: Params) => Tensor,
-  options: ValueAndGradOptions = {},
-): (p: Params) => Record<string, Float64Array> {
-  const vg = valueAndGrad(f, options);
-  return (p) => vg(p).grads;
-}

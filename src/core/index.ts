@@ -4,7 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
-export { grad, type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
+export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export {
   abs,
   add,

@@ -26,6 +26,7 @@ export {
   squashedGaussianLogProb,
   squashToBox,
 } from "./gaussian.ts";
+export { type ActionHead, actionHead, type HeadSpec } from "./heads.ts";
 export {
   multiDiscreteEntropy,
   multiDiscreteLogProb,

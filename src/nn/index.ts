@@ -24,7 +24,6 @@ export {
 export {
   cloneParams,
   type ParamsJson,
-  paramCount,
   paramsFromJson,
   paramsToJson,
 } from "./params.ts";

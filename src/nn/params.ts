@@ -1,17 +1,10 @@
 /**
- * Named-parameter helpers: count, copy, and a JSON-safe form for checkpoints.
+ * Named-parameter helpers: copy, and a JSON-safe form for checkpoints.
  */
 import { fmt, type Params, parameter, shapeSize } from "../core/tensor.ts";
 
 /** JSON-safe parameters: shape and row-major values per name. */
 export type ParamsJson = Record<string, { shape: number[]; data: number[] }>;
-
-/** Total number of scalars. */
-export function paramCount(params: Params): number {
-  let n = 0;
-  for (const name of Object.keys(params)) n += params[name].size;
-  return n;
-}
 
 /** A deep copy: new parameter tensors (see `parameter`), the same values. */
 export function cloneParams(params: Params): Params {

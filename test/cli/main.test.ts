@@ -100,6 +100,9 @@ test("help for train lists the config flags with their docs", () => {
   assert.match(help, /--hidden-sizes <n,n,\.\.\.>/);
   assert.match(help, /--total-steps <int>/);
   assert.match(help, /--no-normalize-advantages to turn off/);
+  assert.match(help, /--stop-at-return <number\|null>/);
+  assert.match(help, /--seeds <list>/);
+  assert.match(help, /Per-environment presets of reinforce .* Acrobot-v1 the defaults/);
 });
 
 test("eval of a missing, truncated or corrupted checkpoint: one clear line, exit 1", () => {
@@ -300,23 +303,83 @@ test("Ctrl-C (SIGINT) saves a checkpoint and exits 130; resume then matches an u
   );
 });
 
-test("plot groups runs that differ only in seed into a mean with a band", () => {
-  const dirs = [1, 2].map((s) => join(tmp, `seed-${s}`));
+test("a run that collapses late keeps the pre-collapse policy as best, and eval uses it", () => {
+  // Seed 0 solves CartPole (evaluation 500) by 10.5k env steps; resumed with Adam at lr 3 it
+  // collapses (about 130). config.json is what resume reads, so editing it forces the lr.
+  const dir = join(tmp, "collapse");
+  const cfg = ["--seed", "0", "--eval-every", "2000", "--no-stop", "--out", dir];
+  assert.equal(cli(["train", "CartPole-v1", "--total-steps", "12000", ...cfg]).code, 0);
+  const rcPath = join(dir, "config.json");
+  const rc = JSON.parse(readFileSync(rcPath, "utf8"));
+  writeFileSync(rcPath, JSON.stringify({ ...rc, config: { ...rc.config, lr: 3 } }));
+  const resumed = cli(["resume", dir, "--total-steps", "20000"]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /From: +the latest checkpoint, \S*ckpt-\d{8}/);
+  const evals = readMetrics(join(dir, "metrics.jsonl")).rows.filter(
+    (r) => typeof r.evalReturnMean === "number",
+  );
+  const best = evals.filter((r) => r.evalBest === 1).at(-1)!;
+  assert.ok((best.envSteps as number) <= 12_500, `best at ${best.envSteps}, before the collapse`);
+  assert.ok((evals.at(-1)!.evalReturnMean as number) < (best.evalReturnMean as number) - 100);
+  assert.match(
+    resumed.stdout,
+    new RegExp(`Evaluation of the best checkpoint \\(update ${best.update},`),
+  );
+
+  const score = (args: string[]) => {
+    const r = cli(["eval", dir, "--episodes", "10", "--seed", "5", "--deterministic", ...args]);
+    assert.equal(r.code, 0, r.stderr);
+    return { out: r.stdout, ret: JSON.parse(r.stdout.trimEnd().split("\n").at(-1)!).return_mean };
+  };
+  const byDefault = score([]);
+  assert.match(byDefault.out, new RegExp(`\\(best; reinforce, update ${best.update},`));
+  assert.deepEqual(score(["--checkpoint", "best"]), byDefault);
+  const last = score(["--checkpoint", "last"]);
+  assert.match(last.out, /\(last; reinforce/);
+  assert.ok(
+    byDefault.ret >= 475 && last.ret < byDefault.ret - 100,
+    `best ${byDefault.ret}, last ${last.ret}`,
+  );
+});
+
+test("train --seeds runs one process per seed into <out>/s<seed> and plots them with a band", () => {
+  const group = join(tmp, "seeds");
+  const r = cli([
+    "train",
+    "CartPole-v1",
+    "--total-steps",
+    "2000",
+    "--seeds",
+    "1-2",
+    "--out",
+    group,
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /with 2 seeds \(1, 2\), 2 at a time/);
+  assert.match(r.stdout, /seed 1: deterministic return [\d.]+/);
+  const dirs = [1, 2].map((s) => join(group, `s${s}`));
   for (const [i, d] of dirs.entries()) {
-    assert.equal(
-      cli(["train", "CartPole-v1", "--total-steps", "2000", "--seed", String(i + 1), "--out", d])
-        .code,
-      0,
-    );
+    assert.equal(JSON.parse(readFileSync(join(d, "config.json"), "utf8")).config.seed, i + 1);
   }
+  assert.match(readFileSync(join(group, "learning-curve.svg"), "utf8"), /mean of 2 seeds/);
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--seeds", "1-2", "--seed", "3"]),
+    /--seed and --seeds exclude each other/,
+  );
+  assertUsageError(
+    cli(["train", "CartPole-v1", "--seeds", "4-1"]),
+    /invalid value "4-1" for --seeds/,
+  );
+
+  // plot groups runs that differ only in seed into a mean with a band.
   const other = join(tmp, "lr-other");
   assert.equal(
     cli(["train", "CartPole-v1", "--total-steps", "2000", "--lr", "0.003", "--out", other]).code,
     0,
   );
   const out = join(tmp, "group.svg");
-  const r = cli(["plot", ...dirs, other, "--out", out]);
-  assert.equal(r.code, 0, r.stderr);
+  const p = cli(["plot", ...dirs, other, "--out", out]);
+  assert.equal(p.code, 0, p.stderr);
   const svg = readFileSync(out, "utf8");
   assert.match(svg, new RegExp(`lr=${esc(LR)} \\(mean of 2 seeds, min-max band\\)`));
   assert.match(svg, /lr=0\.003 \(seed 0\)/);
