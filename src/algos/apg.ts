@@ -41,7 +41,15 @@ import {
 import { PhysicsEnv } from "../envs/physics.ts";
 import { type BoxSpace, describe, flatSize, type Space } from "../envs/spaces.ts";
 import type { Env } from "../envs/types.ts";
-import { type AdamState, adam, clipGradNorm, cloneParams, globalNorm, mlp } from "../nn/index.ts";
+import {
+  type AdamState,
+  adam,
+  clipGradNorm,
+  cloneParams,
+  globalNorm,
+  type MlpSpec,
+  mlp,
+} from "../nn/index.ts";
 import { type ApgConfig, apgSchema, resolveApgConfig } from "./apg-config.ts";
 import {
   createPolicy,
@@ -128,18 +136,42 @@ export function policyActions(
   obs: readonly Tensor[],
   eps: Tensor | null,
 ): Tensor[] {
-  const mu = mlp(params, policyMlpSpec(spec), stackColumns(obs));
+  const { mlpSpec, mid, half } = actionLayout(spec);
+  const mu = mlp(params, mlpSpec, stackColumns(obs));
   const u = eps === null ? mu : add(mu, mul(exp(params[LOG_STD_NAME]), eps));
-  if (spec.squash === "clip") return columnsOf(u);
-  const space = spec.actionSpace as BoxSpace;
-  const D = space.size;
-  const mid = new Float64Array(D);
-  const half = new Float64Array(D);
-  for (let d = 0; d < D; d++) {
-    mid[d] = (space.low[d] + space.high[d]) / 2;
-    half[d] = (space.high[d] - space.low[d]) / 2;
+  if (mid === null || half === null) return columnsOf(u);
+  return columnsOf(add(mid, mul(half, tanh(u))));
+}
+
+interface ActionLayout {
+  readonly mlpSpec: MlpSpec;
+  /** The box's centre and half-width `[D]`, or null for an unsquashed policy. */
+  readonly mid: Tensor | null;
+  readonly half: Tensor | null;
+}
+
+// Built once per spec: a fresh MlpSpec per step would also miss mlp()'s layout cache.
+const layouts = new WeakMap<PolicySpec, ActionLayout>();
+
+function actionLayout(spec: PolicySpec): ActionLayout {
+  let l = layouts.get(spec);
+  if (l === undefined) {
+    let mid: Tensor | null = null;
+    let half: Tensor | null = null;
+    if (spec.squash === "tanh") {
+      const space = spec.actionSpace as BoxSpace;
+      const D = space.size;
+      mid = new Tensor(new Float64Array(D), [D]);
+      half = new Tensor(new Float64Array(D), [D]);
+      for (let d = 0; d < D; d++) {
+        mid.data[d] = (space.low[d] + space.high[d]) / 2;
+        half.data[d] = (space.high[d] - space.low[d]) / 2;
+      }
+    }
+    l = { mlpSpec: policyMlpSpec(spec), mid, half };
+    layouts.set(spec, l);
   }
-  return columnsOf(add(new Tensor(mid, [D]), mul(new Tensor(half, [D]), tanh(u))));
+  return l;
 }
 
 /**
