@@ -202,35 +202,77 @@ for (const id of ids) {
   );
 }
 
-// Paired: main's hand-written loops and the compiled definitions, through the same adapters,
-// alternated in this process (ROUNDS rounds, 1 s each), so machine load hits both alike.
-const ROUNDS = 3;
+// Paired: main's hand-written loops and the compiled definitions, through the same adapters, in
+// this process, rounds of (old, new, new, old) so drifts in machine load hit both alike; each
+// figure is steps per second of this process's CPU time, the ratio the median over rounds.
+const ROUNDS = 5;
+/** Steps per CPU second of `steps` calls of `body` (after as many unmeasured ones). */
+function cpuRate(body: () => void, calls: number, stepsPerCall: number): number {
+  for (let k = 0; k < calls; k++) body();
+  const c0 = process.cpuUsage();
+  for (let k = 0; k < calls; k++) body();
+  const c = process.cpuUsage(c0);
+  return (calls * stepsPerCall) / ((c.user + c.system) / 1e6);
+}
+function singleLoop(id: string, env: Env): () => void {
+  const policy = POLICIES[id];
+  const discrete = env.actionSpace.kind === "discrete";
+  const od = env.observationSpace.kind === "box" ? env.observationSpace.size : 1;
+  const act = new Float64Array(1);
+  let obs = env.reset({ seed: 0 }).observation;
+  return () => {
+    for (let k = 0; k < 1000; k++) {
+      policy(obs, od, act, 1);
+      const r = env.step(discrete ? act[0] : act);
+      obs = r.terminated || r.truncated ? env.reset().observation : r.observation;
+    }
+  };
+}
+function vectorLoop(id: string, venv: VectorEnv): () => void {
+  const policy = POLICIES[id];
+  const actions = new Float64Array(N * venv.actDim);
+  venv.reset(0);
+  return () => {
+    for (let k = 0; k < 100; k++) {
+      policy(venv.observations, venv.obsDim, actions, N);
+      venv.step(actions);
+    }
+  };
+}
+function pairedRatio(oldBody: () => void, newBody: () => void, calls: number, per: number): number {
+  const ratios: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    const o1 = cpuRate(oldBody, calls, per);
+    const n1 = cpuRate(newBody, calls, per);
+    const n2 = cpuRate(newBody, calls, per);
+    const o2 = cpuRate(oldBody, calls, per);
+    ratios.push((n1 + n2) / (o1 + o2));
+  }
+  return ratios.sort((a, b) => a - b)[ROUNDS >> 1];
+}
 const paired: Record<string, { single: number; vector64: number }> = {};
 console.log(
-  `\npaired: compiled definition / main's hand-written loop, same adapters, alternated ${ROUNDS} rounds (median ratio); target >= 0.9`,
+  `\npaired: compiled definition / main's hand-written loop (test/envs/legacy), same adapters and policies, steps per CPU second, median of ${ROUNDS} rounds of (old, new, new, old); target >= 0.9`,
 );
 console.log(`${"env".padEnd(26)}${"single".padStart(9)}${"vector64".padStart(10)}`);
 for (const [id, legacy] of Object.entries(LEGACY)) {
   const ph = physicsOf(id)!;
   const limits = { maxEpisodeSteps: ph.maxEpisodeSteps };
-  const single: number[] = [];
-  const vector: number[] = [];
-  for (let r = 0; r < ROUNDS; r++) {
-    const oldS = benchSingle(id, new PhysicsEnv(id, legacy, ph.params, limits), 1);
-    const newS = benchSingle(id, make(id), 1);
-    single.push(newS / oldS);
-    const oldV = benchVector(
-      id,
-      new PhysicsVectorEnv(id, legacy, ph.params, N, ph.maxEpisodeSteps),
-      1,
-    );
-    const newV = benchVector(id, makeVec(id, N), 1);
-    vector.push(newV.step / oldV.step);
-  }
-  const med = (r: number[]) => r.sort((a, b) => a - b)[r.length >> 1];
-  paired[id] = { single: +med(single).toFixed(3), vector64: +med(vector).toFixed(3) };
+  const single = pairedRatio(
+    singleLoop(id, new PhysicsEnv(id, legacy, ph.params, limits)),
+    singleLoop(id, make(id)),
+    200,
+    1000,
+  );
+  const vector = pairedRatio(
+    vectorLoop(id, new PhysicsVectorEnv(id, legacy, ph.params, N, ph.maxEpisodeSteps)),
+    vectorLoop(id, makeVec(id, N)),
+    30,
+    100 * N,
+  );
+  paired[id] = { single: +single.toFixed(3), vector64: +vector.toFixed(3) };
   console.log(
-    `${id.padEnd(26)}${`${med(single).toFixed(2)}x`.padStart(9)}${`${med(vector).toFixed(2)}x`.padStart(10)}`,
+    `${id.padEnd(26)}${`${single.toFixed(2)}x`.padStart(9)}${`${vector.toFixed(2)}x`.padStart(10)}`,
   );
 }
 

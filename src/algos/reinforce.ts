@@ -8,8 +8,10 @@
  * a baseline (leave-one-out batch mean, or a learned V(s_t)), or a GAE advantage, optionally
  * normalized. See {@link reinforceSchema} for every option and {@link VANILLA} for the textbook form.
  *
- * The trainer {@link reinforce} reads top to bottom; its pieces ({@link computeAdvantages},
- * {@link policyLoss}, {@link createPolicyGradient}) are exported and tested alone.
+ * {@link reinforceAlgorithm} is REINFORCE as an algorithm of the trainer layer (trainer.ts, which
+ * owns the run loop: evaluation, best, stopping, checkpoints); its update, in `initReinforce`,
+ * reads top to bottom, and its pieces ({@link computeAdvantages} in returns.ts, {@link policyLoss},
+ * {@link createPolicyGradient}) are exported and tested alone. {@link reinforce} runs it.
  *
  * @example
  * const { policy, metrics } = reinforce("CartPole-v1", { seed: 1 }, { onMetrics: (m) => console.log(m.returnMean) });

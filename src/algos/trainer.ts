@@ -70,6 +70,7 @@ export const runSchema = {
   stopAtReturn: nullableNumberField(
     null,
     "The evaluation mean return to stop at; null: the env's reward threshold (no stopping when it has none).",
+    { nullMeans: "for the env's reward threshold" },
   ),
 } as const;
 
@@ -372,6 +373,11 @@ export interface TrainerOptions {
   resume?: AlgorithmCheckpoint<unknown>;
   /** Where warnings go; default console.warn. */
   onWarning?: (message: string) => void;
+  /**
+   * The env evaluations (and the default stopping return) use; default the training env. E.g. the
+   * unshaped env when training on a reward-shaped one.
+   */
+  evalEnv?: EnvSource;
 }
 
 /** What one `step()` did. */
@@ -431,17 +437,24 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
       : null,
   );
   const warn = options.onWarning ?? ((m: string) => console.warn(m));
-  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(env) ?? null) : null;
+  const evalEnv = options.evalEnv ?? env;
+  const threshold = cfg.stop ? (cfg.stopAtReturn ?? envRewardThreshold(evalEnv) ?? null) : null;
   let update = saved?.update ?? 0;
   let envSteps = saved?.envSteps ?? 0;
   let episodes = saved?.episodes ?? 0;
   const recent: number[] = saved ? [...saved.recentReturns] : [];
   let best: BestSoFar | null = saved?.best ?? null;
   const wallStart = performance.now() / 1000 - (saved?.wallTimeS ?? 0);
-  let finished: "budget" | "return" | null = envSteps >= cfg.totalSteps ? "budget" : null;
+  // A run whose best evaluation reached the stopping return has stopped; resuming it changes nothing.
+  let finished: "budget" | "return" | null =
+    envSteps >= cfg.totalSteps
+      ? "budget"
+      : threshold !== null && best !== null && best.returnMean >= threshold
+        ? "return"
+        : null;
 
   const evaluateNow = (deterministic: boolean): EvaluateResult =>
-    evaluate(learner.policy, env, {
+    evaluate(learner.policy, evalEnv, {
       episodes: cfg.evalEpisodes,
       seed: cfg.seed,
       deterministic,

@@ -370,12 +370,12 @@ async function runTraining(
     result = await new Promise((resolvePromise, reject) => {
       worker.on("message", (m: WorkerMessage) => {
         if (m.type === "metrics") {
-          const r = m.row;
-          progress.update({
-            envSteps: Number(r.envSteps),
-            episodes: Number(r.episodes),
-            returnMean: typeof r.returnMean === "number" ? r.returnMean : null,
-          });
+          progress.update(m.row);
+        } else if (m.type === "eval") {
+          // Show the evaluations that decide "best": the deterministic ones when both kinds run.
+          if (config.evalMode !== "both" || m.row.evalDeterministic === 1) {
+            progress.evaluation(m.row.evalReturnMean, m.row.evalBest === 1);
+          }
         } else if (m.type === "warning") {
           progress.finish();
           io.stderr.write(`policygrad: warning: ${m.message.replace(/\n/g, " ")}\n`);
@@ -727,6 +727,7 @@ export function envsCommand(io: Io): number {
     formatSpace(s.actionSpace),
     s.rewardThreshold === undefined ? "-" : String(s.rewardThreshold),
     s.maxEpisodeSteps === undefined ? "-" : String(s.maxEpisodeSteps),
+    s.differentiable === true ? "yes" : "no",
     ...algos.map(([, a]) => a.envPresets[s.id]?.description ?? "-"),
   ]);
   const header = [
@@ -735,6 +736,7 @@ export function envsCommand(io: Io): number {
     "action space",
     "reward threshold",
     "max steps",
+    "differentiable",
     ...algos.map(([name]) => `${name} preset`),
   ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

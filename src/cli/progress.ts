@@ -39,6 +39,8 @@ export class Progress {
   private lastDraw = -Infinity;
   private nextTenth: number;
   private lastReturn: number | null = null;
+  private lastEval: number | null = null;
+  private bestEval: number | null = null;
   private readonly startSteps: number;
   private drewTTY = false;
   private readonly startTime: number;
@@ -79,6 +81,12 @@ export class Progress {
     }
   }
 
+  /** Records an evaluation's mean return; the line shows the latest and the best so far. */
+  evaluation(returnMean: number, best: boolean): void {
+    this.lastEval = returnMean;
+    if (best) this.bestEval = returnMean;
+  }
+
   /** Ends the in-place line (TTY) so what follows starts on a fresh line. */
   finish(): void {
     if (this.tty && this.drewTTY) this.out.write("\n");
@@ -96,6 +104,9 @@ export class Progress {
       `${formatCount(s.envSteps)}/${formatCount(this.totalSteps)} steps`,
       `${s.episodes} episodes`,
       `return ${ret}`,
+      ...(this.lastEval === null
+        ? []
+        : [`eval ${this.lastEval.toFixed(1)} (best ${this.bestEval?.toFixed(1) ?? "-"})`]),
       `${formatCount(rate)} steps/s`,
       frac >= 1 ? `${formatDuration(elapsed)}` : `ETA ${formatDuration(eta)}`,
     ].join(" | ");

@@ -9,7 +9,12 @@
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parentPort, workerData } from "node:worker_threads";
-import { checkTrainerState, type EvalMetrics, runTrainer } from "../algos/trainer.ts";
+import {
+  checkTrainerState,
+  type EvalMetrics,
+  type RunMetrics,
+  runTrainer,
+} from "../algos/trainer.ts";
 import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
 import { MetricsWriter } from "../io/metrics.ts";
 import { getAlgorithm } from "./algorithms.ts";
@@ -39,7 +44,7 @@ export interface SavedCheckpoint {
 
 /** Messages back to the main thread. */
 export type WorkerMessage =
-  | { readonly type: "metrics"; readonly row: Record<string, unknown> }
+  | { readonly type: "metrics"; readonly row: RunMetrics }
   | { readonly type: "eval"; readonly row: EvalMetrics }
   | { readonly type: "warning"; readonly message: string }
   | ({ readonly type: "checkpoint" } & SavedCheckpoint)

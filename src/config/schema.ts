@@ -27,6 +27,8 @@ export interface NumberField extends FieldBase<"number", number | null> {
   readonly exclusiveMin?: boolean;
   readonly exclusiveMax?: boolean;
   readonly nullable?: boolean;
+  /** What null does, for help and errors: default "to turn it off". */
+  readonly nullMeans?: string;
 }
 export interface IntField extends FieldBase<"int", number> {
   readonly min?: number;
@@ -70,7 +72,7 @@ export function numberField(
 export function nullableNumberField(
   def: number | null,
   doc: string,
-  range: Range = {},
+  range: Range & { nullMeans?: string } = {},
 ): NumberField & { nullable: true } {
   return { kind: "number", default: def, doc, nullable: true, ...range };
 }
@@ -114,7 +116,10 @@ export function describeField(field: Field): string {
           ? ""
           : `${field.kind === "number" && field.exclusiveMax ? "<" : "<="} ${field.max}`;
       const range = [lo, hi].filter(Boolean).join(" and ");
-      const nul = field.kind === "number" && field.nullable ? " (or null to turn it off)" : "";
+      const nul =
+        field.kind === "number" && field.nullable
+          ? ` (or null ${field.nullMeans ?? "to turn it off"})`
+          : "";
       return `${what}${range ? ` ${range}` : ""}${nul}`;
     }
     case "boolean":

@@ -805,7 +805,13 @@ function takeRule(node: TapeNode, g: Float64Array): void {
   for (let i = 0; i < map.length; i++) gx[map[i]] += g[i];
 }
 
-const one = () => 1;
+/**
+ * The stride of an input of `size` elements read at each of `n` output elements: 1 (same size),
+ * 0 (one element, broadcast) or -1 (a broadcast map is needed).
+ */
+function stride(size: number, n: number): number {
+  return size === n ? 1 : size === 1 ? 0 : -1;
+}
 
 /** `gx[map(i)] += s * g[i]`: the rule of add (s = 1 to both inputs) and sub (-1 to b). */
 function addScaled(
@@ -815,14 +821,16 @@ function addScaled(
   map: Int32Array | null,
   size: number,
 ): void {
-  if (size === g.length) for (let i = 0; i < g.length; i++) gx[i] += s * g[i];
-  else for (let i = 0; i < g.length; i++) gx[at(map, size, i)] += s * g[i];
+  const n = g.length;
+  const st = stride(size, n);
+  if (st >= 0) for (let i = 0; i < n; i++) gx[i * st] += s * g[i];
+  else for (let i = 0; i < n; i++) gx[at(map, size, i)] += s * g[i];
 }
 
 /**
  * add and sub: written out rather than through {@link binaryRule}, whose per-element calls of
- * its partials are megamorphic (one call site for every op), as are these ops' shares of an env
- * step's backward (issue #12's differentiable Pendulum).
+ * its partials are megamorphic (one call site for every op); these ops are most of an env step's
+ * backward (issue #12's differentiable Pendulum).
  */
 function linearRule(sb: number): Rule {
   return (node, g) => {
@@ -833,26 +841,29 @@ function linearRule(sb: number): Rule {
   };
 }
 
+/** `gx[map(i)] += g[i] * Y[mapY(i)]`: one input's share of mul's rule. */
+function addProduct(
+  gx: Float64Array,
+  g: Float64Array,
+  mapX: Int32Array | null,
+  nx: number,
+  Y: Float64Array,
+  mapY: Int32Array | null,
+  ny: number,
+): void {
+  const n = g.length;
+  const sx = stride(nx, n);
+  const sy = stride(ny, n);
+  if (sx >= 0 && sy >= 0) for (let i = 0; i < n; i++) gx[i * sx] += g[i] * Y[i * sy];
+  else for (let i = 0; i < n; i++) gx[at(mapX, nx, i)] += g[i] * Y[at(mapY, ny, i)];
+}
+
 // d(a b) = g b da + g a db, written out for the same reason as linearRule.
 const mulRule: Rule = (node, g) => {
   const [a, b] = node.inputs;
   const { mapA, mapB } = node.saved as Broadcast2;
-  const A = a.data;
-  const B = b.data;
-  const na = a.size;
-  const nb = b.size;
-  const n = g.length;
-  const plain = na === n && nb === n;
-  if (a.tracked) {
-    const ga = gradOf(a);
-    if (plain) for (let i = 0; i < n; i++) ga[i] += g[i] * B[i];
-    else for (let i = 0; i < n; i++) ga[at(mapA, na, i)] += g[i] * B[at(mapB, nb, i)];
-  }
-  if (b.tracked) {
-    const gb = gradOf(b);
-    if (plain) for (let i = 0; i < n; i++) gb[i] += g[i] * A[i];
-    else for (let i = 0; i < n; i++) gb[at(mapB, nb, i)] += g[i] * A[at(mapA, na, i)];
-  }
+  if (a.tracked) addProduct(gradOf(a), g, mapA, a.size, b.data, mapB, b.size);
+  if (b.tracked) addProduct(gradOf(b), g, mapB, b.size, a.data, mapA, a.size);
 };
 
 export const RULES = {

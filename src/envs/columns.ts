@@ -17,6 +17,10 @@
  *
  * Parameters are plain numbers at trace time, so they are baked into the code as literals; each
  * parameter record gets its own compiled loop (cached).
+ *
+ * Where code generation is forbidden (a page whose Content-Security-Policy lacks 'unsafe-eval'),
+ * the same definition runs row by row on plain numbers instead ({@link interpretRows}): the same
+ * bits, more slowly.
  */
 
 import type { Dynamics, Num, Val } from "./num.ts";
@@ -290,7 +294,96 @@ export function compileRows<P>(
   );
   const observe = loop("observe", "s, obs, start, end", observeBody(dyn, p, float32, "s"));
   const src = `"use strict";\nreturn { stepRows: ${step}, observe: ${observe} };`;
-  return new Function("P", "other", "sin", "cos", src)(p, other, trig.sin, trig.cos);
+  // Without `other`, another record is an error rather than a silent use of `p`'s constants.
+  const elsewhere = other ?? {
+    stepRows: () => wrongParams(dyn),
+    observe: () => wrongParams(dyn),
+  };
+  let make: (...args: unknown[]) => CompiledRows<P>;
+  try {
+    make = new Function("P", "other", "sin", "cos", src) as typeof make;
+  } catch (err) {
+    // A page whose Content-Security-Policy forbids eval: run the definition row by row instead
+    // (same operations in the same order, so the same bits; slower).
+    if (err instanceof EvalError) return interpretRows(dyn, float32);
+    throw err;
+  }
+  return make(p, elsewhere, trig.sin, trig.cos);
+}
+
+/**
+ * The algebra on plain numbers, each op the same JavaScript expression the compiled code runs
+ * (masks are 1 or 0 rather than booleans, which changes no result).
+ */
+export function numberNum(float32: boolean): Num<number> {
+  const mask = (b: boolean) => (b ? 1 : 0);
+  return {
+    add: (a, b) => a + b,
+    sub: (a, b) => a - b,
+    mul: (a, b) => a * b,
+    div: (a, b) => a / b,
+    neg: (a) => -a,
+    square: (a) => a * a,
+    sqrt: (a) => Math.sqrt(a),
+    sin: (a) => trig.sin(a),
+    cos: (a) => trig.cos(a),
+    min: (a, b) => Math.min(a, b),
+    max: (a, b) => Math.max(a, b),
+    clip: (a, lo, hi) => Math.min(Math.max(a, lo), hi),
+    floor: (a) => Math.floor(a),
+    fround: float32 ? (a) => Math.fround(a) : (a) => a,
+    lt: (a, b) => mask(a < b),
+    le: (a, b) => mask(a <= b),
+    gt: (a, b) => mask(a > b),
+    ge: (a, b) => mask(a >= b),
+    eq: (a, b) => mask(a === b),
+    and: (a, b) => mask(a !== 0 && b !== 0),
+    or: (a, b) => mask(a !== 0 || b !== 0),
+    where: (m, a, b) => (m !== 0 ? a : b),
+  };
+}
+
+/**
+ * The row loops without code generation: the definition called once per row on plain numbers
+ * ({@link numberNum}), for any parameter record. {@link compileRows} falls back to it where
+ * `new Function` is forbidden; it gives the same bits, at a fraction of the speed.
+ */
+export function interpretRows<P>(dyn: Dynamics<P>, float32 = true): CompiledRows<P> {
+  const num = numberNum(float32);
+  const sd = dyn.stateDim;
+  const ad = dyn.actDim;
+  const od = dyn.obsDim;
+  const row: number[] = new Array<number>(sd).fill(0);
+  const act: number[] = new Array<number>(ad).fill(0);
+  const observe = (p: P, s: Float64Array, obs: Float64Array, start: number, end: number) => {
+    for (let i = start; i < end; i++) {
+      for (let k = 0; k < sd; k++) row[k] = s[i * sd + k];
+      const o = dyn.observe(num, p, row);
+      check(dyn, "observe()", o.length, od);
+      for (let k = 0; k < od; k++) obs[i * od + k] = o[k];
+    }
+  };
+  return {
+    stepRows(p, s, a, ns, obs, rewards, terminated, start, end) {
+      for (let i = start; i < end; i++) {
+        for (let k = 0; k < sd; k++) row[k] = s[i * sd + k];
+        for (let k = 0; k < ad; k++) act[k] = a[i * ad + k];
+        const tr = dyn.step(num, p, row, act);
+        check(dyn, "step().next", tr.next.length, sd);
+        for (let k = 0; k < sd; k++) ns[i * sd + k] = tr.next[k];
+        rewards[i] = tr.reward;
+        terminated[i] = tr.terminated !== 0 ? 1 : 0;
+      }
+      observe(p, ns, obs, start, end);
+    },
+    observe,
+  };
+}
+
+function wrongParams(dyn: Dynamics): never {
+  throw new Error(
+    `${dyn.name}: these row loops were compiled for another parameter record (compileRows bakes its parameters in; use columnPhysics for any record)`,
+  );
 }
 
 /** The body of the loop writing row i's observation of the states in `input` into `obs`. */
@@ -306,12 +399,12 @@ function observeBody<P>(dyn: Dynamics<P>, p: P, float32: boolean, input: string)
 
 /**
  * A function running one loop over the rows per body; with another parameter record than `P` it
- * calls `other`'s (when given).
+ * calls `other`'s.
  */
 function loop(name: string, args: string, ...bodies: string[][]): string {
   return [
     `function (p, ${args}) {`,
-    `  if (p !== P && other !== null) return other.${name}(p, ${args});`,
+    `  if (p !== P) return other.${name}(p, ${args});`,
     ...bodies.flatMap((body) => [
       "  for (let i = start; i < end; i++) {",
       `    ${body.join("\n    ")}`,

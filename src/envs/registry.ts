@@ -40,6 +40,11 @@ export interface EnvSpecInfo {
   readonly description?: string;
   /** True for built-ins with pure physics (vectorized without per-env objects). */
   readonly builtin: boolean;
+  /**
+   * `true` when `makeDifferentiable(id)` gives gradients through the dynamics, else why not (a
+   * discrete action, or no definition in the array algebra).
+   */
+  readonly differentiable: true | { readonly reason: string };
 }
 
 /** A built-in with pure physics, or an env registered with a factory. */
@@ -162,6 +167,10 @@ export function envSpecs(): EnvSpecInfo[] {
       observationSpace: env.observationSpace,
       actionSpace: env.actionSpace,
       builtin: e.kind === "physics",
+      differentiable:
+        e.kind === "physics" && e.physics.physics.dynamics !== undefined
+          ? e.physics.physics.dynamics.differentiable
+          : { reason: "no definition in the array algebra (a Dynamics, src/envs/num.ts)" },
       ...(env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: env.maxEpisodeSteps } : {}),
       ...(env.rewardThreshold !== undefined ? { rewardThreshold: env.rewardThreshold } : {}),
       ...(e.meta.description !== undefined ? { description: e.meta.description } : {}),

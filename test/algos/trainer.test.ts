@@ -99,6 +99,20 @@ test("stopping: at stopAtReturn on the deciding evaluation, never with stop fals
     "stops at the first",
   );
   assert.equal(run({ ...cfg, stop: false }).r.stopReason, "budget");
+  // Resuming a run that stopped changes nothing.
+  const again = run({}, s.r.checkpoint);
+  assert.equal(again.r.stopReason, "return");
+  assert.equal(again.rows.length, 0);
+  // Evaluations can run on another env than training's (e.g. unshaped), whose threshold applies.
+  const capped = () =>
+    Object.assign(make("CartPole-v1", { maxEpisodeSteps: 25 }), { rewardThreshold: 20 });
+  const o = reinforce(
+    "CartPole-v1",
+    { seed: 3, totalSteps: 6000, evalEvery: 1000 },
+    { evalEnv: capped },
+  );
+  assert.equal(o.stopReason, "return");
+  assert.ok(o.lastEval!.evalReturnMean >= 20 && o.lastEval!.evalReturnMean <= 25);
 });
 
 test("lr schedules: linear and cosine decay to (almost) zero over the budget", () => {

@@ -6,7 +6,11 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { evaluate } from "../../src/algos/evaluate.ts";
+import { reinforcePolicy } from "../../src/algos/reinforce.ts";
 import { reinforceSchema } from "../../src/algos/reinforce-config.ts";
+import { make } from "../../src/envs/registry.ts";
+import { loadCheckpoint } from "../../src/io/checkpoint.ts";
 import { readMetrics } from "../../src/io/metrics.ts";
 import { type CliResult, MAIN, ROOT, runCli, TSX } from "./run-cli.ts";
 
@@ -81,8 +85,15 @@ test("cross-field config rules are usage errors too", () => {
 test("envs lists every environment with spaces and reward thresholds", () => {
   const r = cli(["envs"]);
   assert.equal(r.code, 0, r.stderr);
-  assert.match(r.stdout, /^id\s+observation space\s+action space\s+reward threshold\s+max steps/);
-  assert.match(r.stdout, /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+the defaults/);
+  assert.match(
+    r.stdout,
+    /^id\s+observation space\s+action space\s+reward threshold\s+max steps\s+differentiable\s+reinforce preset/,
+  );
+  assert.match(
+    r.stdout,
+    /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+no\s+the defaults/,
+  );
+  assert.match(r.stdout, /\nPendulum-v1\s+Box\(.*\)\s+Box\(.*\)\s+-\s+200\s+yes\s+the defaults/);
   for (const id of ["Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"])
     assert.match(r.stdout, new RegExp(`\\n${id} `));
 });
@@ -340,6 +351,25 @@ test("a run that collapses late keeps the pre-collapse policy as best, and eval 
     byDefault.ret >= 475 && last.ret < byDefault.ret - 100,
     `best ${byDefault.ret}, last ${last.ret}`,
   );
+});
+
+test("eval applies the observation statistics saved with the policy", () => {
+  const dir = join(tmp, "norm");
+  const args = ["--normalize-observations", "--total-steps", "1000", "--out", dir];
+  assert.equal(cli(["train", "Pendulum-v1", ...args]).code, 0);
+  const r = cli(["eval", dir, "--episodes", "2", "--seed", "4", "--deterministic"]);
+  assert.equal(r.code, 0, r.stderr);
+  const cliReturn = JSON.parse(r.stdout.trimEnd().split("\n").at(-1)!).return_mean;
+  const policy = reinforcePolicy(loadCheckpoint(dir), make("Pendulum-v1"));
+  const opts = { episodes: 2, seed: 4, deterministic: true };
+  assert.equal(cliReturn, evaluate(policy, "Pendulum-v1", opts).returnMean);
+  // Without the statistics the same parameters act differently.
+  const { state: _s, ...raw } = loadCheckpoint(dir);
+  const plain = reinforcePolicy(
+    { ...raw, state: { version: 1, config: { normalizeObservations: false } } },
+    make("Pendulum-v1"),
+  );
+  assert.notEqual(cliReturn, evaluate(plain, "Pendulum-v1", opts).returnMean);
 });
 
 test("train --seeds runs one process per seed into <out>/s<seed> and plots them with a band", () => {

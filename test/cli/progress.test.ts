@@ -88,3 +88,14 @@ test("TTY of unknown width uses 100 columns; a narrow one drops the bar before t
   assert.ok(!out[1].includes("[#") && !out[1].includes("[-"), out[1]);
   assert.match(out[1], /^\r 10% 10\/100 steps \| 1 episodes \| return 9\.0/);
 });
+
+test("evaluations show on the line: the latest and the best so far", () => {
+  const { out, stream } = sink(false);
+  let t = 0;
+  const p = new Progress(stream, 100, 0, () => t);
+  p.evaluation(480, true);
+  p.evaluation(120, false);
+  t = 1;
+  p.update({ envSteps: 10, episodes: 1, returnMean: 9 });
+  assert.match(out[0], /\| return 9\.0 \| eval 120\.0 \(best 480\.0\) \| 10 steps\/s/);
+});

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { make } from "../../src/envs/registry.ts";
+import * as trig from "../../src/envs/trig.ts";
 
 interface Case {
   state: number[];
@@ -153,4 +154,33 @@ test("env options reach the physics and unknown options are rejected", () => {
   const mc = make("MountainCar-v0", { goalVelocity: 0.5 });
   mc.reset({ options: { state: [0.55, 0.01] } });
   assert.equal(mc.step(2).terminated, false);
+});
+
+test("CartPoleSwingUp-v0: an energy-pumping swing-up with a linear balance clears the threshold; hanging does not", () => {
+  const wrapAngle = (t: number) => t - 2 * Math.PI * Math.floor((t + Math.PI) / (2 * Math.PI));
+  const episode = (seed: number, control: boolean) => {
+    const env = make("CartPoleSwingUp-v0");
+    let o = env.reset({ seed }).observation;
+    let ret = 0;
+    for (let t = 0; t < 500; t++) {
+      const [x, xDot, theta, thetaDot] = o;
+      const w = wrapAngle(theta);
+      // Pole energy relative to upright (rod about its pivot: I = 4/3 m l^2, l half the length).
+      const energy =
+        0.5 * (4 / 3) * 0.1 * 0.25 * thetaDot ** 2 + 0.1 * 9.8 * 0.5 * (trig.cos(w) - 1);
+      const a =
+        Math.abs(w) < 0.5
+          ? 5 * w + 2 * thetaDot + 0.3 * x + 0.6 * xDot
+          : 3 * energy * Math.sign(thetaDot * trig.cos(w) + 1e-9) - 0.1 * x - 0.1 * xDot;
+      const r = env.step([control ? Math.max(-1, Math.min(1, a)) : 0]);
+      ret += r.reward;
+      o = r.observation;
+    }
+    return ret;
+  };
+  const threshold = make("CartPoleSwingUp-v0").rewardThreshold!;
+  for (const seed of [100, 101]) {
+    assert.ok(episode(seed, true) > threshold, `seed ${seed}: ${episode(seed, true)}`);
+    assert.ok(episode(seed, false) < -4000);
+  }
 });

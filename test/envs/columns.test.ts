@@ -9,6 +9,7 @@ import {
   mountainCarPhysics,
 } from "../../src/envs/classic/mountain_car.ts";
 import { pendulumPhysics } from "../../src/envs/classic/pendulum.ts";
+import { compileRows, interpretRows } from "../../src/envs/columns.ts";
 import type { Physics } from "../../src/envs/physics.ts";
 import { point1dPhysics } from "../../src/envs/toy/point.ts";
 import * as legacyAcrobot from "./legacy/acrobot.ts";
@@ -111,3 +112,63 @@ for (const [id, ph, legacy] of PAIRS) {
     }
   });
 }
+
+for (const [id, ph] of PAIRS) {
+  test(`${id}: the interpreted rows (the fallback where eval is forbidden) give the compiled loops' bits`, () => {
+    const p = ph.params();
+    const { s, a, n } = batch(id, ph, p, new Rng(12));
+    const rows = interpretRows(ph.dynamics!);
+    const interpreted = { ...ph, stepRows: rows.stepRows, observe: rows.observe } as Physics;
+    const got = run(interpreted, p, s, a, n);
+    const want = run(ph, p, s, a, n);
+    for (let k = 0; k < want.length; k++) {
+      for (let j = 0; j < want[k].length; j++) {
+        if (!Object.is(got[k][j], want[k][j])) {
+          assert.fail(`${id}: output ${k} element ${j}: got ${got[k][j]}, want ${want[k][j]}`);
+        }
+      }
+    }
+  });
+}
+
+test("compiled loops refuse a parameter record they were not compiled for; columnPhysics takes any", () => {
+  const dyn = pendulumPhysics.dynamics!;
+  const p = dyn.params();
+  const rows = compileRows(dyn, p);
+  const s = new Float64Array([0.5, 0]);
+  const out = () =>
+    [new Float64Array(2), new Float64Array(3), new Float64Array(1), new Uint8Array(1)] as const;
+  const [ns, obs, r, term] = out();
+  assert.throws(
+    () => rows.stepRows(dyn.params({ g: 9.81 }), s, new Float64Array(1), ns, obs, r, term, 0, 1),
+    /compiled for another parameter record/,
+  );
+  // Through the physics, another gravity gets its own loops: g = 0 leaves theta_dot at 0.
+  const [ns2, obs2, r2, term2] = out();
+  pendulumPhysics.stepRows(
+    pendulumPhysics.params({ g: 0 }),
+    s,
+    new Float64Array(1),
+    ns2,
+    obs2,
+    r2,
+    term2,
+    0,
+    1,
+  );
+  assert.equal(ns2[1], 0);
+  pendulumPhysics.stepRows(
+    pendulumPhysics.params(),
+    s,
+    new Float64Array(1),
+    ns2,
+    obs2,
+    r2,
+    term2,
+    0,
+    1,
+  );
+  assert.ok(ns2[1] > 0); // gravity pulls the pendulum away from upright
+  // Equal options give the very same record (so the same compiled loops, no lookup).
+  assert.equal(pendulumPhysics.params({ g: 10 }), pendulumPhysics.params());
+});

@@ -12,6 +12,7 @@ import {
   Tensor,
   tensor,
   valueAndGrad,
+  where,
 } from "../../src/core/index.ts";
 import { compileRows } from "../../src/envs/columns.ts";
 import { DifferentiableEnv, detach, makeDifferentiable, TensorNum } from "../../src/envs/diff.ts";
@@ -421,4 +422,20 @@ test("a 10,000-step differentiable rollout backpropagates (iterative backward) w
   // Carried states are plain copies: no tape, no arena.
   const kept = detach(s0);
   assert.ok(kept[0] !== s0[0] && kept[0].data[0] === s0[0].data[0]);
+});
+
+test("an unroll across a reset: where(done, fresh, next) cuts the gradient of the reset rows", () => {
+  const env = makeDifferentiable("Point1D-v0");
+  const s0 = [tensor([0, 0]), tensor([0.5, 0.5])];
+  const fresh = [tensor([-1, -1]), tensor([0.5, 0.5])];
+  const reset = tensor([1, 0]); // row 0 ends its episode after the first step
+  const { grads } = valueAndGrad((q) => {
+    const first = env.step(s0, [q.a]);
+    const s1 = first.next.map((x, k) => where(reset, fresh[k], x));
+    return sum(env.step(s1, [tensor([0.5, 0.5])]).reward);
+  })({ a: tensor([0.3, 0.3]) });
+  // Row 0 restarted from a constant state: its first action no longer matters; row 1's does:
+  // d/da -(x0 + 0.2 a + 0.1 - 0.5)^2 = -2 (x2 - 0.5) 0.2 with x2 = 0.06 + 0.1.
+  assert.equal(grads.a[0], 0);
+  assert.ok(Math.abs(grads.a[1] - -2 * (0.16 - 0.5) * 0.2) < 1e-12, `${grads.a[1]}`);
 });

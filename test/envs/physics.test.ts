@@ -3,12 +3,14 @@ import { test } from "node:test";
 import { Rng } from "../../src/core/rng.ts";
 import { acrobotPhysics } from "../../src/envs/classic/acrobot.ts";
 import { cartPolePhysics } from "../../src/envs/classic/cartpole.ts";
+import { cartPoleSwingUpPhysics } from "../../src/envs/classic/cartpole_swingup.ts";
 import {
   mountainCarContinuousPhysics,
   mountainCarPhysics,
 } from "../../src/envs/classic/mountain_car.ts";
 import { pendulumPhysics } from "../../src/envs/classic/pendulum.ts";
 import type { Physics } from "../../src/envs/physics.ts";
+import { linearQuadraticPhysics } from "../../src/envs/toy/linear_quadratic.ts";
 import { point1dPhysics } from "../../src/envs/toy/point.ts";
 
 const ALL: Physics[] = [
@@ -18,6 +20,8 @@ const ALL: Physics[] = [
   mountainCarContinuousPhysics,
   acrobotPhysics,
   point1dPhysics,
+  cartPoleSwingUpPhysics,
+  linearQuadraticPhysics,
 ] as Physics[];
 
 /** n rows of varied states (initial states moved by a few random steps) and random actions. */

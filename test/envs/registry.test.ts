@@ -23,6 +23,10 @@ test("listEnvs and envSpecs include the five built-ins with spaces and limits", 
   const pend = envSpecs().find((s) => s.id === "Pendulum-v1")!;
   assert.equal(pend.rewardThreshold, undefined);
   assert.equal(pend.observationSpace.kind === "box" && pend.observationSpace.size, 3);
+  assert.equal(pend.differentiable, true);
+  assert.match((cart.differentiable as { reason: string }).reason, /its action is Discrete\(2\)/);
+  const bandit = envSpecs().find((s) => s.id === "Bandit-v0")!;
+  assert.match((bandit.differentiable as { reason: string }).reason, /no definition/);
 });
 
 test("unknown id lists the known ids", () => {

@@ -20,7 +20,6 @@
 import type { EnvOptions, Physics, PhysicsSpec } from "../../../src/envs/physics.ts";
 import { PhysicsEnv, readOptions } from "../../../src/envs/physics.ts";
 import { box } from "../../../src/envs/spaces.ts";
-import * as trig from "../../../src/envs/trig.ts";
 
 export interface Point1DParams {
   /** Distance moved per step at full action (option `speed`, default 0.2). */
