@@ -411,3 +411,14 @@ test("apg: learns Pendulum-v1 with the defaults: deterministic evaluation >= -20
   const e = evaluate(policy, "Pendulum-v1", { episodes: 100, seed: 777, deterministic: true });
   assert.ok(e.returnMean >= -200, `mean return ${e.returnMean}`);
 });
+
+test("apg: swings the cart-pole up with its preset: deterministic evaluation above the -1000 threshold", () => {
+  const preset = APG_ENV_PRESETS["CartPoleSwingUp-v0"].config;
+  const { policy } = apg("CartPoleSwingUp-v0", { ...preset, seed: 0, evalEvery: 0 });
+  const e = evaluate(policy, "CartPoleSwingUp-v0", {
+    episodes: 20,
+    seed: 777,
+    deterministic: true,
+  });
+  assert.ok(e.returnMean >= -1000, `mean return ${e.returnMean}`);
+});
