@@ -63,7 +63,12 @@ console.log(
 for (const task of TASKS) {
   const cfg = resolveReinforceConfig({ ...task.config, totalSteps: task.budget });
   const env = make(task.env);
-  const spec = policySpecFor(cfg, flatSize(env.observationSpace), env.actionSpace);
+  const spec = policySpecFor(
+    cfg,
+    flatSize(env.observationSpace),
+    env.actionSpace,
+    env.observationSpace,
+  );
   env.close();
   const untrained = evaluate(createPolicy(spec, new Rng(0)), task.env, EVAL);
   const finals: number[] = [];

@@ -16,4 +16,7 @@ export * from "./config/schema.ts";
 export * from "./core/index.ts";
 export * from "./distributions/index.ts";
 export * from "./envs/index.ts";
+export * from "./io/checkpoint-file.ts";
+export * from "./io/safetensors.ts";
+export * from "./io/state-json.ts";
 export * from "./nn/index.ts";

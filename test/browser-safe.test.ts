@@ -2,7 +2,7 @@
 // may use Node's built-in modules or a package at all (the root has no runtime dependencies).
 // Node-only code lives behind `policygrad/node` and the CLI.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { test } from "node:test";
 
@@ -43,4 +43,21 @@ test("the scan does see Node imports where they are (policygrad/node)", () => {
   const graph = importGraph(join(SRC, "node.ts"));
   const bare = [...graph.values()].flat();
   assert.ok(bare.includes("node:fs"), bare.join(", "));
+});
+
+test("the web playground imports only the package's public API (and its chart library)", () => {
+  const WEB = join(import.meta.dirname, "..", "web");
+  const files = readdirSync(WEB).filter((f) => f.endsWith(".ts") && f !== "vite.config.ts");
+  assert.ok(files.includes("worker.ts") && files.includes("main.ts"), files.join(", "));
+  const bad: string[] = [];
+  for (const f of files) {
+    const text = readFileSync(join(WEB, f), "utf8");
+    const sideEffects = /(?:^|\n)\s*import\s*["']([^"']+)["']/g;
+    for (const m of [...text.matchAll(IMPORT), ...text.matchAll(sideEffects)]) {
+      const spec = m[1] ?? m[2];
+      const ok = spec === "policygrad" || spec.startsWith("uplot") || /^\.\/[\w-]+\.ts$/.test(spec);
+      if (!ok) bad.push(`${f}: ${spec}`);
+    }
+  }
+  assert.deepEqual(bad, []);
 });

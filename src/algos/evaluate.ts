@@ -4,8 +4,14 @@
  * batched forward pass per step.
  */
 
-import type { Env } from "../envs/types.ts";
-import { EnvVectorEnv, makeVec, PhysicsVectorEnv } from "../envs/vector.ts";
+import type { AsyncEnv, Env } from "../envs/types.ts";
+import {
+  type AsyncVectorEnv,
+  EnvVectorEnv,
+  makeVecOf,
+  PhysicsVectorEnv,
+  type VectorEnv,
+} from "../envs/vector.ts";
 import type { Policy } from "./policy.ts";
 import { meanStd } from "./returns.ts";
 import { streamRng, streamSeed } from "./streams.ts";
@@ -50,6 +56,53 @@ export function evaluate(
   env: string | Env | (() => Env),
   opts: EvaluateOptions,
 ): EvaluateResult {
+  const e = evaluation(policy, env, opts);
+  const vec = e.vec as VectorEnv;
+  try {
+    vec.reset(e.resetSeed);
+    while (!e.done()) {
+      vec.step(e.act());
+      if (e.record()) vec.reset();
+    }
+    return e.result();
+  } finally {
+    e.close();
+  }
+}
+
+/**
+ * {@link evaluate} for envs that may answer asynchronously ({@link AsyncEnv}s, or a factory of
+ * them): the same episodes and returns, awaiting each step.
+ */
+export async function evaluateAsync(
+  policy: Policy,
+  env: string | Env | AsyncEnv | (() => Env | AsyncEnv),
+  opts: EvaluateOptions,
+): Promise<EvaluateResult> {
+  const e = evaluation(policy, env, opts);
+  const vec = e.vec;
+  try {
+    await vec.reset(e.resetSeed);
+    while (!e.done()) {
+      await vec.step(e.act());
+      if (e.record()) await vec.reset();
+    }
+    return e.result();
+  } finally {
+    e.close();
+  }
+}
+
+/**
+ * One evaluation's bookkeeping, written once for evaluate and evaluateAsync: they reset the vector
+ * env with `resetSeed`, then until `done()` step it with `act()`'s actions and call `record()`
+ * (which says when the single env must be reset by hand).
+ */
+function evaluation(
+  policy: Policy,
+  env: string | Env | AsyncEnv | (() => Env | AsyncEnv),
+  opts: EvaluateOptions,
+) {
   const { episodes, seed, deterministic } = opts ?? ({} as EvaluateOptions);
   if (!Number.isInteger(episodes) || episodes < 1) {
     throw new Error(`evaluate: opts.episodes must be an integer >= 1, got ${episodes}`);
@@ -61,11 +114,15 @@ export function evaluate(
     throw new Error(`evaluate: opts.deterministic must be true or false, got ${deterministic}`);
   }
   const single = typeof env === "object" && env !== null;
-  const vec = makeVec(single ? () => env : env, single ? 1 : episodes);
+  const vec: VectorEnv | AsyncVectorEnv = makeVecOf(
+    single ? () => env : env,
+    single ? 1 : episodes,
+  );
   const N = vec.numEnvs;
   const obsDim = vec.obsDim;
   const id = single ? env.id : typeof env === "string" ? env : "the env";
   if (policy.spec.obsDim !== obsDim) {
+    if (!single) vec.close();
     throw new Error(
       `evaluate: ${id} gives observations of ${obsDim} values, the policy takes ${policy.spec.obsDim}`,
     );
@@ -84,9 +141,11 @@ export function evaluate(
   // Sub-env j runs episode j (in parallel), or, with one Env object, every episode in turn.
   const episodeOf = new Int32Array(N).map((_, j) => j);
   let finished = 0;
-  try {
-    vec.reset(streamSeed(seed, "evalEnvs"));
-    while (finished < episodes) {
+  return {
+    vec,
+    resetSeed: streamSeed(seed, "evalEnvs"),
+    done: () => finished >= episodes,
+    act(): Float64Array {
       const o = vec.observations;
       for (let i = 0; i < N * obsDim; i++) {
         const j = Math.floor(i / obsDim);
@@ -97,7 +156,10 @@ export function evaluate(
         }
       }
       policy.act(o, N, rng, actions, deterministic);
-      vec.step(actions);
+      return actions;
+    },
+    record(): boolean {
+      let resetNow = false;
       for (let j = 0; j < N; j++) {
         const ep = episodeOf[j];
         if (ep >= episodes || vec.autoreset[j] === 1) continue;
@@ -115,21 +177,25 @@ export function evaluate(
           episodeOf[j] = single ? ep + 1 : episodes;
           // A capped episode has not ended inside the env: start the next one by hand.
           if (capped && single && ep + 1 < episodes && vec.terminated[j] + vec.truncated[j] === 0) {
-            vec.reset();
+            resetNow = true;
           }
         }
       }
-    }
-  } finally {
-    if (!single) vec.close();
-  }
-  const rs = meanStd(returns);
-  return {
-    returnMean: rs.mean,
-    returnStd: rs.std,
-    lengthMean: meanStd(lengths).mean,
-    episodes,
-    returns,
-    lengths,
+      return resetNow;
+    },
+    result(): EvaluateResult {
+      const rs = meanStd(returns);
+      return {
+        returnMean: rs.mean,
+        returnStd: rs.std,
+        lengthMean: meanStd(lengths).mean,
+        episodes,
+        returns,
+        lengths,
+      };
+    },
+    close(): void {
+      if (!single) vec.close();
+    },
   };
 }

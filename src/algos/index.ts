@@ -5,6 +5,7 @@
 export * from "./apg.ts";
 export * from "./evaluate.ts";
 export * from "./obs-norm.ts";
+export * from "./obs-scale.ts";
 export * from "./policy.ts";
 export * from "./presets.ts";
 export * from "./reinforce.ts";

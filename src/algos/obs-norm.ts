@@ -10,7 +10,7 @@
  */
 import { Tensor } from "../core/tensor.ts";
 import { RunningMeanStd, type RunningMeanStdState } from "../envs/wrappers.ts";
-import type { Policy } from "./policy.ts";
+import type { ObservationNormalizer, Policy } from "./policy.ts";
 
 /** Normalized values are clipped to +-this (Gymnasium's NormalizeObservation has no clip; SB3's VecNormalize clips at 10). */
 export const OBS_CLIP = 10;
@@ -71,5 +71,11 @@ export function normalizingPolicy(base: Policy, stats: RunningMeanStd): Policy {
       const x = normalizeObservations(stats, obs.data, rows, new Float64Array(obs.data.length));
       return base.logProbAndEntropy(params, new Tensor(x, obs.shape), actions);
     },
+    observationNormalizer: (): ObservationNormalizer => ({
+      mean: Array.from(stats.mean),
+      var: Array.from(stats.var),
+      epsilon: EPSILON,
+      clip: OBS_CLIP,
+    }),
   };
 }

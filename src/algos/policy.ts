@@ -21,6 +21,7 @@ import type { Rng } from "../core/rng.ts";
 import { type ActionHead, actionHead, type HeadSpec } from "../distributions/heads.ts";
 import { describe, flatSize, type Space } from "../envs/spaces.ts";
 import { type Activation, createMlpInference, initMlp, type MlpSpec, mlp } from "../nn/index.ts";
+import { type ObsScale, scaleObsRows } from "./obs-scale.ts";
 
 /** Everything that fixes a policy's architecture (with the parameters, everything needed to act). */
 export interface PolicySpec {
@@ -39,6 +40,8 @@ export interface PolicySpec {
   squash: "clip" | "tanh";
   /** Box only: initial log-std (the `policy.logStd` value, or the bias of the log-std outputs). */
   initLogStd: number;
+  /** Applied to every observation before the MLP sees it (src/algos/obs-scale.ts); absent: none. */
+  obsScale?: ObsScale | null;
 }
 
 /** The distribution head implied by a spec (src/distributions/heads.ts). */
@@ -96,6 +99,22 @@ export interface Policy {
     obs: Tensor,
     actions: Float64Array,
   ): { logProb: Tensor; entropy: Tensor };
+  /**
+   * For a policy that sees normalized observations (src/algos/obs-norm.ts): a snapshot of the
+   * statistics it applies, which a checkpoint file stores beside the parameters.
+   */
+  observationNormalizer?(): ObservationNormalizer;
+}
+
+/**
+ * Observation statistics a policy acts behind: it sees
+ * `min(max((obs - mean) / sqrt(var + epsilon), -clip), clip)` (no clipping when clip is null).
+ */
+export interface ObservationNormalizer {
+  readonly mean: readonly number[];
+  readonly var: readonly number[];
+  readonly epsilon: number;
+  readonly clip: number | null;
 }
 
 const PREFIX = "policy";
@@ -249,6 +268,12 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   const actDim = flatSize(spec.actionSpace);
   const outSize = mlpSpec.outputSize;
   const obsDim = spec.obsDim;
+  const obsScale = spec.obsScale ?? null;
+  if (obsScale !== null && obsScale.center.length !== obsDim) {
+    throw new Error(
+      `policy: spec.obsScale covers ${obsScale.center.length} elements, obsDim is ${obsDim}`,
+    );
+  }
   const dist: ActionHead = actionHead(head);
   const logStdParam = (p: Params): Tensor | null =>
     head.kind === "gaussian" && head.logStd === "state-independent" ? p[LOG_STD_NAME] : null;
@@ -258,12 +283,15 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
   let infer: ReturnType<typeof createMlpInference> | null = null;
   let headOut = new Float64Array(0); // [capacity, outSize]
   let rawScratch = new Float64Array(0); // [capacity, actDim], raw actions when outRaw is not given
+  let scaled = new Float64Array(0); // [capacity, obsDim], scaled observations (obsScale only)
+  let scaledBatch = new Float64Array(0); // the same for logProbAndEntropy's batches
   function ensureCapacity(batch: number): void {
     if (batch <= capacity && infer !== null) return;
     capacity = Math.max(batch, 2 * capacity, 1);
     infer = createMlpInference(mlpSpec, capacity);
     headOut = new Float64Array(capacity * outSize);
     rawScratch = new Float64Array(capacity * actDim);
+    if (obsScale !== null) scaled = new Float64Array(capacity * obsDim);
   }
 
   function act(
@@ -291,7 +319,8 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
       );
     }
     ensureCapacity(batch);
-    infer!(params, obs, batch, headOut);
+    if (obsScale !== null) scaleObsRows(obsScale, obs, batch, scaled);
+    infer!(params, obsScale === null ? obs : scaled, batch, headOut);
     const logStd = logStdParam(params);
     dist.act(
       headOut,
@@ -315,7 +344,14 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         `policy.logProbAndEntropy: actions has ${actions.length} values, expected ${batch * actDim} (batch ${batch} from obs [${obs.shape.join(", ")}] x actDim ${actDim})`,
       );
     }
-    return dist.logProbAndEntropy(mlp(p, mlpSpec, obs), logStdParam(p), actions);
+    let input = obs;
+    if (obsScale !== null) {
+      if (scaledBatch.length < obs.size) scaledBatch = new Float64Array(obs.size);
+      const view = scaledBatch.subarray(0, obs.size);
+      scaleObsRows(obsScale, obs.data, batch, view);
+      input = new Tensor(view, obs.shape);
+    }
+    return dist.logProbAndEntropy(mlp(p, mlpSpec, input), logStdParam(p), actions);
   }
 
   return { spec, params, actDim, head, rawDiffers: dist.rawDiffers, act, logProbAndEntropy };

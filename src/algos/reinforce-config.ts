@@ -45,6 +45,11 @@ export const reinforceSchema = {
     { min: 0, exclusiveMin: true },
   ),
   gamma: numberField(0.995, "Discount factor of the returns.", { min: 0, max: 1 }),
+  shaping: numberField(
+    0,
+    "Weight k of potential-based reward shaping: learning rewards get k * (gamma * Phi(s') - Phi(s)) added, Phi being the env's registered potential (0 at terminal states), which keeps the optimal policy (Ng et al. 1999). Metrics, evaluation and stopping use the env's own rewards. 0 is off.",
+    { min: 0 },
+  ),
   returnMode: enumField(
     "reward-to-go",
     ["reward-to-go", "full"] as const,
@@ -87,6 +92,10 @@ export const reinforceSchema = {
   hiddenSizes: intListField([32], "Hidden layer widths of the policy MLP; [] is a linear policy.", {
     min: 1,
   }),
+  scaleObs: booleanField(
+    false,
+    "Rescale every observation element whose space bounds are finite to [-1, 1] before the policy and V(s) see it (a fixed map of the env's space, kept by the checkpoint's config; elements with infinite bounds pass unchanged).",
+  ),
   activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation of the MLPs."),
   logStd: enumField(
     "state-independent",

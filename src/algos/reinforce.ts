@@ -21,9 +21,11 @@ import { valueAndGrad } from "../core/grad.ts";
 import { add, mul, neg, sum, Tensor, mean as tmean } from "../core/index.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
+import { potentialOf } from "../envs/registry.ts";
+import type { Shaping } from "../envs/shaping.ts";
 import { flatSize, type Space } from "../envs/spaces.ts";
-import type { Env } from "../envs/types.ts";
-import { makeVec } from "../envs/vector.ts";
+import type { AsyncEnv, Env } from "../envs/types.ts";
+import { type AsyncVectorEnv, makeVecOf } from "../envs/vector.ts";
 import type { RunningMeanStdState } from "../envs/wrappers.ts";
 import {
   type AdamState,
@@ -36,6 +38,7 @@ import {
   sgd,
 } from "../nn/index.ts";
 import { normalizeObservations, normalizingPolicy, observationStats } from "./obs-norm.ts";
+import { type ObsScale, obsScaleFor } from "./obs-scale.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
 import { REINFORCE_ENV_PRESETS } from "./presets.ts";
 import {
@@ -62,6 +65,7 @@ import {
   type RunHooks,
   type RunResult,
   runTrainer,
+  runTrainerAsync,
   type TrainerCheckpoint,
   type TrainMetrics,
   type UpdateContext,
@@ -215,13 +219,22 @@ export type ReinforceCheckpoint = TrainerCheckpoint<ReinforceConfig, ReinforceSt
 export type ReinforceOptions = RunHooks<ReinforceConfig, ReinforceState, ReinforceMetrics>;
 export type ReinforceResult = RunResult<ReinforceConfig, ReinforceState, ReinforceMetrics>;
 
-/** The policy architecture a config asks for, given the observation size and the action space. */
+/**
+ * The policy architecture a config asks for, given the observation size and the action space
+ * (and the observation space, which `scaleObs` needs).
+ */
 export function policySpecFor(
-  cfg: Pick<ReinforceConfig, "hiddenSizes" | "activation" | "logStd" | "squash" | "initLogStd">,
+  cfg: Pick<
+    ReinforceConfig,
+    "hiddenSizes" | "activation" | "logStd" | "squash" | "initLogStd" | "scaleObs"
+  >,
   obsDim: number,
   actionSpace: Space,
+  observationSpace?: Space,
 ): PolicySpec {
+  const obsScale = obsScaleOf(cfg, observationSpace);
   return {
+    ...(obsScale === null ? {} : { obsScale }),
     obsDim,
     actionSpace,
     hiddenSizes: cfg.hiddenSizes,
@@ -230,6 +243,34 @@ export function policySpecFor(
     squash: cfg.squash,
     initLogStd: cfg.initLogStd,
   };
+}
+
+/** The rollout's shaping of a config (null when `shaping` is 0); throws when there is no potential. */
+function shapingFor(env: EnvSource, cfg: ReinforceConfig): Shaping | null {
+  if (cfg.shaping === 0) return null;
+  const phi = typeof env === "string" ? potentialOf(env) : null;
+  if (phi === null) {
+    const which =
+      typeof env === "string"
+        ? `env ${env} registers no potential`
+        : "an env given as a factory has no registered potential";
+    throw new Error(
+      `ReinforceConfig.shaping: got ${cfg.shaping}, but ${which} (register one with register(id, factory, { potential })); set shaping to 0`,
+    );
+  }
+  return { potential: phi, gamma: cfg.gamma, scale: cfg.shaping };
+}
+
+/** The observation scaling `cfg.scaleObs` asks for (null when off or the space is not a Box). */
+function obsScaleOf(
+  cfg: Pick<ReinforceConfig, "scaleObs">,
+  observationSpace: Space | undefined,
+): ObsScale | null {
+  if (!cfg.scaleObs) return null;
+  if (observationSpace === undefined) {
+    throw new Error("policySpecFor: ReinforceConfig.scaleObs needs the observation space");
+  }
+  return obsScaleFor(observationSpace);
 }
 
 function makeOptimizer(cfg: ReinforceConfig): Optimizer {
@@ -265,11 +306,13 @@ function initReinforce(
       `reinforce: the checkpoint's algorithm state must be { optimizer, valueOptimizer, rng, vecEnv, rollout, noSignal }, got ${JSON.stringify(restore.state)?.slice(0, 200)}`,
     );
   }
+  const shaping = shapingFor(env, cfg);
   const saved = restore === null ? null : (restore.state as ReinforceState);
-  const vec = makeVec(env, cfg.numEnvs);
+  const vec = makeVecOf(env, cfg.numEnvs);
+  const isAsync = (vec as Partial<AsyncVectorEnv>).async === true;
   const rng = saved ? Rng.fromState(saved.rng) : streamRng(cfg.seed, "actions");
   const resetSeed = streamSeed(cfg.seed, "envResets");
-  const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace);
+  const spec = policySpecFor(cfg, vec.obsDim, vec.singleActionSpace, vec.singleObservationSpace);
   const base = restore
     ? policyFromParams(spec, cloneParams(restore.params))
     : createPolicy(spec, streamRng(cfg.seed, "policyInit"));
@@ -291,6 +334,7 @@ function initReinforce(
       vParams,
       cfg.valueLr,
       vOpt ? structuredClone(vOpt) : undefined,
+      spec.obsScale ?? null,
     );
   }
   const rollout = createRollout(
@@ -299,6 +343,7 @@ function initReinforce(
     cfg.batchMode === "episodes"
       ? { kind: "episodes", episodes: cfg.batchEpisodes }
       : { kind: "steps", steps: cfg.rolloutSteps },
+    shaping === null ? {} : { shaping },
   );
   const noSignal: NoSignalState = saved
     ? { ...saved.noSignal }
@@ -318,12 +363,21 @@ function initReinforce(
   let normObs = new Float64Array(0);
   let normCut = new Float64Array(0);
   let sink: (message: string) => void = () => {};
-  const warnNoSignal = createNoSignalCheck((m) => sink(m), noSignal);
+  const potentialHint =
+    typeof env === "string" && potentialOf(env) !== null
+      ? ` ${env} has a shaping potential that gives a signal: set shaping > 0 (flag --shaping).`
+      : "";
+  // Shaped rewards vary with the state by construction, so the check looks at plain runs only.
+  const warnNoSignal =
+    shaping === null ? createNoSignalCheck((m) => sink(m + potentialHint), noSignal) : () => true;
 
   /** One REINFORCE update. */
   function update(ctx: UpdateContext): UpdateResult<ReinforceMetrics> {
-    sink = ctx.warn;
-
+    if (isAsync) {
+      throw new Error(
+        `${ctx.where}: this env answers asynchronously (async: true); train it with reinforceAsync() or await trainer.stepAsync()`,
+      );
+    }
     // 1. Rollout: run the policy in the vector env (no tape, preallocated buffers).
     let batch: Batch;
     try {
@@ -331,6 +385,25 @@ function initReinforce(
     } catch (e) {
       throw new Error(`${ctx.where}: ${(e as Error).message}`, { cause: e });
     }
+    return learn(batch, ctx);
+  }
+
+  /** The update with its rollout awaiting the env (the async path; a sync env's is update's). */
+  async function updateAsync(ctx: UpdateContext): Promise<UpdateResult<ReinforceMetrics>> {
+    let batch: Batch;
+    try {
+      batch = isAsync
+        ? await rollout.collectAsync(rng, resetSeed)
+        : rollout.collect(rng, resetSeed);
+    } catch (e) {
+      throw new Error(`${ctx.where}: ${(e as Error).message}`, { cause: e });
+    }
+    return learn(batch, ctx);
+  }
+
+  /** Steps 2-5 of an update, from its batch. */
+  function learn(batch: Batch, ctx: UpdateContext): UpdateResult<ReinforceMetrics> {
+    sink = ctx.warn;
     const T = batch.size;
     if (cfg.rewardScale !== 1) for (let t = 0; t < T; t++) batch.rewards[t] *= cfg.rewardScale;
 
@@ -400,6 +473,7 @@ function initReinforce(
   return {
     policy,
     update,
+    updateAsync,
     save() {
       let vecEnv: unknown = null;
       try {
@@ -442,7 +516,12 @@ export const reinforceAlgorithm: Algorithm<ReinforceConfig, ReinforceState, Rein
   resolveConfig: (overrides) => resolveReinforceConfig(overrides),
   init: initReinforce,
   policy(checkpoint, cfg, env) {
-    const spec = policySpecFor(cfg, flatSize(env.observationSpace), env.actionSpace);
+    const spec = policySpecFor(
+      cfg,
+      flatSize(env.observationSpace),
+      env.actionSpace,
+      env.observationSpace,
+    );
     const policy = policyFromParams(spec, checkpoint.params);
     if (!cfg.normalizeObservations) return policy;
     const saved = (checkpoint.state as Partial<ReinforceState> | null)?.obsNorm;
@@ -488,4 +567,17 @@ export function reinforce(
   options: ReinforceOptions = {},
 ): ReinforceResult {
   return runTrainer(reinforceAlgorithm, env, config, options);
+}
+
+/**
+ * {@link reinforce} on environments that answer asynchronously ({@link AsyncEnv}, e.g. a game in
+ * a page or a simulator behind a socket): the same updates and evaluations, awaiting the env at
+ * every step. With the same seed it gives the same metrics as the sync env it wraps.
+ */
+export function reinforceAsync(
+  env: EnvSource,
+  config: Partial<ReinforceConfig> = {},
+  options: ReinforceOptions = {},
+): Promise<ReinforceResult> {
+  return runTrainerAsync(reinforceAlgorithm, env, config, options);
 }

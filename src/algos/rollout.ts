@@ -9,8 +9,13 @@
  *
  * Gymnasium's next-step autoreset: the vector step after an episode ended resets that sub-env
  * (`autoreset[j] = 1`, its action ignored, reward 0); such a step is no transition and is dropped.
+ *
+ * With a {@link Shaping} option the batch's rewards are the env's plus the potential-based term
+ * gamma * Phi(s') - Phi(s) (src/envs/shaping.ts), while the episode returns and lengths it
+ * reports stay the env's own.
  */
 import type { Rng } from "../core/rng.ts";
+import { checkShaping, type Shaping, shapingTerm } from "../envs/shaping.ts";
 import type { Policy } from "./policy.ts";
 import { EpisodeEnd } from "./returns.ts";
 
@@ -29,6 +34,13 @@ export interface RolloutEnv {
   readonly autoreset: Uint8Array;
   reset(seed?: number): void;
   step(actions: Float64Array): void;
+}
+
+/** A {@link RolloutEnv} whose `reset`/`step` resolve when the sub-envs have answered. */
+export interface AsyncRolloutEnv extends Omit<RolloutEnv, "reset" | "step"> {
+  readonly async: true;
+  reset(seed?: number): Promise<void>;
+  step(actions: Float64Array): Promise<void>;
 }
 
 /**
@@ -56,7 +68,7 @@ export interface Batch {
   readonly obs: Float64Array;
   /** [T, actDim] raw actions a_t (the `outRaw` of `policy.act`, what `logProbAndEntropy` scores). */
   readonly actions: Float64Array;
-  /** [T] r_t. */
+  /** [T] r_t, the env's reward plus the shaping term when the rollout shapes. */
   readonly rewards: Float64Array;
   /** [T] {@link EpisodeEnd} codes. */
   readonly ends: Uint8Array;
@@ -64,7 +76,7 @@ export interface Batch {
   readonly cutObs: Float64Array;
   /** [K] index in [0, T) of each cut step, in the order of `cutObs`. */
   readonly cutIndex: Int32Array;
-  /** [E] undiscounted returns of the episodes that finished in this batch. */
+  /** [E] undiscounted returns of the episodes that finished in this batch (the env's rewards, never shaped). */
   readonly episodeReturns: Float64Array;
   /** [E] their lengths in steps. */
   readonly episodeLengths: Float64Array;
@@ -90,6 +102,11 @@ export interface Rollout {
    * reward is NaN or infinite, naming which and where.
    */
   collect(rng: Rng, resetSeed: number): Batch;
+  /**
+   * The same batch as `collect`, awaiting the env's `reset` and `step`: the path for an
+   * {@link AsyncRolloutEnv} (for a sync env it gives what `collect` gives).
+   */
+  collectAsync(rng: Rng, resetSeed: number): Promise<Batch>;
   /** Vector steps times sub-envs simulated so far (used or not). */
   readonly simulatedSteps: number;
   getState(): RolloutState;
@@ -104,9 +121,22 @@ function grown<A extends Float64Array | Uint8Array | Int32Array>(a: A, n: number
   return b;
 }
 
+/** Options of {@link createRollout}. */
+export interface RolloutOptions {
+  /** Adds potential-based shaping to the batch's rewards (not to its episode returns). */
+  readonly shaping?: Shaping;
+}
+
 /** @param env the vector env; `policy` must take its observations ([N, obsDim]) */
-export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode): Rollout {
+export function createRollout(
+  env: RolloutEnv | AsyncRolloutEnv,
+  policy: Policy,
+  mode: RolloutMode,
+  options: RolloutOptions = {},
+): Rollout {
   const N = env.numEnvs;
+  const shaping = options.shaping ?? null;
+  if (shaping !== null) checkShaping("createRollout", shaping);
   const obsDim = env.obsDim;
   const actDim = policy.actDim;
   if (policy.spec.obsDim !== obsDim) {
@@ -147,6 +177,8 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
   for (let j = 0; j < N && mode.kind === "episodes"; j++) {
     share[j] = Math.floor(mode.episodes / N) + (j < mode.episodes % N ? 1 : 0);
   }
+  // Phi(s_t) of each sub-env, taken before the step rewrites the observations.
+  const phi = new Float64Array(shaping === null ? 0 : N);
   const envActions = new Float64Array(N * actDim);
   const rawActions = new Float64Array(N * actDim);
   let started = false;
@@ -202,13 +234,20 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
     return mode.kind === "steps" || finished[j] < share[j];
   }
 
-  function collect(rng: Rng, resetSeed: number): Batch {
+  // One batch is: the reset its mode asks for, then per vector step `beforeStep`, the env's
+  // step, `afterStep`, and finally `finish`. collect and collectAsync differ only in awaiting
+  // the env, so the bookkeeping is written once.
+
+  /** The seed to reset with (undefined: continue the streams), or null for no reset. */
+  function resetArg(resetSeed: number): number | undefined | null {
     if (!started) {
-      env.reset(resetSeed);
       started = true;
-    } else if (mode.kind === "episodes") {
-      env.reset();
+      return resetSeed;
     }
+    return mode.kind === "episodes" ? undefined : null;
+  }
+
+  function startBatch(): void {
     if (mode.kind === "episodes") {
       runReturn.fill(0);
       runLength.fill(0);
@@ -217,56 +256,69 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
     finished.fill(0);
     numCuts = 0;
     numFinished = 0;
-
-    // The step loop: act for all sub-envs, remember s_t and a_t of the lanes in use, step, then
-    // record r_t and how step t ended (dropping autoreset steps, which are no transitions).
-    const o = env.observations;
     checkObservations();
-    for (let vstep = 0; ; vstep++) {
-      if (mode.kind === "steps" ? vstep >= mode.steps : !anyActive()) break;
-      policy.act(o, N, rng, envActions, false, rawActions);
-      for (let j = 0; j < N; j++) {
-        if (!active(j)) continue;
-        if (laneLength[j] === capacity) growLanes();
-        const at = j * capacity + laneLength[j];
-        for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
-        for (let d = 0; d < actDim; d++) acts[at * actDim + d] = rawActions[j * actDim + d];
-      }
-      env.step(envActions);
-      simulated += N;
-      for (let j = 0; j < N; j++) {
-        if (!active(j) || env.autoreset[j] === 1) continue;
-        const t = laneLength[j];
-        const at = j * capacity + t;
-        const r = env.rewards[j];
-        if (!Number.isFinite(r)) {
-          throw new Error(
-            `rollout: non-finite reward ${r} from sub-env ${j} (step ${runLength[j]} of its episode)`,
-          );
-        }
-        rewards[at] = r;
-        runReturn[j] += r;
-        runLength[j]++;
-        laneLength[j] = t + 1;
-        const term = env.terminated[j] === 1;
-        const trunc = env.truncated[j] === 1;
-        if (term) ends[at] = EpisodeEnd.terminal;
-        else if (trunc) {
-          ends[at] = EpisodeEnd.cut;
-          addCut(j, t, o, j * obsDim);
-        } else ends[at] = EpisodeEnd.none;
-        if (term || trunc) {
-          addEpisode(runReturn[j], runLength[j]);
-          runReturn[j] = 0;
-          runLength[j] = 0;
-          finished[j]++;
-        }
-      }
-      checkObservations();
+  }
+
+  function more(vstep: number): boolean {
+    return mode.kind === "steps" ? vstep < mode.steps : anyActive();
+  }
+
+  /** Acts for all sub-envs and remembers s_t and a_t of the lanes in use. */
+  function beforeStep(rng: Rng): void {
+    const o = env.observations;
+    policy.act(o, N, rng, envActions, false, rawActions);
+    for (let j = 0; j < N; j++) {
+      if (!active(j)) continue;
+      if (shaping !== null) phi[j] = shaping.potential(o, j * obsDim);
+      if (laneLength[j] === capacity) growLanes();
+      const at = j * capacity + laneLength[j];
+      for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
+      for (let d = 0; d < actDim; d++) acts[at * actDim + d] = rawActions[j * actDim + d];
     }
-    // Steps mode: a lane whose episode runs on is cut at the batch end; its next state is the
-    // current observation.
+  }
+
+  /** Records r_t and how step t ended (dropping autoreset steps, which are no transitions). */
+  function afterStep(): void {
+    const o = env.observations;
+    simulated += N;
+    for (let j = 0; j < N; j++) {
+      if (!active(j) || env.autoreset[j] === 1) continue;
+      const t = laneLength[j];
+      const at = j * capacity + t;
+      const r = env.rewards[j];
+      if (!Number.isFinite(r)) {
+        throw new Error(
+          `rollout: non-finite reward ${r} from sub-env ${j} (step ${runLength[j]} of its episode)`,
+        );
+      }
+      runReturn[j] += r;
+      runLength[j]++;
+      laneLength[j] = t + 1;
+      const term = env.terminated[j] === 1;
+      const trunc = env.truncated[j] === 1;
+      rewards[at] =
+        shaping === null
+          ? r
+          : r + shapingTerm(shaping, phi[j], term ? 0 : shaping.potential(o, j * obsDim), term);
+      if (term) ends[at] = EpisodeEnd.terminal;
+      else if (trunc) {
+        ends[at] = EpisodeEnd.cut;
+        addCut(j, t, o, j * obsDim);
+      } else ends[at] = EpisodeEnd.none;
+      if (term || trunc) {
+        addEpisode(runReturn[j], runLength[j]);
+        runReturn[j] = 0;
+        runLength[j] = 0;
+        finished[j]++;
+      }
+    }
+    checkObservations();
+  }
+
+  /** Steps mode: a lane whose episode runs on is cut at the batch end (next state: the current observation). */
+  function finish(): Batch {
     if (mode.kind === "steps") {
+      const o = env.observations;
       for (let j = 0; j < N; j++) {
         const t = laneLength[j] - 1;
         if (t >= 0 && ends[j * capacity + t] === EpisodeEnd.none) {
@@ -276,6 +328,38 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
       }
     }
     return pack();
+  }
+
+  const isAsync = (env as Partial<AsyncRolloutEnv>).async === true;
+
+  function collect(rng: Rng, resetSeed: number): Batch {
+    if (isAsync) {
+      throw new Error(
+        "rollout.collect: this env answers asynchronously (async: true); use await collectAsync()",
+      );
+    }
+    const e = env as RolloutEnv;
+    const seed = resetArg(resetSeed);
+    if (seed !== null) e.reset(seed);
+    startBatch();
+    for (let vstep = 0; more(vstep); vstep++) {
+      beforeStep(rng);
+      e.step(envActions);
+      afterStep();
+    }
+    return finish();
+  }
+
+  async function collectAsync(rng: Rng, resetSeed: number): Promise<Batch> {
+    const seed = resetArg(resetSeed);
+    if (seed !== null) await env.reset(seed);
+    startBatch();
+    for (let vstep = 0; more(vstep); vstep++) {
+      beforeStep(rng);
+      await env.step(envActions);
+      afterStep();
+    }
+    return finish();
   }
 
   function anyActive(): boolean {
@@ -317,6 +401,7 @@ export function createRollout(env: RolloutEnv, policy: Policy, mode: RolloutMode
   return {
     mode,
     collect,
+    collectAsync,
     get simulatedSteps() {
       return simulated;
     },

@@ -28,8 +28,8 @@ import {
 } from "../config/schema.ts";
 import type { Params } from "../core/tensor.ts";
 import { make } from "../envs/registry.ts";
-import type { Env } from "../envs/types.ts";
-import { type EvaluateResult, evaluate } from "./evaluate.ts";
+import type { AsyncEnv, Env } from "../envs/types.ts";
+import { type EvaluateResult, evaluate, evaluateAsync } from "./evaluate.ts";
 import type { Policy } from "./policy.ts";
 import { meanStd } from "./returns.ts";
 
@@ -77,8 +77,11 @@ export const runSchema = {
 /** The fields {@link runSchema} adds to every algorithm's config. */
 export type RunConfig = ConfigOf<typeof runSchema>;
 
-/** An env id from the registry, or a factory of Envs (called once per sub-env). */
-export type EnvSource = string | (() => Env);
+/**
+ * An env id from the registry, or a factory of Envs (called once per sub-env). A factory of
+ * {@link AsyncEnv}s trains through the async path (`stepAsync`, {@link runTrainerAsync}).
+ */
+export type EnvSource = string | (() => Env | AsyncEnv);
 
 // ---------------------------------------------------------------------------------------------
 // The protocol an algorithm implements
@@ -121,6 +124,11 @@ export interface Learner<S, M> {
   readonly policy: Policy;
   /** One update: collect experience, estimate, step. Throws on anything non-finite. */
   update(ctx: UpdateContext): UpdateResult<M>;
+  /**
+   * The same update awaiting the env at every step: needed for {@link AsyncEnv}s (for a sync env
+   * it gives what `update` gives). Optional: an algorithm without it trains sync envs only.
+   */
+  updateAsync?(ctx: UpdateContext): Promise<UpdateResult<M>>;
   /** A copy of everything needed to continue exactly, parameters included. */
   save(): AlgorithmCheckpoint<S>;
   /** Releases the envs. */
@@ -403,6 +411,8 @@ export interface Trainer<C extends RunConfig, S, M extends object> {
   readonly envSteps: number;
   /** Runs one update (and the evaluation due after it). Throws when the run is finished. */
   step(): TrainerStep<M>;
+  /** `step()` awaiting the env: the way to train on {@link AsyncEnv}s (works for sync envs too). */
+  stepAsync(): Promise<TrainerStep<M>>;
   /** Everything needed to continue exactly (a copy). */
   checkpoint(): TrainerCheckpoint<C, S>;
   /** Evaluates the current policy as the run's evaluations do. */
@@ -454,11 +464,100 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
         : null;
 
   const evaluateNow = (deterministic: boolean): EvaluateResult =>
-    evaluate(learner.policy, evalEnv, {
-      episodes: cfg.evalEpisodes,
-      seed: cfg.seed,
-      deterministic,
+    evaluate(learner.policy, evalEnv as string | (() => Env), evalOptions(deterministic));
+
+  const evalOptions = (deterministic: boolean) => ({
+    episodes: cfg.evalEpisodes,
+    seed: cfg.seed,
+    deterministic,
+  });
+  // One step is begin, the learner's update, record, the evaluations due, finish; step() and
+  // stepAsync() differ only in awaiting the update and the evaluations.
+  let evaluations: EvalMetrics[] = [];
+
+  function begin(what: string): UpdateContext {
+    if (finished !== null) {
+      throw new Error(
+        `${algorithm.name}: the run is finished (${finished}); ${what}() has nothing to do`,
+      );
+    }
+    evaluations = [];
+    return {
+      update: update + 1,
+      envSteps,
+      lrScale: lrScale(cfg.lrSchedule, envSteps / cfg.totalSteps),
+      where: `${algorithm.name} (update ${update + 1}, env step ${envSteps})`,
+      warn,
+    };
+  }
+
+  /** Counts the update in; says whether an evaluation is due, and in which modes. */
+  function record(
+    r: UpdateResult<M>,
+    ctx: UpdateContext,
+  ): { run: RunMetrics; due: boolean; modes: boolean[] } {
+    for (const [k, v] of Object.entries(r.metrics)) {
+      if (typeof v === "number" && !Number.isFinite(v)) {
+        throw new Error(`${ctx.where}: non-finite ${k} ${v}`);
+      }
+    }
+    const before = envSteps;
+    update++;
+    envSteps += r.envSteps;
+    const E = r.episodeReturns.length;
+    episodes += E;
+    for (let i = 0; i < E; i++) {
+      recent.push(r.episodeReturns[i]);
+      if (recent.length > 100) recent.shift();
+    }
+    const rs = meanStd(r.episodeReturns);
+    const wallTimeS = performance.now() / 1000 - wallStart;
+    const run: RunMetrics = {
+      update,
+      envSteps,
+      episodes,
+      wallTimeS,
+      stepsPerSecond: envSteps / Math.max(wallTimeS, 1e-9),
+      batchSteps: r.envSteps,
+      batchEpisodes: E,
+      returnMean: E > 0 ? rs.mean : null,
+      returnStd: E > 0 ? rs.std : null,
+      lengthMean: E > 0 ? meanStd(r.episodeLengths).mean : null,
+      returnMean100: recent.length > 0 ? meanStd(recent).mean : null,
+    };
+    if (envSteps >= cfg.totalSteps) finished = "budget";
+    // Evaluation: when this update crossed a multiple of evalEvery. Not also after the last
+    // update: a run continued with a larger budget must log what one longer run logs.
+    const due =
+      cfg.evalEvery > 0 &&
+      Math.floor(envSteps / cfg.evalEvery) > Math.floor(before / cfg.evalEvery);
+    const modes = cfg.evalMode === "both" ? [true, false] : [cfg.evalMode === "deterministic"];
+    return { run, due, modes };
+  }
+
+  function recordEval(e: EvaluateResult, deterministic: boolean): void {
+    // The first mode decides: deterministic when it is evaluated.
+    const decides = evaluations.length === 0;
+    const isBest = decides && (best === null || e.returnMean > best.returnMean);
+    if (isBest) best = { returnMean: e.returnMean, update, envSteps };
+    evaluations.push({
+      update,
+      envSteps,
+      wallTimeS: performance.now() / 1000 - wallStart,
+      evalDeterministic: deterministic ? 1 : 0,
+      evalEpisodes: e.episodes,
+      evalReturnMean: e.returnMean,
+      evalReturnStd: e.returnStd,
+      evalLengthMean: e.lengthMean,
+      evalBest: isBest ? 1 : 0,
     });
+    if (decides && threshold !== null && e.returnMean >= threshold) finished = "return";
+  }
+
+  function finish(run: RunMetrics, metrics: M): TrainerStep<M> {
+    const isBest = evaluations.length > 0 && evaluations[0].evalBest === 1;
+    return { metrics: { ...run, ...metrics }, evaluations, best: isBest };
+  }
 
   const trainer: Trainer<C, S, M> = {
     algorithm,
@@ -479,81 +578,25 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
     },
     evaluate: evaluateNow,
     step() {
-      if (finished !== null) {
-        throw new Error(
-          `${algorithm.name}: the run is finished (${finished}); step() has nothing to do`,
-        );
+      const ctx = begin("step");
+      const r = learner.update(ctx);
+      const { run, due, modes } = record(r, ctx);
+      if (due) for (const d of modes) recordEval(evaluateNow(d), d);
+      return finish(run, r.metrics);
+    },
+    async stepAsync() {
+      const ctx = begin("stepAsync");
+      if (learner.updateAsync === undefined) {
+        throw new Error(`${algorithm.name}: this algorithm has no async update (updateAsync)`);
       }
-      const where = `${algorithm.name} (update ${update + 1}, env step ${envSteps})`;
-      const r = learner.update({
-        update: update + 1,
-        envSteps,
-        lrScale: lrScale(cfg.lrSchedule, envSteps / cfg.totalSteps),
-        where,
-        warn,
-      });
-      for (const [k, v] of Object.entries(r.metrics)) {
-        if (typeof v === "number" && !Number.isFinite(v)) {
-          throw new Error(`${where}: non-finite ${k} ${v}`);
-        }
-      }
-      const before = envSteps;
-      update++;
-      envSteps += r.envSteps;
-      const E = r.episodeReturns.length;
-      episodes += E;
-      for (let i = 0; i < E; i++) {
-        recent.push(r.episodeReturns[i]);
-        if (recent.length > 100) recent.shift();
-      }
-      const rs = meanStd(r.episodeReturns);
-      const wallTimeS = performance.now() / 1000 - wallStart;
-      const run: RunMetrics = {
-        update,
-        envSteps,
-        episodes,
-        wallTimeS,
-        stepsPerSecond: envSteps / Math.max(wallTimeS, 1e-9),
-        batchSteps: r.envSteps,
-        batchEpisodes: E,
-        returnMean: E > 0 ? rs.mean : null,
-        returnStd: E > 0 ? rs.std : null,
-        lengthMean: E > 0 ? meanStd(r.episodeLengths).mean : null,
-        returnMean100: recent.length > 0 ? meanStd(recent).mean : null,
-      };
-      if (envSteps >= cfg.totalSteps) finished = "budget";
-
-      // Evaluation: when this update crossed a multiple of evalEvery. Not also after the last
-      // update: a run continued with a larger budget must log what one longer run logs.
-      const evaluations: EvalMetrics[] = [];
-      let isBest = false;
-      const due =
-        cfg.evalEvery > 0 &&
-        Math.floor(envSteps / cfg.evalEvery) > Math.floor(before / cfg.evalEvery);
+      const r = await learner.updateAsync(ctx);
+      const { run, due, modes } = record(r, ctx);
       if (due) {
-        const modes = cfg.evalMode === "both" ? [true, false] : [cfg.evalMode === "deterministic"];
-        for (const deterministic of modes) {
-          const e = evaluateNow(deterministic);
-          // The first mode decides: deterministic when it is evaluated.
-          const decides = evaluations.length === 0;
-          isBest = decides && (best === null || e.returnMean > best.returnMean);
-          if (isBest) best = { returnMean: e.returnMean, update, envSteps };
-          evaluations.push({
-            update,
-            envSteps,
-            wallTimeS: performance.now() / 1000 - wallStart,
-            evalDeterministic: deterministic ? 1 : 0,
-            evalEpisodes: e.episodes,
-            evalReturnMean: e.returnMean,
-            evalReturnStd: e.returnStd,
-            evalLengthMean: e.lengthMean,
-            evalBest: isBest ? 1 : 0,
-          });
-          if (decides && threshold !== null && e.returnMean >= threshold) finished = "return";
+        for (const d of modes) {
+          recordEval(await evaluateAsync(learner.policy, evalEnv, evalOptions(d)), d);
         }
-        isBest = evaluations[0].evalBest === 1;
       }
-      return { metrics: { ...run, ...r.metrics }, evaluations, best: isBest };
+      return finish(run, r.metrics);
     },
     checkpoint() {
       const a = learner.save();
@@ -634,6 +677,42 @@ export function runTrainer<C extends RunConfig, S, M extends object>(
   config: Readonly<Record<string, unknown>> = {},
   hooks: RunHooks<C, S, M> = {},
 ): RunResult<C, S, M> {
+  const run = driver(algorithm, env, config, hooks);
+  try {
+    while (run.more()) run.handle(run.trainer.step());
+    return run.result();
+  } finally {
+    run.trainer.close();
+  }
+}
+
+/**
+ * {@link runTrainer} on envs that answer asynchronously ({@link AsyncEnv}): the same updates,
+ * evaluations and hooks, awaiting the env at every step. With the same seed it gives the same
+ * metrics as the sync env it wraps.
+ */
+export async function runTrainerAsync<C extends RunConfig, S, M extends object>(
+  algorithm: Algorithm<C, S, M>,
+  env: EnvSource,
+  config: Readonly<Record<string, unknown>> = {},
+  hooks: RunHooks<C, S, M> = {},
+): Promise<RunResult<C, S, M>> {
+  const run = driver(algorithm, env, config, hooks);
+  try {
+    while (run.more()) run.handle(await run.trainer.stepAsync());
+    return run.result();
+  } finally {
+    run.trainer.close();
+  }
+}
+
+/** What runTrainer and runTrainerAsync share: the trainer, the hooks around each step, the result. */
+function driver<C extends RunConfig, S, M extends object>(
+  algorithm: Algorithm<C, S, M>,
+  env: EnvSource,
+  config: Readonly<Record<string, unknown>>,
+  hooks: RunHooks<C, S, M>,
+) {
   const checkpointEvery = hooks.checkpointEvery ?? 0;
   if (!Number.isInteger(checkpointEvery) || checkpointEvery < 0) {
     throw new Error(
@@ -645,13 +724,14 @@ export function runTrainer<C extends RunConfig, S, M extends object>(
   let lastEval: EvalMetrics | null = null;
   let bestCheckpoint: TrainerCheckpoint<C, S> | null = null;
   let stoppedEarly = false;
-  try {
-    while (t.finished === null) {
-      if (hooks.signal?.aborted) {
-        stoppedEarly = true;
-        break;
-      }
-      const s = t.step();
+  return {
+    trainer: t,
+    more(): boolean {
+      if (t.finished !== null) return false;
+      stoppedEarly = hooks.signal?.aborted === true;
+      return !stoppedEarly;
+    },
+    handle(s: TrainerStep<M>): void {
       metrics = s.metrics;
       hooks.onMetrics?.(s.metrics);
       for (const e of s.evaluations) hooks.onEval?.(e);
@@ -663,19 +743,19 @@ export function runTrainer<C extends RunConfig, S, M extends object>(
       if (checkpointEvery > 0 && s.metrics.update % checkpointEvery === 0) {
         hooks.onCheckpoint?.(t.checkpoint());
       }
-    }
-    const best = t.best;
-    return {
-      policy: t.policy,
-      checkpoint: t.checkpoint(),
-      metrics,
-      stoppedEarly,
-      stopReason: stoppedEarly ? "interrupted" : (t.finished ?? "budget"),
-      lastEval,
-      stopAtReturn: t.stopAtReturn,
-      best: best === null ? null : { ...best, checkpoint: bestCheckpoint },
-    };
-  } finally {
-    t.close();
-  }
+    },
+    result(): RunResult<C, S, M> {
+      const best = t.best;
+      return {
+        policy: t.policy,
+        checkpoint: t.checkpoint(),
+        metrics,
+        stoppedEarly,
+        stopReason: stoppedEarly ? "interrupted" : (t.finished ?? "budget"),
+        lastEval,
+        stopAtReturn: t.stopAtReturn,
+        best: best === null ? null : { ...best, checkpoint: bestCheckpoint },
+      };
+    },
+  };
 }

@@ -16,6 +16,7 @@ import {
   type MlpSpec,
   mlp,
 } from "../nn/index.ts";
+import { type ObsScale, scaleObsRows } from "./obs-scale.ts";
 
 /** The MLP of V(s): obsDim inputs, one output, prefix "value". */
 export function valueMlpSpec(
@@ -66,13 +67,24 @@ export interface ValueFunction {
  * @param params the V(s) parameters (updated in place by `fit`)
  * @param lr Adam learning rate
  * @param state a saved optimizer state to continue from (resume), else fresh
+ * @param obsScale applied to the observations before the MLP sees them (as the policy's)
  */
 export function createValueFunction(
   spec: MlpSpec,
   params: Params,
   lr: number,
   state?: AdamState,
+  obsScale: ObsScale | null = null,
 ): ValueFunction {
+  let scaled = new Float64Array(0);
+  /** `obs` scaled into a reused buffer (the identity without obsScale). */
+  const input = (obs: Float64Array, batch: number): Float64Array => {
+    if (obsScale === null) return obs;
+    const n = batch * spec.inputSize;
+    if (scaled.length < n) scaled = new Float64Array(Math.max(n, 2 * scaled.length));
+    scaleObsRows(obsScale, obs, batch, scaled);
+    return scaled;
+  };
   const opt = adam({ lr });
   const optState = state ?? opt.init(params);
   let capacity = 0;
@@ -98,10 +110,11 @@ export function createValueFunction(
         capacity = Math.max(batch, 2 * capacity);
         infer = createMlpInference(spec, capacity);
       }
-      infer(params, obs, batch, out);
+      infer(params, input(obs, batch), batch, out);
     },
     fit(obs, targets, batch, iterations) {
-      fitObs = new Tensor(obs.subarray(0, batch * spec.inputSize), [batch, spec.inputSize]);
+      const x = input(obs, batch);
+      fitObs = new Tensor(x.subarray(0, batch * spec.inputSize), [batch, spec.inputSize]);
       fitTargets = new Tensor(targets.subarray(0, batch), [batch]);
       let first = Number.NaN;
       for (let i = 0; i < iterations; i++) {

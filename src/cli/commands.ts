@@ -27,7 +27,14 @@ import type { DifferentiableEnv } from "../envs/diff.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
 import { describe, type Space } from "../envs/spaces.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
-import { CheckpointError, type LoadedCheckpoint, loadCheckpoint } from "../io/checkpoint.ts";
+import {
+  CheckpointError,
+  type LoadedCheckpoint,
+  loadCheckpoint,
+  readCheckpointFile,
+  writeCheckpointFile,
+} from "../io/checkpoint.ts";
+import { loadAgent } from "../io/checkpoint-file.ts";
 import { readMetrics, writeMetrics } from "../io/metrics.ts";
 import { type Series, writePlot } from "../io/plot.ts";
 import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
@@ -428,6 +435,7 @@ async function runTraining(
     join(runDir, RUN_FILES.eval),
     `${JSON.stringify({ checkpoint: chosen.label, update: ckpt.info.update, seed: evalSeed, rewardThreshold: threshold ?? null, stochastic: evalJson(stochastic), deterministic: evalJson(greedy) }, null, 2)}\n`,
   );
+  writePolicyFile(algo, rc, runDir, ckpt);
   await plot();
   const verdict = (e: EvaluateResult) =>
     threshold === undefined
@@ -448,6 +456,7 @@ async function runTraining(
       line("deterministic", greedy) +
       `Plot:       ${rel(join(runDir, RUN_FILES.plotPng))} (and .svg)\n` +
       `Checkpoint: ${rel(ckpt.path)} (${chosen.label})${chosen.label === "best" ? `; last: ${rel(result.path)}` : ""}\n` +
+      `One file:   ${rel(join(runDir, RUN_FILES.policyFile))} (the ${chosen.label} checkpoint, for the browser playground and eval)\n` +
       `Metrics:    ${rel(join(runDir, RUN_FILES.metrics))}\n` +
       `Evaluate again with: policygrad eval ${runDir}\n`,
   );
@@ -488,6 +497,47 @@ export function chooseCheckpoint(
   throw new UsageError(
     `invalid value ${JSON.stringify(which)} for --checkpoint: expected last, best or an update number`,
   );
+}
+
+/**
+ * Writes the checkpoint `eval` uses as one file with the run's learning curve: what the browser
+ * playground opens and `eval <file>.safetensors` reads.
+ */
+function writePolicyFile(
+  algo: AnyAlgorithm,
+  rc: RunConfig,
+  runDir: string,
+  ckpt: LoadedCheckpoint,
+): void {
+  const metricsPath = join(runDir, RUN_FILES.metrics);
+  const rows = existsSync(metricsPath)
+    ? readMetrics(metricsPath).rows.filter((r) => !isEvalRow(r))
+    : [];
+  const num = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : null);
+  const env = make(rc.envId);
+  try {
+    const policy = checkpointPolicy(algo, ckpt, env);
+    writeCheckpointFile(join(runDir, RUN_FILES.policyFile), {
+      info: {
+        algo: ckpt.info.algo,
+        envId: ckpt.info.envId,
+        update: ckpt.info.update,
+        envSteps: ckpt.info.envSteps,
+      },
+      policySpec: policy.spec,
+      params: ckpt.params,
+      ...(ckpt.valueParams ? { valueParams: ckpt.valueParams } : {}),
+      normalizer: policy.observationNormalizer?.() ?? null,
+      state: ckpt.state,
+      curve: {
+        envSteps: rows.map((r) => Number(r.envSteps)),
+        returnMean: rows.map((r) => num(r.returnMean)),
+        returnMean100: rows.map((r) => num(r.returnMean100)),
+      },
+    });
+  } finally {
+    env.close();
+  }
 }
 
 /** Evaluates a saved checkpoint's policy with the algorithm that trained it. */
@@ -556,6 +606,7 @@ export interface EvalArgs {
 
 /** `policygrad eval`: summary lines, then one JSON line. */
 export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
+  if (args.path.endsWith(".safetensors")) return evalFile(args, io);
   const isRunDir = existsSync(join(args.path, RUN_FILES.config));
   if (!isRunDir && args.checkpoint !== undefined) {
     throw new UsageError(
@@ -589,6 +640,29 @@ export async function evalCommand(args: EvalArgs, io: Io): Promise<number> {
       `Episodes:    ${e.episodes} (${args.deterministic ? "deterministic" : "stochastic"} actions, seed ${args.seed})\n` +
       `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} (min ${min.toFixed(1)}, max ${max.toFixed(1)})\n` +
       `Length:      ${e.lengthMean.toFixed(1)}\n` +
+      `${JSON.stringify(evalJson(e))}\n`,
+  );
+  return 0;
+}
+
+/** `policygrad eval <file>.safetensors`: a single-file checkpoint (e.g. one the page downloaded). */
+async function evalFile(args: EvalArgs, io: Io): Promise<number> {
+  if (args.checkpoint !== undefined) {
+    throw new UsageError(
+      `--checkpoint ${args.checkpoint} needs a run directory; ${args.path} is a single-file checkpoint`,
+    );
+  }
+  const file = readCheckpointFile(args.path);
+  await loadEnvModules(args.envModules);
+  checkEnvId(file.info.envId);
+  const e = evaluate(loadAgent(file).policy, file.info.envId, {
+    episodes: args.episodes,
+    seed: args.seed,
+    deterministic: args.deterministic,
+  });
+  io.stdout.write(
+    `Checkpoint:  ${args.path} (${file.info.algo}, update ${file.info.update}, ${file.info.envSteps} env steps)\n` +
+      `Return:      ${e.returnMean.toFixed(2)} ± ${e.returnStd.toFixed(2)} over ${e.episodes} episodes (${args.deterministic ? "deterministic" : "stochastic"}, seed ${args.seed})\n` +
       `${JSON.stringify(evalJson(e))}\n`,
   );
   return 0;

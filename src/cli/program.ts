@@ -193,7 +193,10 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
   program
     .command("eval")
     .description("Evaluate a trained policy; the last line of output is JSON")
-    .argument("<path>", "a run directory or a checkpoint directory")
+    .argument(
+      "<path>",
+      "a run directory, a checkpoint directory, or a single-file checkpoint (.safetensors)",
+    )
     .addOption(
       new Option("--episodes <n>", "episodes to run")
         .argParser(intOption("--episodes", 1))

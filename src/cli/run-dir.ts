@@ -9,6 +9,8 @@
  *   learning-curve.svg    return vs env steps
  *   learning-curve.png
  *   eval.json             the final evaluation
+ *   policy.safetensors    the final checkpoint as one file (src/io/checkpoint-file.ts): what the
+ *                         browser playground opens and `policygrad eval <file>` reads
  * ```
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from "node:fs";
@@ -23,6 +25,7 @@ export const RUN_FILES = {
   plotSvg: "learning-curve.svg",
   plotPng: "learning-curve.png",
   eval: "eval.json",
+  policyFile: "policy.safetensors",
 } as const;
 
 /** Inside checkpoints/: the best evaluation's checkpoint, a checkpoints directory of its own. */

@@ -4,6 +4,7 @@
  */
 
 export type { DenseActivation } from "./backend/kernels.ts";
+export { activeKernels } from "./backend/simd.ts";
 export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
 export {
   abs,

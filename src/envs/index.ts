@@ -14,6 +14,7 @@ export * from "./diff.ts";
 export * from "./num.ts";
 export * from "./physics.ts";
 export * from "./registry.ts";
+export * from "./shaping.ts";
 export * from "./spaces.ts";
 export * from "./toy/bandit.ts";
 export { TOY_ENVS, type ToyEnvEntry } from "./toy/entries.ts";

@@ -26,6 +26,7 @@
  */
 import { Rng } from "../core/rng.ts";
 import type { Dynamics } from "./num.ts";
+import type { Potential } from "./shaping.ts";
 import { type BoxSpace, describe, describeValue, type Space } from "./spaces.ts";
 import type { Action, Env, ResetOptions, ResetResult, StepResult } from "./types.ts";
 
@@ -85,6 +86,8 @@ export interface PhysicsSpec<P = unknown> {
   readonly physics: Physics<P>;
   readonly maxEpisodeSteps: number;
   readonly rewardThreshold?: number;
+  /** A potential for reward shaping, on tasks whose own reward gives a learner little signal. */
+  readonly potential?: Potential;
 }
 
 /**

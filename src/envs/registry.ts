@@ -14,6 +14,7 @@ import { cartPoleSwingUpSpec } from "./classic/cartpole_swingup.ts";
 import { mountainCarContinuousSpec, mountainCarSpec } from "./classic/mountain_car.ts";
 import { pendulumSpec } from "./classic/pendulum.ts";
 import { type EnvOptions, PhysicsEnv, type PhysicsSpec } from "./physics.ts";
+import type { Potential } from "./shaping.ts";
 import { describeValue, type Space } from "./spaces.ts";
 import { TOY_ENVS } from "./toy/entries.ts";
 import { linearQuadraticSpec } from "./toy/linear_quadratic.ts";
@@ -28,6 +29,11 @@ export interface EnvMeta {
   readonly rewardThreshold?: number;
   /** One line for listings. */
   readonly description?: string;
+  /**
+   * A potential Phi over observations for potential-based reward shaping (src/envs/shaping.ts),
+   * for tasks whose own reward carries little signal; trainers use it when asked to shape.
+   */
+  readonly potential?: Potential;
 }
 
 /** What `envSpecs()` reports per id. */
@@ -85,6 +91,7 @@ function registerPhysics(spec: PhysicsSpec, description: string): void {
   const meta: EnvMeta = {
     maxEpisodeSteps: spec.maxEpisodeSteps,
     description,
+    ...(spec.potential !== undefined ? { potential: spec.potential } : {}),
     ...(spec.rewardThreshold !== undefined ? { rewardThreshold: spec.rewardThreshold } : {}),
   };
   registry.set(spec.id, { kind: "physics", meta, physics: spec });
@@ -150,6 +157,11 @@ export function physicsOf(
     params: e.physics.physics.params(envOptions),
     maxEpisodeSteps: maxEpisodeSteps ?? e.physics.maxEpisodeSteps,
   };
+}
+
+/** The shaping potential registered for `id` (see {@link EnvMeta.potential}), or null. */
+export function potentialOf(id: string): Potential | null {
+  return entry(id).meta.potential ?? null;
 }
 
 /** Registered ids, built-ins first, in registration order. */

@@ -73,3 +73,27 @@ export interface Env<O = Float64Array, A = Action> {
 
 /** Creates an environment; `options` are env-specific keyword options, as in `gymnasium.make`. */
 export type EnvFactory = (options?: Readonly<Record<string, unknown>>) => Env;
+
+/**
+ * An environment that answers asynchronously: a game running in a page, a simulator behind a
+ * socket. The same contract as {@link Env}, with `reset` and `step` returning Promises, and the
+ * `async: true` tag that tells the trainers to take their async rollout path
+ * (`reinforceAsync`, `run.updateAsync()`); sync envs keep the sync fast path.
+ *
+ * @example
+ * const env: AsyncEnv = {
+ *   async: true, id: "Remote", observationSpace: box(-1, 1, [4]), actionSpace: discrete(2),
+ *   reset: (o) => socket.call("reset", o), step: (a) => socket.call("step", a), close() {},
+ * };
+ */
+export interface AsyncEnv<O = Float64Array, A = Action> {
+  readonly async: true;
+  readonly id: string;
+  readonly observationSpace: Space;
+  readonly actionSpace: Space;
+  readonly rewardThreshold?: number;
+  readonly maxEpisodeSteps?: number;
+  reset(options?: ResetOptions): Promise<ResetResult<O>>;
+  step(action: A): Promise<StepResult<O>>;
+  close(): void;
+}

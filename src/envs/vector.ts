@@ -21,7 +21,7 @@ import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
 import { describe, describeValue, flatSize, type Space } from "./spaces.ts";
-import type { Env } from "./types.ts";
+import type { AsyncEnv, Env, ResetResult, StepResult } from "./types.ts";
 
 export interface VectorEnv {
   readonly numEnvs: number;
@@ -53,6 +53,34 @@ export interface VectorEnv {
   getState(): unknown;
   setState(s: unknown): void;
   close(): void;
+}
+
+/**
+ * A vector env over {@link AsyncEnv}s: the same buffers, with `reset` and `step` resolving once
+ * every sub-env has answered (their calls run concurrently; results land in sub-env order).
+ */
+export interface AsyncVectorEnv extends Omit<VectorEnv, "reset" | "step"> {
+  readonly async: true;
+  reset(seed?: number): Promise<void>;
+  step(actions: Float64Array): Promise<void>;
+}
+
+/**
+ * A vector env of `numEnvs` envs from `factory`: an {@link AsyncVectorEnv} when they are
+ * {@link AsyncEnv}s (tagged `async: true`), else what {@link makeVec} gives.
+ */
+export function makeVecOf(
+  env: string | (() => Env | AsyncEnv),
+  numEnvs: number,
+): VectorEnv | AsyncVectorEnv {
+  if (typeof env !== "function") return makeVec(env, numEnvs);
+  const first = env();
+  let made = 0;
+  // The first env is used, not thrown away: a factory may hand out scarce resources.
+  const next = () => (made++ === 0 ? first : env());
+  if ((first as Partial<AsyncEnv>)?.async === true)
+    return new AsyncEnvVectorEnv(next as () => AsyncEnv, numEnvs);
+  return makeVec(next as () => Env, numEnvs);
 }
 
 /** JSON-safe state of a built-in vector env (see {@link PhysicsVectorEnv}). */
@@ -365,9 +393,9 @@ export class EnvVectorEnv implements VectorEnv {
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
   readonly autoreset: Uint8Array;
-  readonly envs: readonly Env[];
+  readonly envs: readonly (Env | AsyncEnv)[];
   private readonly pending: Uint8Array;
-  private readonly scratch: Float64Array;
+  private readonly scratch: Float64Array[];
   private started = false;
 
   constructor(factory: () => Env, numEnvs: number) {
@@ -384,13 +412,14 @@ export class EnvVectorEnv implements VectorEnv {
     this.truncated = new Uint8Array(numEnvs);
     this.autoreset = new Uint8Array(numEnvs);
     this.pending = new Uint8Array(numEnvs);
-    this.scratch = new Float64Array(this.actDim);
+    // One per sub-env: async sub-envs hold their action while the others step.
+    this.scratch = Array.from({ length: numEnvs }, () => new Float64Array(this.actDim));
   }
 
   private writeObs(i: number, o: ArrayLike<number>): void {
-    if (o.length !== this.obsDim) {
+    if (o?.length !== this.obsDim) {
       throw new RangeError(
-        `${this.envs[i].id} vector env: sub-env ${i} returned an observation of length ${o.length}, space ${describe(this.singleObservationSpace)} needs ${this.obsDim}`,
+        `${this.envs[i].id} vector env: sub-env ${i} returned an observation of length ${o?.length}, space ${describe(this.singleObservationSpace)} needs ${this.obsDim}`,
       );
     }
     for (let j = 0; j < this.obsDim; j++) this.observations[i * this.obsDim + j] = o[j];
@@ -398,9 +427,15 @@ export class EnvVectorEnv implements VectorEnv {
 
   reset(seed?: number): void {
     for (let i = 0; i < this.numEnvs; i++) {
-      const r = this.envs[i].reset(seed === undefined ? {} : { seed: deriveSeed(seed, i) });
+      const r = (this.envs[i] as Env).reset(
+        seed === undefined ? {} : { seed: deriveSeed(seed, i) },
+      );
       this.writeObs(i, r.observation);
     }
+    this.resetDone();
+  }
+
+  protected resetDone(): void {
     this.started = true;
     this.pending.fill(0);
     this.rewards.fill(0);
@@ -410,42 +445,55 @@ export class EnvVectorEnv implements VectorEnv {
   }
 
   step(actions: Float64Array): void {
+    this.checkStep(actions);
+    for (let i = 0; i < this.numEnvs; i++) {
+      const env = this.envs[i] as Env;
+      if (this.pending[i] === 1) this.afterReset(i, env.reset());
+      else this.afterStep(i, env.step(this.actionOf(i, actions)));
+    }
+  }
+
+  protected checkStep(actions: Float64Array): void {
     const id = this.envs[0].id;
     checkActions(id, actions, this.numEnvs, this.actDim, this.singleActionSpace);
     if (!this.started)
       throw new Error(`${id} vector env: step() called before reset(); call reset(seed) first`);
-    const discrete = this.singleActionSpace.kind === "discrete";
-    for (let i = 0; i < this.numEnvs; i++) {
-      const env = this.envs[i];
-      if (this.pending[i] === 1) {
-        this.writeObs(i, env.reset().observation);
-        this.pending[i] = 0;
-        this.rewards[i] = 0;
-        this.terminated[i] = 0;
-        this.truncated[i] = 0;
-        this.autoreset[i] = 1;
-        continue;
-      }
-      let action: number | Float64Array;
-      if (discrete) action = actions[i];
-      else {
-        // Validated copy, so a custom env cannot keep a view into the caller's buffer.
-        writeAction(
-          env.id,
-          this.singleActionSpace,
-          actions.subarray(i * this.actDim, (i + 1) * this.actDim),
-          this.scratch,
-        );
-        action = this.scratch;
-      }
-      const r = env.step(action);
-      this.writeObs(i, r.observation);
-      this.rewards[i] = r.reward;
-      this.terminated[i] = r.terminated ? 1 : 0;
-      this.truncated[i] = r.truncated ? 1 : 0;
-      this.pending[i] = r.terminated || r.truncated ? 1 : 0;
-      this.autoreset[i] = 0;
-    }
+  }
+
+  /** Sub-env i's action: a number for Discrete, else a validated copy (no view of `actions`). */
+  protected actionOf(i: number, actions: Float64Array): number | Float64Array {
+    if (this.singleActionSpace.kind === "discrete") return actions[i];
+    const a = this.scratch[i];
+    writeAction(
+      this.envs[i].id,
+      this.singleActionSpace,
+      actions.subarray(i * this.actDim, (i + 1) * this.actDim),
+      a,
+    );
+    return a;
+  }
+
+  /** Next-step autoreset of sub-env i (its episode ended on the previous step). */
+  protected afterReset(i: number, r: ResetResult): void {
+    this.writeObs(i, r.observation);
+    this.pending[i] = 0;
+    this.rewards[i] = 0;
+    this.terminated[i] = 0;
+    this.truncated[i] = 0;
+    this.autoreset[i] = 1;
+  }
+
+  protected afterStep(i: number, r: StepResult): void {
+    this.writeObs(i, r.observation);
+    this.rewards[i] = r.reward;
+    this.terminated[i] = r.terminated ? 1 : 0;
+    this.truncated[i] = r.truncated ? 1 : 0;
+    this.pending[i] = r.terminated || r.truncated ? 1 : 0;
+    this.autoreset[i] = 0;
+  }
+
+  protected isPending(i: number): boolean {
+    return this.pending[i] === 1;
   }
 
   /** Not supported for arbitrary envs (their internal state is theirs); throws with a reason. */
@@ -461,5 +509,43 @@ export class EnvVectorEnv implements VectorEnv {
 
   close(): void {
     for (const e of this.envs) e.close();
+  }
+}
+
+/**
+ * The generic adapter over {@link AsyncEnv}s: each `reset`/`step` calls every sub-env at once and
+ * writes the answers into the buffers in sub-env order, so the result does not depend on which
+ * answers first.
+ */
+export class AsyncEnvVectorEnv extends EnvVectorEnv implements AsyncVectorEnv {
+  readonly async = true;
+
+  constructor(factory: () => AsyncEnv, numEnvs: number) {
+    super(factory as unknown as () => Env, numEnvs);
+  }
+
+  // The async form of the base's reset (a Promise<void> is a valid void return).
+  override async reset(seed?: number): Promise<void> {
+    const envs = this.envs as readonly AsyncEnv[];
+    const rs = await Promise.all(
+      envs.map((e, i) => e.reset(seed === undefined ? {} : { seed: deriveSeed(seed, i) })),
+    );
+    // Written after all answered: an env may reuse its observation buffer, but not before its
+    // next call.
+    for (let i = 0; i < rs.length; i++) this.afterReset(i, rs[i]);
+    this.resetDone();
+  }
+
+  override async step(actions: Float64Array): Promise<void> {
+    this.checkStep(actions);
+    const envs = this.envs as readonly AsyncEnv[];
+    const resets = envs.map((_, i) => this.isPending(i));
+    const rs = await Promise.all(
+      envs.map((e, i) => (resets[i] ? e.reset() : e.step(this.actionOf(i, actions)))),
+    );
+    for (let i = 0; i < rs.length; i++) {
+      if (resets[i]) this.afterReset(i, rs[i]);
+      else this.afterStep(i, rs[i] as StepResult);
+    }
   }
 }

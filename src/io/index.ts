@@ -4,6 +4,9 @@
  */
 export { writeFileAtomic } from "./atomic.ts";
 export * from "./checkpoint.ts";
+export * from "./checkpoint-file.ts";
 export * from "./metrics.ts";
 export * from "./plot.ts";
 export * from "./safetensors.ts";
+export * from "./safetensors-file.ts";
+export * from "./state-json.ts";

@@ -9,14 +9,13 @@
  *
  * Offsets are relative to the first byte after the header. Reading validates every field and never
  * evaluates anything from the file (unlike pickle): a file is data, so a bad one gives an error
- * naming the file and the problem, never a crash.
+ * naming the file and the problem, never a crash. Bytes in, bytes out, with no Node API, so the
+ * package root (and a browser) can use it; the file functions are in safetensors-file.ts.
  *
  * @example
  * const bytes = encodeSafetensors({ "policy.0.weight": { shape: [4, 2], data: w } }, { format: "pt" });
  * const { tensors } = decodeSafetensors(bytes, { source: "params.safetensors" });
  */
-import { readFileSync } from "node:fs";
-import { writeFileAtomic } from "./atomic.ts";
 
 /** The element types we write; reading also accepts only these. */
 export type SafetensorsDtype = "F64" | "F32";
@@ -108,7 +107,7 @@ export function encodeSafetensors(
     header[name] = { dtype, shape: [...t.shape], data_offsets: [offset, end] };
     offset = end;
   }
-  const json = Buffer.from(JSON.stringify(header), "utf8");
+  const json = new TextEncoder().encode(JSON.stringify(header));
   const padded = Math.ceil(json.length / 8) * 8;
   const out = new Uint8Array(8 + padded + offset);
   const view = new DataView(out.buffer);
@@ -278,33 +277,6 @@ export function decodeSafetensors(
     tensors[e.name] = { dtype: e.dtype, shape: e.shape, data };
   }
   return { tensors, metadata };
-}
-
-/** Writes a safetensors file atomically (temp file + fsync + rename). */
-export function writeSafetensors(
-  path: string,
-  tensors: Readonly<Record<string, SafetensorsInput>>,
-  metadata: Readonly<Record<string, string>> = {},
-): void {
-  writeFileAtomic(path, encodeSafetensors(tensors, metadata));
-}
-
-/** Reads and validates a safetensors file; a missing file is a {@link SafetensorsError} too. */
-export function readSafetensors(
-  path: string,
-  options: Omit<ReadOptions, "source"> = {},
-): SafetensorsContents {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new SafetensorsError(
-      path,
-      code === "ENOENT" ? "file does not exist" : `cannot read (${code ?? (e as Error).message})`,
-    );
-  }
-  return decodeSafetensors(bytes, { ...options, source: path });
 }
 
 function checkedShapeSize(shape: readonly unknown[], error: (problem: string) => Error): number {

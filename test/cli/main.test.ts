@@ -10,7 +10,7 @@ import { evaluate } from "../../src/algos/evaluate.ts";
 import { reinforcePolicy } from "../../src/algos/reinforce.ts";
 import { reinforceSchema } from "../../src/algos/reinforce-config.ts";
 import { make } from "../../src/envs/registry.ts";
-import { loadCheckpoint } from "../../src/io/checkpoint.ts";
+import { loadCheckpoint, readCheckpointFile } from "../../src/io/checkpoint.ts";
 import { readMetrics } from "../../src/io/metrics.ts";
 import { type CliResult, MAIN, ROOT, runCli, TSX } from "./run-cli.ts";
 
@@ -91,9 +91,12 @@ test("envs lists every environment with spaces and reward thresholds", () => {
   );
   assert.match(
     r.stdout,
-    /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+no\s+the defaults/,
+    /\nCartPole-v1\s+Box\(.*\)\s+Discrete\(2\)\s+475\s+500\s+no\s+>= 475 every seed/,
   );
-  assert.match(r.stdout, /\nPendulum-v1\s+Box\(.*\)\s+Box\(.*\)\s+-\s+200\s+yes\s+the defaults/);
+  assert.match(
+    r.stdout,
+    /\nPendulum-v1\s+Box\(.*\)\s+Box\(.*\)\s+-\s+200\s+yes\s+>= -300 every seed/,
+  );
   for (const id of ["Pendulum-v1", "MountainCar-v0", "MountainCarContinuous-v0", "Acrobot-v1"])
     assert.match(r.stdout, new RegExp(`\\n${id} `));
 });
@@ -113,7 +116,10 @@ test("help for train lists the config flags with their docs", () => {
   assert.match(help, /--no-normalize-advantages to turn off/);
   assert.match(help, /--stop-at-return <number\|null>/);
   assert.match(help, /--seeds <list>/);
-  assert.match(help, /Per-environment presets of reinforce .* Acrobot-v1 the defaults/);
+  assert.match(
+    help,
+    /Per-environment presets of reinforce .* Acrobot-v1 >= -100 every seed; V\(s\) \+ GAE/,
+  );
 });
 
 test("eval of a missing, truncated or corrupted checkpoint: one clear line, exit 1", () => {
@@ -198,6 +204,12 @@ test("train writes a complete run directory, refuses to overwrite it, and eval/p
     cli(["eval", dir, "--episodes", "3", "--seed", "7", "--deterministic"]).stdout,
     e.stdout,
   );
+  // The run's single-file checkpoint (what the browser page opens) evaluates the same.
+  const file = join(dir, "policy.safetensors");
+  const f = cli(["eval", file, "--episodes", "3", "--seed", "7", "--deterministic"]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.equal(f.stdout.trimEnd().split("\n").at(-1), e.stdout.trimEnd().split("\n").at(-1));
+  assert.equal(readCheckpointFile(file).curve?.envSteps.length, rows.length);
 
   const p = cli(["plot", dir, "--out", join(tmp, "a.png")]);
   assert.equal(p.code, 0, p.stderr);

@@ -8,10 +8,9 @@ import { Rng } from "../../src/core/rng.ts";
 import {
   decodeSafetensors,
   encodeSafetensors,
-  readSafetensors,
   SafetensorsError,
-  writeSafetensors,
 } from "../../src/io/safetensors.ts";
+import { readSafetensors, writeSafetensors } from "../../src/io/safetensors-file.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "pg-safetensors-"));
 

@@ -399,3 +399,11 @@ export function residentCopy(values: Float64Array): Float64Array {
 export function useSimd(on: boolean): void {
   enabled = on;
 }
+
+/**
+ * Which kernels the dense layers run on: `"wasm-simd"` (the WebAssembly SIMD module) or `"js"`
+ * (the plain JS kernels, where WebAssembly SIMD is missing or switched off by useSimd(false)).
+ */
+export function activeKernels(): "wasm-simd" | "js" {
+  return simd() === null ? "js" : "wasm-simd";
+}

@@ -11,6 +11,7 @@ import { columnPhysics } from "../columns.ts";
 import type { Dynamics, Num, Val } from "../num.ts";
 import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
+import type { Potential } from "../shaping.ts";
 import { box, discrete } from "../spaces.ts";
 
 export interface MountainCarParams {
@@ -183,11 +184,32 @@ export const mountainCarContinuousPhysics: Physics<MountainCarParams> = columnPh
   mountainCarContinuousDynamics,
 );
 
+/**
+ * A potential for reward shaping (src/envs/shaping.ts): the car's mechanical energy
+ * E(x, v) = v^2 / 2 + (gravity / 3) sin(3x), which the dynamics conserve when the engine is off
+ * (per step, dv = -gravity cos(3x) is minus the slope of (gravity / 3) sin(3x)), so only pushing
+ * in the direction of motion raises it. Scaled so that Phi = -1 for the car at rest in the valley
+ * and Phi = 0 for the car at rest at the goal: Phi = (E - E_goal) / (E_goal - E_valley). Reaching
+ * the goal needs about E_goal, so Phi measures the energy still missing; it is the classic aid on
+ * this task, where the env's own reward is the same -1 on every step until the goal is first found.
+ */
+export function mountainCarPotential(goalPosition: number): Potential {
+  const eGoal = (GRAVITY / 3) * Math.sin(3 * goalPosition);
+  const eValley = -GRAVITY / 3;
+  const scale = 1 / (eGoal - eValley);
+  return (obs, offset) => {
+    const x = obs[offset];
+    const v = obs[offset + 1];
+    return (0.5 * v * v + (GRAVITY / 3) * Math.sin(3 * x) - eGoal) * scale;
+  };
+}
+
 export const mountainCarSpec: PhysicsSpec<MountainCarParams> = {
   id: "MountainCar-v0",
   physics: mountainCarPhysics,
   maxEpisodeSteps: 200,
   rewardThreshold: -110,
+  potential: mountainCarPotential(0.5),
 };
 
 export const mountainCarContinuousSpec: PhysicsSpec<MountainCarParams> = {
@@ -195,4 +217,5 @@ export const mountainCarContinuousSpec: PhysicsSpec<MountainCarParams> = {
   physics: mountainCarContinuousPhysics,
   maxEpisodeSteps: 999,
   rewardThreshold: 90,
+  potential: mountainCarPotential(0.45),
 };
