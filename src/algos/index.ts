@@ -4,6 +4,7 @@
  */
 export * from "./apg.ts";
 export * from "./evaluate.ts";
+export * from "./gradprobe.ts";
 export * from "./obs-norm.ts";
 export * from "./obs-scale.ts";
 export * from "./policy.ts";
