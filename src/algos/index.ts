@@ -3,7 +3,9 @@
  * trainer layer, the surrogate estimators, rollouts, returns and advantages,
  * the learned baseline, evaluation, and the policy they train.
  */
+export * from "./apg.ts";
 export * from "./evaluate.ts";
+export * from "./gradprobe.ts";
 export * from "./obs-norm.ts";
 export * from "./obs-scale.ts";
 export * from "./policy.ts";

@@ -3,6 +3,7 @@
  * (src/algos/trainer.ts), whose config schema gives the `train` flags. PPO and the two unclipped
  * importance-sampled gradients it grew from share one learner (src/algos/ppo.ts).
  */
+import { apgAlgorithm } from "../algos/apg.ts";
 import { isAlgorithm, isPdAlgorithm, ppoAlgorithm } from "../algos/ppo.ts";
 import { reinforceAlgorithm } from "../algos/reinforce.ts";
 import type { AnyAlgorithm } from "../algos/trainer.ts";
@@ -14,6 +15,7 @@ export const ALGORITHMS: Readonly<Record<string, AnyAlgorithm>> = {
   ppo: ppoAlgorithm,
   is: isAlgorithm,
   "is-pd": isPdAlgorithm,
+  apg: apgAlgorithm,
 };
 
 /** The algorithm named `name`; unknown names are a usage error listing the known ones. */

@@ -22,7 +22,7 @@ import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
 import { actionMaskSize, describe, describeValue, flatSize, type Space } from "./spaces.ts";
-import type { AsyncEnv, Env, ResetResult, StepInfo, StepResult } from "./types.ts";
+import type { AsyncEnv, Env, ResetResult, StepInfo } from "./types.ts";
 
 export interface VectorEnv {
   readonly numEnvs: number;
