@@ -20,6 +20,7 @@ import {
 import { Rng } from "../src/core/rng.ts";
 import { make } from "../src/envs/registry.ts";
 import { flatSize } from "../src/envs/spaces.ts";
+import { PENDULUM_REINFORCE } from "./pendulum-reinforce.ts";
 
 interface Task {
   env: string;
@@ -43,22 +44,7 @@ const TASKS: Task[] = [
     key: "pendulum",
     // 1M steps with a linearly decaying lr: -256 mean over seeds 0-2 (300k constant lr: -447).
     budget: 1_000_000,
-    config: {
-      lrSchedule: "linear",
-      batchMode: "steps",
-      numEnvs: 16,
-      rolloutSteps: 100,
-      baseline: "value",
-      gaeLambda: 0.95,
-      gamma: 0.99,
-      rewardScale: 0.01,
-      lr: 0.01,
-      hiddenSizes: [32],
-      activation: "relu",
-      valueHiddenSizes: [32],
-      valueLr: 0.01,
-      valueIterations: 5,
-    },
+    config: PENDULUM_REINFORCE,
     scale: "random about -1200, good about -200",
   },
 ];

@@ -155,7 +155,7 @@ function evaluation(
           );
         }
       }
-      policy.act(o, N, rng, actions, deterministic);
+      policy.act(o, N, rng, actions, deterministic, undefined, vec.actionMasks);
       return actions;
     },
     record(): boolean {

@@ -26,13 +26,7 @@ export function normalizeObservations(
   rows: number,
   out: Float64Array,
 ): Float64Array {
-  const d = stats.size;
-  for (let r = 0; r < rows; r++) {
-    for (let i = 0; i < d; i++) {
-      const z = (src[r * d + i] - stats.mean[i]) / Math.sqrt(stats.var[i] + EPSILON);
-      out[r * d + i] = Math.min(Math.max(z, -OBS_CLIP), OBS_CLIP);
-    }
-  }
+  stats.normalizeInto(src, rows, out, EPSILON, OBS_CLIP);
   return out;
 }
 
@@ -60,16 +54,17 @@ export function normalizingPolicy(base: Policy, stats: RunningMeanStd): Policy {
     actDim: base.actDim,
     head: base.head,
     rawDiffers: base.rawDiffers,
-    act(obs, batch, rng, outActions, deterministic, outRaw) {
+    maskSize: base.maskSize,
+    act(obs, batch, rng, outActions, deterministic, outRaw, masks) {
       const n = batch * stats.size;
       if (scratch.length < n) scratch = new Float64Array(n);
       const x = normalizeObservations(stats, obs, batch, scratch).subarray(0, n);
-      base.act(x, batch, rng, outActions, deterministic, outRaw);
+      base.act(x, batch, rng, outActions, deterministic, outRaw, masks);
     },
-    logProbAndEntropy(params, obs, actions) {
+    logProbAndEntropy(params, obs, actions, masks) {
       const rows = obs.shape[0];
       const x = normalizeObservations(stats, obs.data, rows, new Float64Array(obs.data.length));
-      return base.logProbAndEntropy(params, new Tensor(x, obs.shape), actions);
+      return base.logProbAndEntropy(params, new Tensor(x, obs.shape), actions, masks);
     },
     observationNormalizer: (): ObservationNormalizer => ({
       mean: Array.from(stats.mean),

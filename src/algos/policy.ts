@@ -11,6 +11,12 @@
  *
  * Box actions meet their bounds by clipping or tanh squashing (`spec.squash`, see src/distributions/gaussian.ts).
  *
+ * **Action masks** (Discrete, MultiDiscrete, MultiBinary): `act` and `logProbAndEntropy` take an
+ * optional mask [B, maskSize] of 0/1 per class, lined up with the logits (maskSize = n, or
+ * sum(nvec)); a masked class gets probability 0 (src/distributions/categorical.ts). Envs give
+ * theirs as `info.actionMask`; the rollout keeps them with the batch so the update scores the
+ * actions under the same masks.
+ *
  * Parameter names are stable (they become tensor names in checkpoints): `policy.<i>.weight` [in, out]
  * and `policy.<i>.bias` [out] for layer i of the MLP, and `policy.logStd` [D] for a
  * state-independent log-std.
@@ -73,12 +79,14 @@ export interface Policy {
   readonly head: PolicyHead;
   /** Whether raw and env actions can differ, i.e. whether a trainer needs `outRaw`. */
   readonly rawDiffers: boolean;
+  /** Entries of one row of an action mask: n (Discrete), sum(nvec) (MultiDiscrete), 0 (Box: no masks). */
+  readonly maskSize: number;
   /**
    * The rollout hot path: no tape, and no allocation once a batch of this size has been seen.
    * obs [batch, obsDim] -> outActions [batch, actDim] (env-ready) and, if given, outRaw
    * [batch, actDim] (what `logProbAndEntropy` scores; see {@link Policy}). `deterministic` takes the
    * mode instead of sampling (argmax; the Gaussian mean, clipped or squashed) and draws nothing from
-   * `rng`.
+   * `rng`. `masks` [batch, maskSize] (optional, categorical heads only): 0 = invalid class.
    */
   act(
     obs: Float64Array,
@@ -87,17 +95,20 @@ export interface Policy {
     outActions: Float64Array,
     deterministic?: boolean,
     outRaw?: Float64Array,
+    masks?: Uint8Array | null,
   ): void;
   /**
    * Differentiable in `params` (use inside `valueAndGrad`): per-sample log pi(a | s) [B] and
    * entropy [B] for obs [B, obsDim] and raw actions [B * actDim] (the `outRaw` of `act`).
    * For a tanh-squashed Gaussian, `entropy` is that of the pre-squash Gaussian (the squashed one has
    * no closed form; see `squashedGaussianEntropy` in src/distributions/gaussian.ts).
+   * `masks` [B * maskSize]: the masks the actions were sampled under (categorical heads only).
    */
   logProbAndEntropy(
     params: Params,
     obs: Tensor,
     actions: Float64Array,
+    masks?: Uint8Array | null,
   ): { logProb: Tensor; entropy: Tensor };
   /**
    * For a policy that sees normalized observations (src/algos/obs-norm.ts): a snapshot of the
@@ -275,6 +286,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     );
   }
   const dist: ActionHead = actionHead(head);
+  const maskSize = dist.maskSize;
   const logStdParam = (p: Params): Tensor | null =>
     head.kind === "gaussian" && head.logStd === "state-independent" ? p[LOG_STD_NAME] : null;
 
@@ -301,6 +313,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     outActions: Float64Array,
     deterministic = false,
     outRaw?: Float64Array,
+    masks?: Uint8Array | null,
   ): void {
     if (!Number.isInteger(batch) || batch < 0) {
       throw new Error(`policy.act: batch must be an integer >= 0, got ${batch}`);
@@ -318,6 +331,11 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
         `policy.act: outActions (${outActions.length}) and outRaw (${outRaw?.length ?? "none"}) need ${batch * actDim} values each (batch ${batch} x actDim ${actDim})`,
       );
     }
+    if (masks && (maskSize === 0 || masks.length < batch * maskSize)) {
+      throw new Error(
+        `policy.act: masks has ${masks.length} values, batch ${batch} x maskSize ${maskSize} needs ${batch * maskSize}${maskSize === 0 ? " (a Box action space takes no masks)" : ""}`,
+      );
+    }
     ensureCapacity(batch);
     if (obsScale !== null) scaleObsRows(obsScale, obs, batch, scaled);
     infer!(params, obsScale === null ? obs : scaled, batch, headOut);
@@ -330,6 +348,7 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
       deterministic,
       outRaw ?? rawScratch,
       outActions,
+      masks,
     );
   }
 
@@ -337,8 +356,14 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     p: Params,
     obs: Tensor,
     actions: Float64Array,
+    masks?: Uint8Array | null,
   ): { logProb: Tensor; entropy: Tensor } {
     const batch = obs.shape[0];
+    if (masks && (maskSize === 0 || masks.length !== batch * maskSize)) {
+      throw new Error(
+        `policy.logProbAndEntropy: masks has ${masks.length} values, expected ${batch * maskSize} (batch ${batch} x maskSize ${maskSize})${maskSize === 0 ? "; a Box action space takes no masks" : ""}`,
+      );
+    }
     if (actions.length !== batch * actDim) {
       throw new Error(
         `policy.logProbAndEntropy: actions has ${actions.length} values, expected ${batch * actDim} (batch ${batch} from obs [${obs.shape.join(", ")}] x actDim ${actDim})`,
@@ -351,8 +376,17 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
       scaleObsRows(obsScale, obs.data, batch, view);
       input = new Tensor(view, obs.shape);
     }
-    return dist.logProbAndEntropy(mlp(p, mlpSpec, input), logStdParam(p), actions);
+    return dist.logProbAndEntropy(mlp(p, mlpSpec, input), logStdParam(p), actions, masks);
   }
 
-  return { spec, params, actDim, head, rawDiffers: dist.rawDiffers, act, logProbAndEntropy };
+  return {
+    spec,
+    params,
+    actDim,
+    head,
+    rawDiffers: dist.rawDiffers,
+    maskSize,
+    act,
+    logProbAndEntropy,
+  };
 }

@@ -11,6 +11,7 @@
  * per-seed results and what each field is for.
  */
 
+import type { ApgConfig } from "./apg-config.ts";
 import type { ReinforceConfig } from "./reinforce-config.ts";
 import type { Preset } from "./trainer.ts";
 
@@ -90,5 +91,39 @@ export const REINFORCE_ENV_PRESETS: Readonly<Record<string, Preset<ReinforceConf
       evalEpisodes: 50,
       stopAtReturn: 96,
     },
+  },
+};
+
+/**
+ * APG's preset per differentiable built-in (README, "Analytic policy gradients"). Pendulum-v1 uses
+ * the defaults, which were tuned on it; the LQ task's preset is the setting whose optimum is K*.
+ */
+export const APG_ENV_PRESETS: Readonly<Record<string, Preset<ApgConfig>>> = {
+  "Pendulum-v1": { description: "the defaults (tuned on Pendulum-v1)", config: {} },
+  "LinearQuadratic-v0": {
+    description:
+      "a linear policy, deterministic, whole-episode windows of the env's own reward: its optimum is the LQR gain K*",
+    config: {
+      hiddenSizes: [],
+      actionNoise: "none",
+      reward: "env",
+      window: 200,
+      numEnvs: 16,
+      lr: 0.5,
+      // Clipped: the first gradients (K near 0, the double integrator drifting) are 1e5 times the
+      // later ones, and Adam's second moment would remember them for many updates.
+      maxGradNorm: 1,
+      totalSteps: 16 * 200 * 80,
+    },
+  },
+  "CartPoleSwingUp-v0": {
+    description:
+      "100-step windows (2 s, about one swing) over 8 envs for 2M env steps: deterministic returns -462 (seed 0) and -864 (seed 1) over 100 episodes; 1M steps reach only -1255",
+    config: { window: 100, numEnvs: 8, totalSteps: 2_000_000 },
+  },
+  "MountainCarContinuous-v0": {
+    description:
+      "the defaults; the negative control: the goal bonus has no gradient, so APG learns to stand still (use reinforce)",
+    config: {},
   },
 };

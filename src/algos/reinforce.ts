@@ -93,7 +93,8 @@ export interface PolicyLossMetrics {
  * loss = -scale * sum_t log pi(a_t|s_t) * Psi_t - entropyCoef * mean_t H(pi(.|s_t)).
  * Its gradient is minus the policy-gradient estimate; scale is 1/N for N episodes.
  *
- * @param obs [T, obsDim]; @param actions [T * actDim] raw actions; @param weights [T] Psi_t
+ * @param obs [T, obsDim]; @param actions [T * actDim] raw actions; @param weights [T] Psi_t;
+ * @param masks [T * maskSize] the action masks the actions were sampled under, or null
  */
 export function policyLoss(
   policy: Policy,
@@ -103,8 +104,9 @@ export function policyLoss(
   weights: Tensor,
   scale: number,
   entropyCoef: number,
+  masks: Uint8Array | null = null,
 ): { loss: Tensor; metrics: PolicyLossMetrics } {
-  const { logProb, entropy } = policy.logProbAndEntropy(params, obs, actions);
+  const { logProb, entropy } = policy.logProbAndEntropy(params, obs, actions, masks);
   const surrogate = mul(sum(mul(logProb, weights)), scale);
   const meanEntropy = tmean(entropy);
   const loss =
@@ -135,11 +137,12 @@ export function createPolicyGradient(
   let obs: Tensor | null = null;
   let w: Tensor | null = null;
   let actions: Float64Array = new Float64Array(0);
+  let masks: Uint8Array | null = null;
   let scale = 1;
   let entropyCoef = 0;
   let metrics: PolicyLossMetrics = { surrogate: 0, entropy: 0 };
   const vg = valueAndGrad((p) => {
-    const r = policyLoss(policy, p, obs!, actions, w!, scale, entropyCoef);
+    const r = policyLoss(policy, p, obs!, actions, w!, scale, entropyCoef, masks);
     metrics = r.metrics;
     return r.loss;
   });
@@ -147,6 +150,7 @@ export function createPolicyGradient(
     obs = new Tensor(batch.obs, [batch.size, obsDim]);
     w = new Tensor(weights.subarray(0, batch.size), [batch.size]);
     actions = batch.actions;
+    masks = batch.masks;
     scale = s;
     entropyCoef = e;
     const { value, grads } = vg(policy.params);

@@ -32,6 +32,8 @@ export interface RolloutEnv {
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
   readonly autoreset: Uint8Array;
+  /** [N, maskSize] valid actions of the current observations, or null/absent: no masks. */
+  readonly actionMasks?: Uint8Array | null;
   reset(seed?: number): void;
   step(actions: Float64Array): void;
 }
@@ -68,6 +70,11 @@ export interface Batch {
   readonly obs: Float64Array;
   /** [T, actDim] raw actions a_t (the `outRaw` of `policy.act`, what `logProbAndEntropy` scores). */
   readonly actions: Float64Array;
+  /**
+   * [T, maskSize] the action masks a_t was sampled under (the env's `info.actionMask`), to be
+   * passed to `logProbAndEntropy`; null when the env gives none.
+   */
+  readonly masks: Uint8Array | null;
   /** [T] r_t, the env's reward plus the shaping term when the rollout shapes. */
   readonly rewards: Float64Array;
   /** [T] {@link EpisodeEnd} codes. */
@@ -82,6 +89,8 @@ export interface Batch {
   readonly episodeLengths: Float64Array;
   /** Episodes counted by the estimator's 1/N: `episodes` in episode mode, else E. */
   readonly numEpisodes: number;
+  /** [N + 1] sub-env j's steps are [laneOffsets[j], laneOffsets[j + 1]), in the order it took them. */
+  readonly laneOffsets: Int32Array;
 }
 
 /** The part of a rollout that carries over between batches (JSON-safe), for exact resume. */
@@ -158,6 +167,9 @@ export function createRollout(
   let capacity = mode.kind === "steps" ? mode.steps : 64;
   let obs = new Float64Array(N * capacity * obsDim);
   let acts = new Float64Array(N * capacity * actDim);
+  // Action masks, allocated once the env turns out to give them (at its first reset).
+  const maskSize = policy.maskSize;
+  let masks: Uint8Array | null = null;
   let rewards = new Float64Array(N * capacity);
   let ends = new Uint8Array(N * capacity);
   const laneLength = new Int32Array(N);
@@ -197,6 +209,7 @@ export function createRollout(
     acts = move(acts, actDim);
     rewards = move(rewards, 1);
     ends = move(ends, 1);
+    if (masks !== null) masks = move(masks, maskSize);
   }
 
   function addCut(j: number, t: number, src: Float64Array, offset: number): void {
@@ -252,6 +265,15 @@ export function createRollout(
       runReturn.fill(0);
       runLength.fill(0);
     }
+    const envMasks = env.actionMasks ?? null;
+    if (envMasks !== null && masks === null) {
+      if (envMasks.length !== N * maskSize) {
+        throw new Error(
+          `rollout: the env's action masks have ${envMasks.length} entries, ${N} sub-envs x the policy's maskSize ${maskSize} need ${N * maskSize}`,
+        );
+      }
+      masks = new Uint8Array(N * capacity * maskSize);
+    }
     laneLength.fill(0);
     finished.fill(0);
     numCuts = 0;
@@ -266,7 +288,8 @@ export function createRollout(
   /** Acts for all sub-envs and remembers s_t and a_t of the lanes in use. */
   function beforeStep(rng: Rng): void {
     const o = env.observations;
-    policy.act(o, N, rng, envActions, false, rawActions);
+    const envMasks = env.actionMasks ?? null;
+    policy.act(o, N, rng, envActions, false, rawActions, envMasks);
     for (let j = 0; j < N; j++) {
       if (!active(j)) continue;
       if (shaping !== null) phi[j] = shaping.potential(o, j * obsDim);
@@ -274,6 +297,9 @@ export function createRollout(
       const at = j * capacity + laneLength[j];
       for (let d = 0; d < obsDim; d++) obs[at * obsDim + d] = o[j * obsDim + d];
       for (let d = 0; d < actDim; d++) acts[at * actDim + d] = rawActions[j * actDim + d];
+      if (masks !== null && envMasks !== null) {
+        for (let d = 0; d < maskSize; d++) masks[at * maskSize + d] = envMasks[j * maskSize + d];
+      }
     }
   }
 
@@ -369,7 +395,7 @@ export function createRollout(
 
   /** Moves the lanes back to back (a forward copyWithin never overwrites a lane not yet moved). */
   function pack(): Batch {
-    const offset = new Int32Array(N); // small, once per batch
+    const offset = new Int32Array(N + 1); // small, once per batch
     let size = 0;
     for (let j = 0; j < N; j++) {
       offset[j] = size;
@@ -380,14 +406,17 @@ export function createRollout(
         acts.copyWithin(size * actDim, from * actDim, (from + len) * actDim);
         rewards.copyWithin(size, from, from + len);
         ends.copyWithin(size, from, from + len);
+        masks?.copyWithin(size * maskSize, from * maskSize, (from + len) * maskSize);
       }
       size += len;
     }
+    offset[N] = size;
     for (let k = 0; k < numCuts; k++) cutIndex[k] += offset[cutLane[k]];
     return {
       size,
       obs: obs.subarray(0, size * obsDim),
       actions: acts.subarray(0, size * actDim),
+      masks: masks === null ? null : masks.subarray(0, size * maskSize),
       rewards: rewards.subarray(0, size),
       ends: ends.subarray(0, size),
       cutObs: cutObs.subarray(0, numCuts * obsDim),
@@ -395,6 +424,7 @@ export function createRollout(
       episodeReturns: epReturns.subarray(0, numFinished),
       episodeLengths: epLengths.subarray(0, numFinished),
       numEpisodes: mode.kind === "episodes" ? mode.episodes : numFinished,
+      laneOffsets: offset,
     };
   }
 

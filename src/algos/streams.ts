@@ -27,6 +27,8 @@ export const STREAMS = {
   evalEnvs: 5,
   /** Sampling the actions of stochastic evaluation. */
   evalActions: 6,
+  /** The order of the minibatches of algorithms that reuse a batch (PPO). */
+  minibatches: 7,
 } as const;
 
 export type StreamPurpose = keyof typeof STREAMS;

@@ -1,8 +1,10 @@
 /**
  * The table of training algorithms behind `--algo`: each entry is an algorithm of the trainer layer
- * (src/algos/trainer.ts), whose config schema gives the `train` flags. Analytic policy gradients and
- * PPO join as one more entry each; nothing else in the CLI changes.
+ * (src/algos/trainer.ts), whose config schema gives the `train` flags. PPO and the two unclipped
+ * importance-sampled gradients it grew from share one learner (src/algos/ppo.ts).
  */
+import { apgAlgorithm } from "../algos/apg.ts";
+import { isAlgorithm, isPdAlgorithm, ppoAlgorithm } from "../algos/ppo.ts";
 import { reinforceAlgorithm } from "../algos/reinforce.ts";
 import type { AnyAlgorithm } from "../algos/trainer.ts";
 import { UsageError } from "./flags.ts";
@@ -10,6 +12,10 @@ import { UsageError } from "./flags.ts";
 /** Every algorithm by its `--algo` name. */
 export const ALGORITHMS: Readonly<Record<string, AnyAlgorithm>> = {
   reinforce: reinforceAlgorithm,
+  ppo: ppoAlgorithm,
+  is: isAlgorithm,
+  "is-pd": isPdAlgorithm,
+  apg: apgAlgorithm,
 };
 
 /** The algorithm named `name`; unknown names are a usage error listing the known ones. */

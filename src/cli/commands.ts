@@ -1,17 +1,21 @@
 /**
- * The CLI's commands as functions: train, resume, eval, plot, envs. main.ts parses the command line
+ * The CLI's commands as functions: train, resume, eval, plot, envs, gradprobe. main.ts parses the command line
  * and calls these; each returns the process exit code (0 done, 1 failed, 128 + the signal's number
  * when stopped by a signal, 141 when stdout was closed). Usage mistakes throw {@link UsageError}
  * (exit code 2).
  */
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
+import { apgEnv, apgPolicySpecFor, resolveApgConfig } from "../algos/apg.ts";
 import { type EvaluateResult, evaluate } from "../algos/evaluate.ts";
-import type { Policy } from "../algos/policy.ts";
+import { formatProbeTable, gradProbe } from "../algos/gradprobe.ts";
+import { createPolicy, type Policy, type PolicySpec } from "../algos/policy.ts";
+import { APG_ENV_PRESETS } from "../algos/presets.ts";
+import { streamRng } from "../algos/streams.ts";
 import {
   type AnyAlgorithm,
   checkpointPolicy,
@@ -19,6 +23,9 @@ import {
   type RunConfig as TrainRunConfig,
 } from "../algos/trainer.ts";
 import { ConfigError } from "../config/schema.ts";
+import * as math from "../core/math.ts";
+import type { Params } from "../core/tensor.ts";
+import type { DifferentiableEnv } from "../envs/diff.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
 import { describe, type Space } from "../envs/spaces.ts";
 import { removePath, writeFileAtomic } from "../io/atomic.ts";
@@ -951,15 +958,21 @@ export async function plotRuns(
   const reps = [...groups.values()].map((g) => g[0].rc);
   const envIds = [...new Set(runs.map((r) => r.rc.envId))];
   const algos = [...new Set(runs.map((r) => r.rc.algo))];
-  const differing = Object.keys(reps[0].config).filter(
-    (k) =>
-      k !== "seed" &&
-      reps.some((rc) => JSON.stringify(rc.config[k]) !== JSON.stringify(reps[0].config[k])),
-  );
+  // The fields that tell apart series of the same algorithm (configs of different algorithms
+  // have different fields: those are told apart by the algorithm's name).
+  const differingFor = (algo: string) => {
+    const same = reps.filter((rc) => rc.algo === algo);
+    return Object.keys(same[0].config).filter(
+      (k) =>
+        k !== "seed" &&
+        same.some((rc) => JSON.stringify(rc.config[k]) !== JSON.stringify(same[0].config[k])),
+    );
+  };
   const series: Series[] = [];
   for (const g of groups.values()) {
     const rc = g[0].rc;
     const parts: string[] = [];
+    const differing = differingFor(rc.algo);
     if (algos.length > 1 || differing.length === 0) parts.push(rc.algo);
     if (envIds.length > 1) parts.push(rc.envId);
     for (const k of differing) parts.push(`${k}=${formatFlagValue(rc.config[k])}`);
@@ -1053,4 +1066,93 @@ export function envsCommand(io: Io): number {
 export function display(p: string): string {
   const r = relative(process.cwd(), resolve(p));
   return r === "" ? "." : r.startsWith("..") ? resolve(p) : r;
+}
+
+export interface GradProbeArgs {
+  readonly envId: string;
+  /** A run directory or checkpoint whose policy to probe; default a fresh APG policy. */
+  readonly checkpoint?: string;
+  readonly horizons: readonly number[];
+  readonly samples: number;
+  readonly seed: number;
+  /** Where the table's JSON and the plots go; default the run directory, else runs/<env>__gradprobe. */
+  readonly out?: string;
+}
+
+/**
+ * `policygrad gradprobe`: REINFORCE vs APG gradient estimates of one policy, per horizon (see
+ * src/algos/gradprobe.ts): a table, gradprobe.json and two plots (cosine, variance vs horizon).
+ */
+export async function gradprobeCommand(args: GradProbeArgs, io: Io): Promise<number> {
+  checkEnvId(args.envId);
+  let diff: DifferentiableEnv;
+  try {
+    diff = apgEnv(args.envId);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  let spec: PolicySpec;
+  let params: Params;
+  let outDir: string;
+  if (args.checkpoint !== undefined) {
+    const isRunDir = existsSync(join(args.checkpoint, RUN_FILES.config));
+    const chosen = isRunDir
+      ? chooseCheckpoint(args.checkpoint, undefined)
+      : { path: args.checkpoint };
+    const ckpt = loadCheckpoint(chosen.path);
+    const algo = getAlgorithm(ckpt.info.algo);
+    const env = make(args.envId);
+    const policy = checkpointPolicy(algo, ckpt, env);
+    env.close();
+    if (policy.head.kind !== "gaussian" || policy.head.logStd !== "state-independent") {
+      throw new UsageError(
+        `gradprobe: the checkpoint's policy must be a Gaussian with a state-independent log-std (APG's, or reinforce with --log-std state-independent)`,
+      );
+    }
+    spec = policy.spec;
+    params = policy.params;
+    outDir = args.out ?? (isRunDir ? args.checkpoint : dirname(resolve(chosen.path)));
+  } else {
+    // The env's APG preset fixes the architecture (a linear policy on the LQ task, where g* is exact).
+    const cfg = resolveApgConfig({ ...APG_ENV_PRESETS[args.envId]?.config, seed: args.seed });
+    spec = apgPolicySpecFor(cfg, diff);
+    params = createPolicy(spec, streamRng(args.seed, "policyInit")).params;
+    outDir = args.out ?? join("runs", `${args.envId}__gradprobe`);
+  }
+  io.stdout.write(
+    `Gradient probe on ${args.envId}: ${args.samples} samples per estimator and horizon (seed ${args.seed})\n`,
+  );
+  const r = gradProbe(diff, spec, params, {
+    horizons: args.horizons,
+    samples: args.samples,
+    seed: args.seed,
+  });
+  io.stdout.write(`${formatProbeTable(r)}\n`);
+  mkdirSync(outDir, { recursive: true });
+  writeFileAtomic(join(outDir, "gradprobe.json"), `${JSON.stringify(r, null, 1)}\n`);
+  const curve = (est: string, key: "cosine" | "variance") => {
+    const rows = r.rows.filter((x) => x.estimator === est);
+    return {
+      label: est,
+      runs: [
+        {
+          steps: rows.map((x) => x.horizon),
+          values: rows.map((x) => (key === "cosine" ? x.cosine : math.log(x.variance) / Math.LN10)),
+        },
+      ],
+    };
+  };
+  for (const [key, yLabel] of [
+    ["cosine", "E[cos(g, g*)] of one sample"],
+    ["variance", "log10 tr(Cov g) / |g*|^2"],
+  ] as const) {
+    const series = [curve("reinforce", key), curve("apg", key)];
+    const options = { title: `${args.envId}: gradient estimates`, xLabel: "horizon H", yLabel };
+    await writePlot(join(outDir, `gradprobe-${key}.svg`), series, options);
+    await writePlot(join(outDir, `gradprobe-${key}.png`), series, options);
+  }
+  io.stdout.write(
+    `Table and plots: ${display(join(outDir, "gradprobe.json"))}, gradprobe-{cosine,variance}.{svg,png}\n`,
+  );
+  return 0;
 }

@@ -11,6 +11,7 @@ import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
 import {
   envsCommand,
   evalCommand,
+  gradprobeCommand,
   type Io,
   parseSeeds,
   plotCommand,
@@ -283,6 +284,48 @@ function buildProgram(argv: readonly string[], io: Io, setCode: (c: number) => v
             runDirs,
             ...(typeof opts.out === "string" ? { out: opts.out } : {}),
             band: opts.band as "minmax" | "std",
+          },
+          io,
+        ),
+      );
+    });
+
+  program
+    .command("gradprobe")
+    .description(
+      "Compare the REINFORCE and APG gradient estimates of one policy per horizon: variance, cosine to the true gradient, bias, samples to cosine 0.9",
+    )
+    .argument("<env>", "a differentiable env id, e.g. LinearQuadratic-v0 or Pendulum-v1")
+    .option(
+      "--checkpoint <run>",
+      "probe this run's (or checkpoint's) policy instead of a fresh one",
+    )
+    .addOption(
+      new Option("--horizons <list>", "comma-separated horizons H")
+        .argParser((raw: string) => raw.split(",").map((x) => intOption("--horizons", 1)(x)))
+        .default([1, 2, 4, 8, 16, 32, 64, 128, 200]),
+    )
+    .addOption(
+      new Option("--samples <n>", "samples per estimator and horizon")
+        .argParser(intOption("--samples", 2))
+        .default(200),
+    )
+    .addOption(
+      new Option("--seed <s>", "seed of the starts, the noise and a fresh policy")
+        .argParser(intOption("--seed", 0))
+        .default(0),
+    )
+    .option("--out <dir>", "where gradprobe.json and the plots go (default: the run directory)")
+    .action(async (envId: string, opts: Record<string, unknown>) => {
+      setCode(
+        await gradprobeCommand(
+          {
+            envId,
+            ...(typeof opts.checkpoint === "string" ? { checkpoint: opts.checkpoint } : {}),
+            horizons: opts.horizons as number[],
+            samples: opts.samples as number,
+            seed: opts.seed as number,
+            ...(typeof opts.out === "string" ? { out: opts.out } : {}),
           },
           io,
         ),

@@ -16,7 +16,9 @@ import {
   categoricalEntropy,
   categoricalLogProb,
   categoricalModeRow,
+  categoricalModeRowMasked,
   categoricalSampleRow,
+  categoricalSampleRowMasked,
 } from "./categorical.ts";
 import {
   clipToBox,
@@ -57,9 +59,15 @@ export interface ActionHead {
   /** Whether the raw action (what is scored) can differ from the env action. */
   readonly rawDiffers: boolean;
   /**
+   * Entries of one row of an action mask (0 = invalid class, lined up with the logits): the
+   * logits per row for the categorical heads, 0 for the Gaussian (which takes no masks).
+   */
+  readonly maskSize: number;
+  /**
    * Rollout path, no tape: rows of `out` [batch, outputs] -> raw actions and env actions
    * [batch, actDim] each. `logStd` is the state-independent log-std's data (else null).
-   * `deterministic` takes the mode and draws nothing from `rng`. Allocates only to grow.
+   * `deterministic` takes the mode and draws nothing from `rng`. `masks` [batch, maskSize]
+   * (categorical heads): masked classes are never drawn. Allocates only to grow.
    */
   act(
     out: Float64Array,
@@ -69,12 +77,17 @@ export interface ActionHead {
     deterministic: boolean,
     raw: Float64Array,
     env: Float64Array,
+    masks?: Uint8Array | null,
   ): void;
-  /** Taped path: log pi(a|s) [B] and entropy [B] of raw `actions` [B * actDim] given `out` [B, outputs]. */
+  /**
+   * Taped path: log pi(a|s) [B] and entropy [B] of raw `actions` [B * actDim] given `out`
+   * [B, outputs], under the action `masks` [B * maskSize] they were sampled with, if any.
+   */
   logProbAndEntropy(
     out: Tensor,
     logStd: Tensor | null,
     actions: Float64Array,
+    masks?: Uint8Array | null,
   ): { logProb: Tensor; entropy: Tensor };
 }
 
@@ -97,18 +110,24 @@ function categoricalHead(spec: Extract<HeadSpec, { kind: "categorical" }>): Acti
     outputs: n,
     actDim: 1,
     rawDiffers: spec.start !== 0,
-    act(out, _logStd, batch, rng, deterministic, raw, env) {
+    maskSize: n,
+    act(out, _logStd, batch, rng, deterministic, raw, env, masks) {
       for (let i = 0; i < batch; i++) {
-        const k = deterministic
-          ? categoricalModeRow(out, i * n, n)
-          : categoricalSampleRow(out, i * n, n, rng);
+        // The masked versions are separate functions, so the unmasked hot path stays as it was.
+        const k = masks
+          ? deterministic
+            ? categoricalModeRowMasked(out, i * n, n, masks, i * n)
+            : categoricalSampleRowMasked(out, i * n, n, masks, i * n, rng)
+          : deterministic
+            ? categoricalModeRow(out, i * n, n)
+            : categoricalSampleRow(out, i * n, n, rng);
         raw[i] = k;
         env[i] = spec.start + k;
       }
     },
-    logProbAndEntropy: (out, _logStd, actions) => ({
-      logProb: categoricalLogProb(out, actions),
-      entropy: categoricalEntropy(out),
+    logProbAndEntropy: (out, _logStd, actions, masks) => ({
+      logProb: categoricalLogProb(out, actions, masks),
+      entropy: categoricalEntropy(out, masks),
     }),
   };
 }
@@ -120,14 +139,15 @@ function multiCategoricalHead(spec: Extract<HeadSpec, { kind: "multi-categorical
     outputs: spec.nvec.reduce((a, b) => a + b, 0),
     actDim,
     rawDiffers: false,
-    act(out, _logStd, batch, rng, deterministic, raw, env) {
-      if (deterministic) multiDiscreteMode(out, batch, spec.nvec, raw);
-      else multiDiscreteSample(out, batch, spec.nvec, rng, raw);
+    maskSize: spec.nvec.reduce((a, b) => a + b, 0),
+    act(out, _logStd, batch, rng, deterministic, raw, env, masks) {
+      if (deterministic) multiDiscreteMode(out, batch, spec.nvec, raw, masks);
+      else multiDiscreteSample(out, batch, spec.nvec, rng, raw, masks);
       for (let i = 0; i < batch * actDim; i++) env[i] = raw[i];
     },
-    logProbAndEntropy: (out, _logStd, actions) => ({
-      logProb: multiDiscreteLogProb(out, spec.nvec, actions),
-      entropy: multiDiscreteEntropy(out, spec.nvec),
+    logProbAndEntropy: (out, _logStd, actions, masks) => ({
+      logProb: multiDiscreteLogProb(out, spec.nvec, actions, masks),
+      entropy: multiDiscreteEntropy(out, spec.nvec, masks),
     }),
   };
 }
@@ -142,6 +162,7 @@ function gaussianHead(spec: Extract<HeadSpec, { kind: "gaussian" }>): ActionHead
     outputs,
     actDim: D,
     rawDiffers: true,
+    maskSize: 0,
     act(out, logStd, batch, rng, deterministic, raw, env) {
       if (shared && (logStd === null || logStd.length !== D)) {
         throw new Error(`gaussian head: needs the state-independent log-std of ${D} values`);

@@ -9,8 +9,12 @@ export {
   categoricalLogProb,
   categoricalMode,
   categoricalModeRow,
+  categoricalModeRowMasked,
   categoricalSample,
   categoricalSampleRow,
+  categoricalSampleRowMasked,
+  MASKED_LOGIT,
+  maskLogits,
 } from "./categorical.ts";
 export {
   clipToBox,

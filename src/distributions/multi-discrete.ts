@@ -3,7 +3,8 @@
  * components sit side by side in one row: logits [B, sum(nvec)], component j in the columns
  * `offset_j .. offset_j + nvec[j])` with offset_j = nvec[0] + ... + nvec[j-1]. Actions are
  * [B, M] (row-major), the class index of each component. Independence makes the log-prob and the
- * entropy sums over components.
+ * entropy sums over components. An optional action mask [B, sum(nvec)] lines up with the logits:
+ * mask 0 makes that class of that component invalid (probability 0, see categorical.ts).
  */
 import { add, slice, type Tensor } from "../core/index.ts";
 import type { Rng } from "../core/rng.ts";
@@ -11,7 +12,10 @@ import {
   categoricalEntropy,
   categoricalLogProb,
   categoricalModeRow,
+  categoricalModeRowMasked,
   categoricalSampleRow,
+  categoricalSampleRowMasked,
+  maskLogits,
 } from "./categorical.ts";
 
 function totalClasses(nvec: readonly number[]): number {
@@ -30,14 +34,17 @@ function checkLogits(op: string, logits: Tensor, nvec: readonly number[]): void 
 }
 
 /**
- * sum_j log p_j(a_j) per row: logits [B, sum(nvec)], actions [B, M] row-major (class indices) -> [B].
+ * sum_j log p_j(a_j) per row: logits [B, sum(nvec)], actions [B, M] row-major (class indices),
+ * optional mask [B * sum(nvec)] -> [B].
  */
 export function multiDiscreteLogProb(
   logits: Tensor,
   nvec: readonly number[],
   actions: ArrayLike<number>,
+  mask?: ArrayLike<number> | null,
 ): Tensor {
   checkLogits("multiDiscreteLogProb", logits, nvec);
+  if (mask) logits = maskLogits(logits, mask);
   const batch = logits.shape[0];
   const m = nvec.length;
   if (actions.length !== batch * m) {
@@ -66,9 +73,14 @@ export function multiDiscreteLogProb(
   return total as Tensor;
 }
 
-/** sum_j H_j per row: logits [B, sum(nvec)] -> [B]. */
-export function multiDiscreteEntropy(logits: Tensor, nvec: readonly number[]): Tensor {
+/** sum_j H_j per row: logits [B, sum(nvec)], optional mask [B * sum(nvec)] -> [B]. */
+export function multiDiscreteEntropy(
+  logits: Tensor,
+  nvec: readonly number[],
+  mask?: ArrayLike<number> | null,
+): Tensor {
   checkLogits("multiDiscreteEntropy", logits, nvec);
+  if (mask) logits = maskLogits(logits, mask);
   const batch = logits.shape[0];
   let total: Tensor | null = null;
   let offset = 0;
@@ -80,38 +92,50 @@ export function multiDiscreteEntropy(logits: Tensor, nvec: readonly number[]): T
   return total as Tensor;
 }
 
-/** Samples every component: logits [batch, sum(nvec)] -> out [batch, M]. No allocation. */
+/**
+ * Samples every component: logits [batch, sum(nvec)], optional mask [batch * sum(nvec)] -> out
+ * [batch, M]. No allocation.
+ */
 export function multiDiscreteSample(
   logits: ArrayLike<number>,
   batch: number,
   nvec: readonly number[],
   rng: Rng,
   out: Float64Array,
+  mask?: ArrayLike<number> | null,
 ): void {
   const k = totalClasses(nvec);
   const m = nvec.length;
   for (let i = 0; i < batch; i++) {
     let offset = i * k;
     for (let j = 0; j < m; j++) {
-      out[i * m + j] = categoricalSampleRow(logits, offset, nvec[j], rng);
+      out[i * m + j] = mask
+        ? categoricalSampleRowMasked(logits, offset, nvec[j], mask, offset, rng)
+        : categoricalSampleRow(logits, offset, nvec[j], rng);
       offset += nvec[j];
     }
   }
 }
 
-/** The argmax of every component: logits [batch, sum(nvec)] -> out [batch, M]. No allocation. */
+/**
+ * The argmax of every component: logits [batch, sum(nvec)], optional mask -> out [batch, M]. No
+ * allocation.
+ */
 export function multiDiscreteMode(
   logits: ArrayLike<number>,
   batch: number,
   nvec: readonly number[],
   out: Float64Array,
+  mask?: ArrayLike<number> | null,
 ): void {
   const k = totalClasses(nvec);
   const m = nvec.length;
   for (let i = 0; i < batch; i++) {
     let offset = i * k;
     for (let j = 0; j < m; j++) {
-      out[i * m + j] = categoricalModeRow(logits, offset, nvec[j]);
+      out[i * m + j] = mask
+        ? categoricalModeRowMasked(logits, offset, nvec[j], mask, offset)
+        : categoricalModeRow(logits, offset, nvec[j]);
       offset += nvec[j];
     }
   }

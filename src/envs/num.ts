@@ -110,6 +110,12 @@ export interface Dynamics<P = unknown> {
    * they are not (e.g. a discrete action: no gradient reaches the policy through it).
    */
   readonly differentiable: true | { readonly reason: string };
+  /**
+   * Which state the reward scores besides the action: `"state"`, the state before the step (as
+   * Gymnasium's Pendulum), or `"next"`, the state the action leads to (the default). Analytic
+   * policy gradients score each transition by its outcome r(s_{t+1}, a_t) and need to know.
+   */
+  readonly rewardOf?: "state" | "next";
   /** Resolves options (documented per env) to parameters; rejects unknown keys. */
   params(options?: EnvOptions): P;
   observationSpace(p: P): Space;

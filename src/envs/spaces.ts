@@ -125,6 +125,24 @@ function isVector(x: unknown): x is VectorValue {
   return Array.isArray(x) || (ArrayBuffer.isView(x) && !(x instanceof DataView));
 }
 
+/**
+ * Entries of one action mask for this action space (`info.actionMask`): one 0/1 per class, n for
+ * Discrete(n), sum(nvec) for MultiDiscrete (component j's classes after those of components < j),
+ * 2n for MultiBinary(n); 0 for Box, which takes no masks.
+ */
+export function actionMaskSize(space: Space): number {
+  switch (space.kind) {
+    case "discrete":
+      return space.n;
+    case "multi-discrete":
+      return space.nvec.reduce((a, b) => a + b, 0);
+    case "multi-binary":
+      return 2 * space.n;
+    case "box":
+      return 0;
+  }
+}
+
 /** Whether `x` is a member of `space` (Box: right length, no NaN, within bounds). */
 export function contains(space: Space, x: unknown): boolean {
   switch (space.kind) {

@@ -24,6 +24,14 @@ export interface EpisodeStats {
 export interface StepInfo {
   /** Present on the step that ends an episode when episode statistics are recorded. */
   readonly episode?: EpisodeStats;
+  /**
+   * The valid actions in the state just returned, for Discrete, MultiDiscrete and MultiBinary
+   * action spaces (games have invalid moves): one entry per class, nonzero (or true) = valid,
+   * `actionMaskSize(actionSpace)` entries (MultiDiscrete: component 0's classes, then component
+   * 1's, ...). An env that gives a mask at reset gives one at every reset and step. The policy
+   * then never samples a masked action (probability 0 in sampling, log-probs and entropy).
+   */
+  readonly actionMask?: ArrayLike<number> | readonly boolean[];
 }
 
 export interface ResetOptions {

@@ -21,8 +21,8 @@ import { checkResetResult, checkStepResult } from "./boundary.ts";
 import type { Physics } from "./physics.ts";
 import { writeAction } from "./physics.ts";
 import { type MakeOptions, make, physicsOf } from "./registry.ts";
-import { describe, describeValue, flatSize, type Space } from "./spaces.ts";
-import type { AsyncEnv, Env, ResetResult, StepResult } from "./types.ts";
+import { actionMaskSize, describe, describeValue, flatSize, type Space } from "./spaces.ts";
+import type { AsyncEnv, Env, ResetResult, StepInfo } from "./types.ts";
 
 export interface VectorEnv {
   readonly numEnvs: number;
@@ -42,6 +42,12 @@ export interface VectorEnv {
   readonly truncated: Uint8Array;
   /** [N] 1 where this step() reset that sub-env (its action was ignored, reward 0, flags 0). */
   readonly autoreset: Uint8Array;
+  /**
+   * [N, actionMaskSize] the valid actions for the current observations (from each sub-env's
+   * `info.actionMask`, 1 = valid), rewritten in place; null when the env gives no masks (decided
+   * at the first reset).
+   */
+  readonly actionMasks: Uint8Array | null;
   /**
    * Resets every sub-env; sub-env i is seeded with `deriveSeed(seed, i)` (default: continue each
    * stream). Not Gymnasium's `seed + i`: with that, sub-env 1 of seed s replays sub-env 0 of seed
@@ -110,7 +116,7 @@ export interface PhysicsVectorState {
  * generic adapter.
  */
 export function makeVec(
-  env: string | (() => Env),
+  env: string | (() => Env | AsyncEnv),
   numEnvs: number,
   options: MakeOptions = {},
 ): VectorEnv {
@@ -131,7 +137,16 @@ export function makeVec(
       `makeVec: env must be an id or a factory () => Env, got ${describeValue(env)}`,
     );
   }
-  return new EnvVectorEnv(env, numEnvs);
+  const sync = (): Env => {
+    const e = env();
+    if ((e as Partial<AsyncEnv> | null)?.async === true) {
+      throw new TypeError(
+        `makeVec: the factory returned an async env ("${e.id}": its reset and step return Promises); use makeVecOf, and an algorithm's async path (e.g. reinforceAsync)`,
+      );
+    }
+    return e as Env;
+  };
+  return new EnvVectorEnv(sync, numEnvs);
 }
 
 function checkActions(
@@ -190,6 +205,8 @@ export class PhysicsVectorEnv<P = unknown> implements VectorEnv {
   readonly terminated: Uint8Array;
   readonly truncated: Uint8Array;
   readonly autoreset: Uint8Array;
+  /** The built-ins have no invalid actions. */
+  readonly actionMasks = null;
   readonly maxEpisodeSteps: number;
   private readonly physics: Physics<P>;
   private readonly params: P;
@@ -396,6 +413,8 @@ export class EnvVectorEnv implements VectorEnv {
   readonly truncated: Uint8Array;
   readonly autoreset: Uint8Array;
   readonly envs: readonly (Env | AsyncEnv)[];
+  actionMasks: Uint8Array | null = null;
+  private readonly maskSize: number;
   private readonly pending: Uint8Array;
   private readonly scratch: Float64Array[];
   private started = false;
@@ -416,6 +435,42 @@ export class EnvVectorEnv implements VectorEnv {
     this.pending = new Uint8Array(numEnvs);
     // One per sub-env: async sub-envs hold their action while the others step.
     this.scratch = Array.from({ length: numEnvs }, () => new Float64Array(this.actDim));
+    this.maskSize = actionMaskSize(first.actionSpace);
+  }
+
+  /** Masks are on from the first reset where a sub-env gives one (a Box space takes none). */
+  protected startMasks(infos: readonly StepInfo[]): void {
+    if (
+      this.actionMasks === null &&
+      this.maskSize > 0 &&
+      infos.some((x) => x?.actionMask !== undefined)
+    ) {
+      this.actionMasks = new Uint8Array(this.numEnvs * this.maskSize);
+    }
+  }
+
+  /** Copies sub-env i's `info.actionMask` into `actionMasks` (when masks are on), checking it. */
+  private writeMask(i: number, info: StepInfo, where: string): void {
+    const masks = this.actionMasks;
+    if (masks === null) return;
+    const m = info?.actionMask;
+    const k = this.maskSize;
+    if (m === undefined || m === null || m.length !== k) {
+      throw new RangeError(
+        `${this.envs[i].id} vector env: sub-env ${i} gave info.actionMask ${m === undefined ? "no mask" : describeValue(m)} at ${where}; it gave masks at reset, so every reset and step needs one of ${k} entries (action space ${describe(this.singleActionSpace)})`,
+      );
+    }
+    let valid = 0;
+    for (let j = 0; j < k; j++) {
+      const v = m[j] ? 1 : 0;
+      masks[i * k + j] = v;
+      valid += v;
+    }
+    if (valid === 0) {
+      throw new RangeError(
+        `${this.envs[i].id} vector env: sub-env ${i} masked every action at ${where}; at least one action must be valid`,
+      );
+    }
   }
 
   private writeObs(i: number, o: ArrayLike<number>): void {
@@ -428,13 +483,17 @@ export class EnvVectorEnv implements VectorEnv {
   }
 
   reset(seed?: number): void {
+    const rs: ResetResult<ArrayLike<number>>[] = [];
     for (let i = 0; i < this.numEnvs; i++) {
       const r: unknown = (this.envs[i] as Env).reset(
         seed === undefined ? {} : { seed: deriveSeed(seed, i) },
       );
       checkResetResult(this.envs[i].id, r, this.obsDim);
       this.writeObs(i, r.observation);
+      rs.push(r);
     }
+    this.startMasks(rs.map((r) => r.info));
+    for (let i = 0; i < this.numEnvs; i++) this.writeMask(i, rs[i].info, "reset");
     this.resetDone();
   }
 
@@ -480,6 +539,7 @@ export class EnvVectorEnv implements VectorEnv {
   protected afterReset(i: number, r: unknown): void {
     checkResetResult(this.envs[i].id, r, this.obsDim);
     this.writeObs(i, r.observation);
+    this.writeMask(i, r.info, "reset");
     this.pending[i] = 0;
     this.rewards[i] = 0;
     this.terminated[i] = 0;
@@ -490,6 +550,7 @@ export class EnvVectorEnv implements VectorEnv {
   protected afterStep(i: number, r: unknown): void {
     checkStepResult(this.envs[i].id, r, this.obsDim);
     this.writeObs(i, r.observation);
+    this.writeMask(i, r.info, "step");
     this.rewards[i] = r.reward;
     this.terminated[i] = r.terminated ? 1 : 0;
     this.truncated[i] = r.truncated ? 1 : 0;
@@ -537,6 +598,8 @@ export class AsyncEnvVectorEnv extends EnvVectorEnv implements AsyncVectorEnv {
     );
     // Written after all answered: an env may reuse its observation buffer, but not before its
     // next call.
+    for (let i = 0; i < rs.length; i++) checkResetResult(envs[i].id, rs[i], this.obsDim);
+    this.startMasks(rs.map((r) => r.info));
     for (let i = 0; i < rs.length; i++) this.afterReset(i, rs[i]);
     this.resetDone();
   }

@@ -217,6 +217,26 @@ export class RunningMeanStd {
     this.count = total;
   }
 
+  /**
+   * Writes `(x - mean) / sqrt(var + epsilon)` for `rows` samples `x` [rows, size] into `out`
+   * (may alias `x`), each value clipped to [-clip, clip] when `clip` is given. No allocation.
+   */
+  normalizeInto(
+    x: ArrayLike<number>,
+    rows: number,
+    out: Float64Array,
+    epsilon = 1e-8,
+    clip: number | null = null,
+  ): void {
+    const n = this.size;
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < n; i++) {
+        const v = (x[r * n + i] - this.mean[i]) / Math.sqrt(this.var[i] + epsilon);
+        out[r * n + i] = clip === null ? v : v < -clip ? -clip : v > clip ? clip : v;
+      }
+    }
+  }
+
   getState(): RunningMeanStdState {
     return { count: this.count, mean: Array.from(this.mean), var: Array.from(this.var) };
   }
@@ -318,10 +338,7 @@ export class NormalizeObservation implements Env {
 
   private normalize(obs: Float64Array): Float64Array {
     if (!this.frozen) this.stats.update(obs);
-    const { mean, var: variance } = this.stats;
-    for (let i = 0; i < this.out.length; i++) {
-      this.out[i] = (obs[i] - mean[i]) / Math.sqrt(variance[i] + this.epsilon);
-    }
+    this.stats.normalizeInto(obs, 1, this.out, this.epsilon);
     return this.out;
   }
 }

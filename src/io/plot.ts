@@ -279,6 +279,8 @@ export function renderSvg(series: readonly Series[], options: PlotOptions): stri
   const out: string[] = [];
   out.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="${FONT}">`,
+    // The accessible name of the image (screen readers; biome's noSvgWithoutTitle).
+    `<title>${esc(options.title)}</title>`,
     `<rect width="${W}" height="${H}" fill="#ffffff"/>`,
     `<text x="${W / 2}" y="${m.top / 2 + 6}" text-anchor="middle" font-size="18" font-weight="bold" fill="#222">${esc(options.title)}</text>`,
   );

@@ -9,7 +9,7 @@ import { Rng } from "../../src/core/rng.ts";
 import { make } from "../../src/envs/registry.ts";
 import { discrete } from "../../src/envs/spaces.ts";
 import type { Action, AsyncEnv, Env, ResetOptions } from "../../src/envs/types.ts";
-import { makeVecOf } from "../../src/envs/vector.ts";
+import { makeVec, makeVecOf } from "../../src/envs/vector.ts";
 
 /**
  * `env` answering through Promises that settle after a random number of microtask and timer
@@ -141,6 +141,13 @@ test("an async env's bad observation is reported by the rollout, with the update
   };
   await assert.rejects(
     reinforceAsync(() => broken, { totalSteps: 100 }),
-    /reinforce \(update 1, env step 0\): rollout: non-finite observation NaN from sub-env 0 \(element 1 of 4/,
+    /reinforce \(update 1, env step 0\): env "CartPole-v1-async": step\(\) returned observation\[1\] = NaN; expected a finite number/,
+  );
+});
+
+test("makeVec refuses a factory of async envs, naming makeVecOf and the async path", () => {
+  assert.throws(
+    () => makeVec(() => asAsync(make("CartPole-v1"), new Rng(0)), 2),
+    /makeVec: the factory returned an async env \("CartPole-v1-async".*use makeVecOf/,
   );
 });

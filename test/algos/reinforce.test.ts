@@ -40,6 +40,7 @@ function handBatch(
     size: rewards.length,
     obs: Float64Array.from(obs),
     actions: Float64Array.from(actions),
+    masks: null,
     rewards: Float64Array.from(rewards),
     ends: Uint8Array.from(ends),
     cutObs: Float64Array.from(cuts.obs),
@@ -47,6 +48,7 @@ function handBatch(
     episodeReturns: new Float64Array(0),
     episodeLengths: new Float64Array(0),
     numEpisodes,
+    laneOffsets: Int32Array.of(0, rewards.length),
   };
 }
 

@@ -87,7 +87,7 @@ test("envs lists every environment with spaces and reward thresholds", () => {
   assert.equal(r.code, 0, r.stderr);
   assert.match(
     r.stdout,
-    /^id\s+observation space\s+action space\s+reward threshold\s+max steps\s+differentiable\s+reinforce preset/,
+    /^id\s+observation space\s+action space\s+reward threshold\s+max steps\s+differentiable\s+reinforce preset\s+ppo preset/,
   );
   assert.match(
     r.stdout,

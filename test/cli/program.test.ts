@@ -50,7 +50,7 @@ test("unknown command or flag: named, with the usage of the command concerned", 
   await usageError(
     ["trian"],
     /unknown command 'trian' \(Did you mean train\?\)/,
-    /commands: train, resume, eval, plot, envs/,
+    /commands: train, resume, eval, plot, gradprobe, envs/,
   );
   await usageError(["evaluate", "x"], /unknown command 'evaluate'/);
   await usageError(
@@ -87,7 +87,10 @@ test("bad values name the flag, the value and the allowed range", async () => {
       ["--checkpoint-every", "0"],
       /invalid value "0" for --checkpoint-every: expected an integer >= 1$/,
     ],
-    [["--algo", "apg"], /unknown algorithm "apg" for --algo; known algorithms: reinforce$/],
+    [
+      ["--algo", "nope"],
+      /unknown algorithm "nope" for --algo; known algorithms: reinforce, ppo, is, is-pd, apg$/,
+    ],
   ];
   for (const [flags, message] of cases)
     await usageError(["train", "CartPole-v1", ...flags], message);

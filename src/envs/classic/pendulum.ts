@@ -41,6 +41,7 @@ export const pendulumDynamics: Dynamics<PendulumParams> = {
   obsDim: 3,
   actDim: 1,
   differentiable: true,
+  rewardOf: "state",
   params(options) {
     const get = readOptions("Pendulum", options, ["g"]);
     return { g: get("g", 10.0), m: 1.0, l: 1.0, dt: 0.05, maxSpeed: 8, maxTorque: 2.0 };

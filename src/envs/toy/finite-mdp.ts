@@ -81,6 +81,23 @@ export interface FiniteMdp {
   /** dJ/dtheta, shape `[S*A]`, same conventions as {@link FiniteMdp.exactObjective}. */
   exactGradient(theta: ArrayLike<number>, horizon?: number): Float64Array;
   /**
+   * The surrogate of the behaviour policy pi_old = softmax(thetaOld) at `theta` (Kakade & Langford
+   * 2002; TRPO's L_{theta_old}): L_old(theta) = J(theta_old) + sum_t gamma^t E_{s_t ~ pi_old}[
+   * sum_a pi_theta(a|s_t) Q_old(s_t, a) - V_old(s_t)], the states and Q still those of pi_old. It
+   * equals J and has J's gradient at theta = thetaOld only. `horizon` as for
+   * {@link FiniteMdp.exactObjective} (Q then depends on the steps left).
+   */
+  exactSurrogate(thetaOld: ArrayLike<number>, theta: ArrayLike<number>, horizon?: number): number;
+  /**
+   * dL_old/dtheta, shape `[S*A]`: what the per-step importance-sampled gradient
+   * E_old[rho_t grad log pi_theta(a_t|s_t) G_t] estimates (src/algos/surrogates.ts).
+   */
+  exactSurrogateGradient(
+    thetaOld: ArrayLike<number>,
+    theta: ArrayLike<number>,
+    horizon?: number,
+  ): Float64Array;
+  /**
    * The quantities behind the infinite-horizon objective: `value` V `[S]`, `q` Q `[S*A]`,
    * `visitation` d `[S]` (discounted expected visits from d0), `policy` pi `[S*A]`. Terminal
    * states have V = Q = d = 0.
@@ -125,6 +142,11 @@ export function finiteMdp(spec: FiniteMdpSpec): FiniteMdp {
   };
 
   const infinite = (theta: ArrayLike<number>) => {
+    if (t.endless.length > 0) {
+      throw new RangeError(
+        `finiteMdp.exact: with gamma = 1, state(s) ${t.endless.join(", ")} never reach a terminal state, so J is only defined up to a horizon: pass horizon (e.g. env.maxEpisodeSteps = ${spec.maxEpisodeSteps})`,
+      );
+    }
     const pi = softmaxAll(theta);
     // Index map over non-terminal states: the linear system lives there (V = 0 at terminals).
     const idx: number[] = [];
@@ -162,14 +184,25 @@ export function finiteMdp(spec: FiniteMdpSpec): FiniteMdp {
    * Finite horizon H: V_h = sum_a pi Q_h with Q_h = R + gamma P V_{h-1}, V_0 = 0; J = d0 . V_H;
    * dJ/dtheta[s,a] = sum_{t<H} gamma^t mu_t(s) pi(a|s) (Q_{H-t}(s,a) - V_{H-t}(s)), with mu_t the
    * probability of being in non-terminal s at step t (episodes stop at terminals).
+   *
+   * With `thetaNew` the same sums give the surrogate L_old(theta_new) of the behaviour policy
+   * pi = pi_old (V, Q and mu all from pi_old, only the action probabilities from pi_new):
+   * L = J(old) + sum_{t<H} gamma^t sum_s mu_t(s) (sum_a pi_new(a|s) Q_{H-t}(s,a) - V_{H-t}(s)),
+   * dL/dtheta_new[s,a] = sum_t gamma^t mu_t(s) pi_new(a|s) (Q_{H-t}(s,a) - sum_b pi_new(b|s) Q_{H-t}(s,b)).
    */
-  const finite = (theta: ArrayLike<number>, horizon: number, wantGrad: boolean) => {
+  const finite = (
+    theta: ArrayLike<number>,
+    horizon: number,
+    wantGrad: boolean,
+    thetaNew?: ArrayLike<number>,
+  ) => {
     if (!Number.isInteger(horizon) || horizon < 0) {
       throw new RangeError(
         `finiteMdp.exact: horizon must be a non-negative integer, got ${describeValue(horizon)}`,
       );
     }
     const pi = softmaxAll(theta);
+    const piNew = thetaNew === undefined ? pi : softmaxAll(thetaNew);
     const values = new Float64Array((horizon + 1) * S); // V_h at [h*S ..], V_0 = 0
     const q = new Float64Array(S * A);
     for (let h = 1; h <= horizon; h++) {
@@ -182,7 +215,7 @@ export function finiteMdp(spec: FiniteMdpSpec): FiniteMdp {
     }
     let objective = 0;
     for (let s = 0; s < S; s++) objective += d0[s] * values[horizon * S + s];
-    if (!wantGrad) return { objective, gradient: null };
+    if (!wantGrad && thetaNew === undefined) return { objective, gradient: null };
     const gradient = new Float64Array(S * A);
     let mu = Float64Array.from(d0);
     let discount = 1;
@@ -192,16 +225,39 @@ export function finiteMdp(spec: FiniteMdpSpec): FiniteMdp {
       const next = new Float64Array(S);
       for (let s = 0; s < S; s++) {
         if (terminal[s] || mu[s] === 0) continue;
-        const vh = values[h * S + s];
+        // V of the new action probabilities under the old Q (= V_h(s) without thetaNew).
+        let vNew = 0;
+        for (let a = 0; a < A; a++) vNew += piNew[s * A + a] * q[s * A + a];
+        objective += discount * mu[s] * (vNew - values[h * S + s]);
         for (let a = 0; a < A; a++) {
           const p = pi[s * A + a];
-          gradient[s * A + a] += discount * mu[s] * p * (q[s * A + a] - vh);
+          gradient[s * A + a] += discount * mu[s] * piNew[s * A + a] * (q[s * A + a] - vNew);
           const row = (s * A + a) * S;
           for (let n = 0; n < S; n++) if (!terminal[n]) next[n] += mu[s] * p * P[row + n];
         }
       }
       mu = next;
       discount *= gamma;
+    }
+    return { objective, gradient };
+  };
+
+  /** The infinite-horizon surrogate L_old(theta_new) and its gradient (see `finite`). */
+  const infiniteSurrogate = (thetaOld: ArrayLike<number>, thetaNew: ArrayLike<number>) => {
+    const { value, q, visitation } = infinite(thetaOld);
+    const piNew = softmaxAll(thetaNew);
+    let objective = 0;
+    for (let s = 0; s < S; s++) objective += d0[s] * value[s];
+    const gradient = new Float64Array(S * A);
+    for (let s = 0; s < S; s++) {
+      if (terminal[s]) continue;
+      let vNew = 0;
+      for (let a = 0; a < A; a++) vNew += piNew[s * A + a] * q[s * A + a];
+      objective += visitation[s] * (vNew - value[s]);
+      for (let a = 0; a < A; a++) {
+        const k = s * A + a;
+        gradient[k] = visitation[s] * piNew[k] * (q[k] - vNew);
+      }
     }
     return { objective, gradient };
   };
@@ -232,6 +288,14 @@ export function finiteMdp(spec: FiniteMdpSpec): FiniteMdp {
       }
       return g;
     },
+    exactSurrogate(thetaOld, theta, horizon) {
+      if (horizon !== undefined) return finite(thetaOld, horizon, false, theta).objective;
+      return infiniteSurrogate(thetaOld, theta).objective;
+    },
+    exactSurrogateGradient(thetaOld, theta, horizon) {
+      if (horizon !== undefined) return finite(thetaOld, horizon, true, theta).gradient!;
+      return infiniteSurrogate(thetaOld, theta).gradient;
+    },
     exactValues: infinite,
   };
 }
@@ -245,6 +309,8 @@ export interface FiniteMdpTables {
   readonly d0: Float64Array;
   readonly terminal: readonly boolean[];
   readonly gamma: number;
+  /** With gamma = 1: the states that cannot reach a terminal state (only with a time limit). */
+  readonly endless: readonly number[];
 }
 
 function validate(spec: FiniteMdpSpec): FiniteMdpTables {
@@ -362,18 +428,17 @@ function validate(spec: FiniteMdpSpec): FiniteMdpTables {
   ) {
     fail(`maxEpisodeSteps must be a positive integer, got ${describeValue(spec.maxEpisodeSteps)}`);
   }
-  if (gamma === 1) {
-    // Under a softmax policy every action has positive probability, so I - P_pi is invertible
-    // for all theta iff every non-terminal state can reach a terminal one through some action.
-    const stuck = statesThatCannotTerminate(S, A, P, terminal);
-    if (stuck.length > 0) {
-      fail(
-        `with gamma = 1 every state must be able to reach a terminal state, but state(s) ${stuck.join(", ")} cannot; ` +
-          "mark terminal states or use gamma < 1",
-      );
-    }
+  // Under a softmax policy every action has positive probability, so with gamma = 1, I - P_pi is
+  // invertible for all theta iff every non-terminal state can reach a terminal one through some
+  // action. A time limit makes the MDP well defined anyway (the objective then needs a horizon).
+  const stuck = gamma === 1 ? statesThatCannotTerminate(S, A, P, terminal) : [];
+  if (stuck.length > 0 && spec.maxEpisodeSteps === undefined) {
+    fail(
+      `with gamma = 1 every state must be able to reach a terminal state, but state(s) ${stuck.join(", ")} cannot; ` +
+        "mark terminal states, use gamma < 1 or set maxEpisodeSteps",
+    );
   }
-  return { S, A, P, R, d0, terminal, gamma };
+  return { S, A, P, R, d0, terminal, gamma, endless: stuck };
 }
 
 function statesThatCannotTerminate(

@@ -50,6 +50,7 @@ export const linearQuadraticDynamics: Dynamics<LinearQuadraticParams> = {
   obsDim: 2,
   actDim: 1,
   differentiable: true,
+  rewardOf: "state",
   params(options) {
     readOptions("LinearQuadratic", options, []);
     return PARAMS;
