@@ -515,6 +515,7 @@ export const apgAlgorithm: Algorithm<ApgConfig, ApgState, ApgMetrics> = {
   envPresets: APG_ENV_PRESETS,
   resolveConfig: (overrides) => resolveApgConfig(overrides),
   init: initApg,
+  checkEnv: (env) => void apgEnv(env),
   policy(checkpoint, cfg, env) {
     const spec = apgPolicySpec(cfg, flatSize(env.observationSpace), env.actionSpace);
     return policyFromParams(spec, checkpoint.params);

@@ -180,6 +180,11 @@ export interface Algorithm<C extends RunConfig, S, M extends object> {
    */
   memoryNeeds?(config: C, env: EnvSizes): MemoryNeed[];
   /**
+   * Throws, saying why and what to use instead, when the algorithm cannot train on `env` at all
+   * (e.g. APG on discrete actions), so the CLI refuses before any work; optional.
+   */
+  checkEnv?(env: EnvSource): void;
+  /**
    * The policy of a saved checkpoint for `env` (the env it was trained on); `checkpoint.state` is
    * the algorithm's part (`S`, or null for a 0.1.0 checkpoint). Use {@link checkpointPolicy}.
    */

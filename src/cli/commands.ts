@@ -93,6 +93,15 @@ export function checkEnvId(envId: string): void {
   }
 }
 
+/** An env the algorithm cannot train on is a usage error, before any run directory exists. */
+function checkAlgorithmEnv(algo: AnyAlgorithm, envId: string): void {
+  try {
+    algo.checkEnv?.(envId);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
 /** The algorithm's config from command-line overrides; a bad value is a usage error naming the flag. */
 export function resolveCliConfig(
   algo: AnyAlgorithm,
@@ -128,6 +137,7 @@ export async function trainCommand(args: TrainArgs, io: Io): Promise<number> {
   const envModules = await loadEnvModules(args.envModules);
   checkEnvId(args.envId);
   const config = resolveCliConfig(args.algo, args.overrides);
+  checkAlgorithmEnv(args.algo, args.envId);
   checkMemory(args.algo, config, args.envId);
   const runDir = args.out ?? defaultRunDir(args.envId, args.algo.name, config.seed);
   const lock = prepareRunDir(runDir, args.force);
@@ -185,6 +195,7 @@ export async function trainSeedsCommand(
     throw new UsageError("--seed and --seeds exclude each other: --seeds gives every run its seed");
   }
   const config = resolveCliConfig(args.algo, args.overrides);
+  checkAlgorithmEnv(args.algo, args.envId);
   const out =
     args.out ?? defaultRunDir(args.envId, args.algo.name, `${args.seeds[0]}-${args.seeds.at(-1)}`);
   const dirs = args.seeds.map((seed) => join(out, `s${seed}`));

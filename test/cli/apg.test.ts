@@ -42,10 +42,15 @@ test("train --algo apg writes the run directory, resume continues it exactly, ev
   assert.match(e.stdout.trimEnd().split("\n").pop() ?? "", /^\{"return_mean":-?\d/);
 });
 
-test("train --algo apg on a discrete env fails in one line saying why and what to use", () => {
+test("train --algo apg on a discrete env is a usage error (exit 2) saying why and what to use, before any run directory", () => {
   const r = runCli(["train", "CartPole-v1", "--algo", "apg", "--out", join(tmp, "cp")], tmp);
-  assert.notEqual(r.code, 0);
+  assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /Discrete\(2\).*--algo reinforce/);
+  assert.match(
+    r.stderr.split("\n")[0],
+    /^policygrad: apg: cannot differentiate CartPole-v1: .*--algo reinforce/,
+  );
+  assert.ok(!existsSync(join(tmp, "cp")));
 });
 
 test("gradprobe prints the table and writes gradprobe.json and the plots", () => {
