@@ -25,7 +25,9 @@
  * const { policy } = apg("Pendulum-v1", { seed: 0, totalSteps: 60_000 });
  * evaluate(policy, "Pendulum-v1", { episodes: 100, seed: 1, deterministic: true }).returnMean;
  */
+
 import { valueAndGrad } from "../core/grad.ts";
+import * as math from "../core/math.ts";
 import { add, exp, mean, mul, neg, stopGradient, tanh, where } from "../core/ops.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import { type Params, Tensor } from "../core/tensor.ts";
@@ -477,7 +479,8 @@ function initApg(
         gradNorm,
         clipped: cfg.maxGradNorm !== null && gradNorm > cfg.maxGradNorm ? 1 : 0,
         lr,
-        actionStd: noise === null ? null : meanStd(Array.from(logStd.data, Math.exp)).mean,
+        actionStd:
+          noise === null ? null : meanStd(Array.from(logStd.data, (v) => math.exp(v))).mean,
         speedClipFraction: isPendulum ? speedClips / (B * cfg.window) : null,
       },
     };

@@ -18,7 +18,9 @@
  * elsewhere it is the mean of `referenceSamples` REINFORCE samples, checked by central finite
  * differences of J_H with common random numbers along random directions.
  */
+
 import { valueAndGrad } from "../core/grad.ts";
+import * as math from "../core/math.ts";
 import { mul, sum, mean as tmean } from "../core/ops.ts";
 import { Rng } from "../core/rng.ts";
 import { type Params, Tensor } from "../core/tensor.ts";
@@ -142,7 +144,7 @@ export function reinforceSample(
   const g = new Float64Array(horizon);
   let states = [...start];
   let discount = 1;
-  const std = Array.from(params[LOG_STD_NAME].data, Math.exp);
+  const std = Array.from(params[LOG_STD_NAME].data, (v) => math.exp(v));
   const mlpSpec = policyMlpSpec(spec);
   for (let t = 0; t < horizon; t++) {
     const o = env.observe(states);
@@ -188,7 +190,7 @@ export function lqExactGradient(
   }
   const lp = { ...p, gamma };
   const K = [-W[0], -W[1]];
-  const s2 = Math.exp(2 * params[LOG_STD_NAME].data[0]);
+  const s2 = math.exp(2 * params[LOG_STD_NAME].data[0]);
   const b = [(p.dt * p.dt) / 2, p.dt];
   const bb = [b[0] * b[0], b[0] * b[1], b[1] * b[0], b[1] * b[1]];
   const det = lqReturn(K, { params: lp, horizon });
@@ -227,7 +229,8 @@ export function summarize(
   const m = new Float64Array(P);
   for (const s of samples) for (let i = 0; i < P; i++) m[i] += s[i] / n;
   const varI = new Float64Array(P);
-  for (const s of samples) for (let i = 0; i < P; i++) varI[i] += (s[i] - m[i]) ** 2 / (n - 1);
+  for (const s of samples)
+    for (let i = 0; i < P; i++) varI[i] += math.pow(s[i] - m[i], 2) / (n - 1);
   const tr = varI.reduce((a, b) => a + b, 0);
   const r2 = dot(ref, ref);
   const rn = Math.sqrt(r2);
@@ -250,7 +253,7 @@ export function summarize(
   if (z <= 4) samplesToCos09 = Math.max(1, ((tr / r2) * 0.81) / 0.19);
   else {
     const a = dot(ref, m) / rn;
-    const need = (a / 0.9) ** 2 - dot(m, m);
+    const need = math.pow(a / 0.9, 2) - dot(m, m);
     samplesToCos09 = a <= 0 || need <= 0 ? Number.POSITIVE_INFINITY : Math.max(1, tr / need);
   }
   return {
@@ -378,7 +381,7 @@ function finiteDifferenceCheck(
     for (let i = 0; i < P; i++) d[i] /= dn;
     const proj = samples.map((s) => dot(s, d));
     const pm = proj.reduce((a, b) => a + b, 0) / M;
-    const pv = proj.reduce((a, b) => a + (b - pm) ** 2, 0) / (M - 1);
+    const pv = proj.reduce((a, b) => a + math.pow(b - pm, 2), 0) / (M - 1);
     const h = 1e-3;
     const J = (sign: number) => {
       const shifted: Params = {};

@@ -12,6 +12,7 @@
 import { enumField } from "../config/schema.ts";
 import { valueAndGrad } from "../core/grad.ts";
 import { add, mean, mul, neg, reshape, sum, Tensor } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import { Rng, type RngState } from "../core/rng.ts";
 import type { Params } from "../core/tensor.ts";
 import { flatSize } from "../envs/spaces.ts";
@@ -604,13 +605,13 @@ export function initPpo(
 
 /** 1 - Var(targets - values) / Var(targets) over [T]; null when the targets do not vary. */
 function explained(targets: Float64Array, values: Float64Array, T: number): number | null {
-  const vt = meanStd(targets.subarray(0, T)).std ** 2;
+  const vt = math.pow(meanStd(targets.subarray(0, T)).std, 2);
   if (!(vt > 0)) return null;
   let m = 0;
   for (let t = 0; t < T; t++) m += targets[t] - values[t];
   m /= T;
   let v = 0;
-  for (let t = 0; t < T; t++) v += (targets[t] - values[t] - m) ** 2;
+  for (let t = 0; t < T; t++) v += math.pow(targets[t] - values[t] - m, 2);
   return 1 - v / T / vt;
 }
 

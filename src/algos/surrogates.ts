@@ -21,7 +21,9 @@
  * PPO (Schulman et al. 2017) takes the per-step surrogate and clips the ratio
  * ({@link clippedSurrogate}).
  */
+
 import { add, clip, exp, maximum, mean, minimum, mul, sub, type Tensor } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import { EpisodeEnd } from "./returns.ts";
 
 /**
@@ -121,7 +123,7 @@ export function perDecisionCoefficients(
   let discount = 1;
   for (let t = 0; t < n; t++) {
     logW += logRatio[t];
-    const w = Math.exp(logW);
+    const w = math.exp(logW);
     weights[t] = w;
     out[t] = discount * rewards[t] * w;
     discount *= gamma;
@@ -205,7 +207,7 @@ export function ratioStats(
   let clipped = 0;
   for (let i = 0; i < n; i++) {
     const lr = logRatio[i];
-    const r = Math.exp(lr);
+    const r = math.exp(lr);
     sum += r;
     sumSq += r * r;
     if (r > max) max = r;

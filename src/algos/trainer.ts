@@ -27,6 +27,7 @@ import {
   intField,
   nullableNumberField,
 } from "../config/schema.ts";
+import * as math from "../core/math.ts";
 import type { Params } from "../core/tensor.ts";
 import { make } from "../envs/registry.ts";
 import type { AsyncEnv, Env } from "../envs/types.ts";
@@ -356,7 +357,7 @@ export function checkpointPolicy<C extends RunConfig, S, M extends object>(
 export function lrScale(schedule: RunConfig["lrSchedule"], progress: number): number {
   const p = Math.min(Math.max(progress, 0), 1);
   const f =
-    schedule === "linear" ? 1 - p : schedule === "cosine" ? 0.5 * (1 + Math.cos(Math.PI * p)) : 1;
+    schedule === "linear" ? 1 - p : schedule === "cosine" ? 0.5 * (1 + math.cos(Math.PI * p)) : 1;
   return Math.max(f, 1e-6);
 }
 

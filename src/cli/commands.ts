@@ -23,6 +23,7 @@ import {
   type RunConfig as TrainRunConfig,
 } from "../algos/trainer.ts";
 import { ConfigError } from "../config/schema.ts";
+import * as math from "../core/math.ts";
 import type { Params } from "../core/tensor.ts";
 import type { DifferentiableEnv } from "../envs/diff.ts";
 import { envSpecs, listEnvs, make } from "../envs/registry.ts";
@@ -1147,7 +1148,7 @@ export async function gradprobeCommand(args: GradProbeArgs, io: Io): Promise<num
       runs: [
         {
           steps: rows.map((x) => x.horizon),
-          values: rows.map((x) => (key === "cosine" ? x.cosine : Math.log10(x.variance))),
+          values: rows.map((x) => (key === "cosine" ? x.cosine : math.log(x.variance) / Math.LN10)),
         },
       ],
     };

@@ -6,6 +6,12 @@
 export type { DenseActivation } from "./backend/kernels.ts";
 export { activeKernels } from "./backend/simd.ts";
 export { type ValueAndGrad, type ValueAndGradOptions, valueAndGrad } from "./grad.ts";
+/**
+ * exp, expm1, log, log1p, sin, cos, tan, atan, atan2, pow and tanh that give the same bits in every
+ * JavaScript engine (fdlibm's algorithms from IEEE-754 basic operations); call these instead of
+ * `Math.*` in your own environments to keep their runs reproducible across runtimes.
+ */
+export * as math from "./math.ts";
 export {
   abs,
   add,

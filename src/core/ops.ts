@@ -16,6 +16,7 @@ import {
   matmulInto,
   tanhFast,
 } from "./backend/kernels.ts";
+import * as math from "./math.ts";
 import {
   activeTape,
   alloc,
@@ -255,20 +256,20 @@ export const sub = (a: Operand, b: Operand): Tensor => binary("sub", a, b, fSub)
 export const mul = (a: Operand, b: Operand): Tensor => binary("mul", a, b, fMul);
 export const div = (a: Operand, b: Operand): Tensor => binary("div", a, b, fDiv);
 /** a^b elementwise. The gradient in b uses log(a), so keep a > 0 where b is differentiated. */
-export const pow = (a: Operand, b: Operand): Tensor => binary("pow", a, b, Math.pow);
+export const pow = (a: Operand, b: Operand): Tensor => binary("pow", a, b, math.pow);
 /** Elementwise max; at ties the gradient goes to `a`. */
 export const maximum = (a: Operand, b: Operand): Tensor => binary("maximum", a, b, fMax);
 /** Elementwise min; at ties the gradient goes to `a`. */
 export const minimum = (a: Operand, b: Operand): Tensor => binary("minimum", a, b, fMin);
 
 export const neg = (x: Tensor): Tensor => unary("neg", x, (v) => -v);
-export const exp = (x: Tensor): Tensor => unary("exp", x, Math.exp);
-export const log = (x: Tensor): Tensor => unary("log", x, Math.log);
-/** tanh via the same kernel as the fused dense layer (within a few ulps of Math.tanh). */
+export const exp = (x: Tensor): Tensor => unary("exp", x, math.exp);
+export const log = (x: Tensor): Tensor => unary("log", x, math.log);
+/** tanh via the same kernel as the fused dense layer (within a few ulps of the exact tanh). */
 export const tanh = (x: Tensor): Tensor => unary("tanh", x, tanhFast);
 export const sigmoid = (x: Tensor): Tensor => unary("sigmoid", x, sigmoidFn);
-export const sin = (x: Tensor): Tensor => unary("sin", x, Math.sin);
-export const cos = (x: Tensor): Tensor => unary("cos", x, Math.cos);
+export const sin = (x: Tensor): Tensor => unary("sin", x, math.sin);
+export const cos = (x: Tensor): Tensor => unary("cos", x, math.cos);
 export const sqrt = (x: Tensor): Tensor => unary("sqrt", x, Math.sqrt);
 /** |x|; the gradient at 0 is 0. */
 export const abs = (x: Tensor): Tensor => unary("abs", x, Math.abs);
@@ -298,8 +299,8 @@ export const eq = (a: Operand, b: Operand): Tensor => binary("eq", a, b, fEq, fa
 
 function sigmoidFn(v: number): number {
   // Two branches so exp never overflows.
-  if (v >= 0) return 1 / (1 + Math.exp(-v));
-  const e = Math.exp(v);
+  if (v >= 0) return 1 / (1 + math.exp(-v));
+  const e = math.exp(v);
   return e / (1 + e);
 }
 
@@ -691,9 +692,9 @@ function rowLogSumExp(
     let mx = X[o];
     for (let k = 1; k < K; k++) if (X[o + k] > mx) mx = X[o + k];
     let s = 0;
-    for (let k = 0; k < K; k++) s += Math.exp(X[o + k] - mx);
+    for (let k = 0; k < K; k++) s += math.exp(X[o + k] - mx);
     m[r] = mx;
-    ls[r] = Math.log(s);
+    ls[r] = math.log(s);
   }
 }
 
@@ -875,8 +876,8 @@ export const RULES = {
     (x, y) => -x / (y * y),
   ),
   pow: binaryRule(
-    (x, y) => (y === 0 ? 0 : y * x ** (y - 1)),
-    (x, _y, z) => (z === 0 ? 0 : z * Math.log(x)),
+    (x, y) => (y === 0 ? 0 : y * math.pow(x, y - 1)),
+    (x, _y, z) => (z === 0 ? 0 : z * math.log(x)),
   ),
   maximum: binaryRule(
     (x, y) => (x >= y ? 1 : 0),
@@ -894,8 +895,8 @@ export const RULES = {
   log: unaryRule((x) => 1 / x),
   tanh: unaryRule((_x, y) => 1 - y * y),
   sigmoid: unaryRule((_x, y) => y * (1 - y)),
-  sin: unaryRule((x) => Math.cos(x)),
-  cos: unaryRule((x) => -Math.sin(x)),
+  sin: unaryRule((x) => math.cos(x)),
+  cos: unaryRule((x) => -math.sin(x)),
   sqrt: unaryRule((_x, y) => 0.5 / y),
   // Straight through: the rounding moves x by at most half a float32 ulp, which the float64
   // derivative of the surrounding computation does not see.
@@ -984,7 +985,7 @@ export const RULES = {
       const o = r * K;
       let s = 0;
       for (let k = 0; k < K; k++) s += g[o + k];
-      for (let k = 0; k < K; k++) gx[o + k] += g[o + k] - Math.exp(Y[o + k]) * s;
+      for (let k = 0; k < K; k++) gx[o + k] += g[o + k] - math.exp(Y[o + k]) * s;
     }
   }) as Rule,
   // y_i = x[i, a_i] - lse(x_i):  dx[i, k] = g_i * ([k = a_i] - softmax(x_i)_k).
@@ -1003,7 +1004,7 @@ export const RULES = {
       const gi = g[i];
       const mi = m[i];
       const li = ls[i];
-      for (let k = 0; k < K; k++) gx[o + k] -= gi * Math.exp(X[o + k] - mi - li);
+      for (let k = 0; k < K; k++) gx[o + k] -= gi * math.exp(X[o + k] - mi - li);
       gx[o + actions[i]] += gi;
     }
   }) as Rule,

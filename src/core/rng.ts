@@ -17,6 +17,8 @@
  * const again = Rng.fromState(saved);
  */
 
+import * as math from "./math.ts";
+
 /** JSON-serializable state of an {@link Rng}. */
 export interface RngState {
   readonly kind: "xoshiro128**";
@@ -140,6 +142,37 @@ export class Rng {
     return (hi * 67108864 + lo) / TWO_POW_53;
   }
 
+  /**
+   * Writes n uniform doubles into out[offset .. offset + n): the values n calls of uniform() give,
+   * with the generator written into one loop. For hot paths whose caller is near V8's inlining
+   * budget (core/math.ts's exp and log bodies use it up): a uniform() left out of line there
+   * returns a boxed double, one allocation per draw; this call passes and returns no double.
+   */
+  fillUniform(out: Float64Array, offset: number, n: number): void {
+    let s0 = this.s0;
+    let s1 = this.s1;
+    let s2 = this.s2;
+    let s3 = this.s3;
+    let hi = 0;
+    for (let i = 0; i < 2 * n; i++) {
+      // nextUint32, inline
+      const r = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+      const t = s1 << 9;
+      const n2 = s2 ^ s0;
+      const n3 = s3 ^ s1;
+      s1 ^= n2;
+      s0 ^= n3;
+      s2 = n2 ^ t;
+      s3 = rotl(n3, 11);
+      if ((i & 1) === 0) hi = r >>> 5;
+      else out[offset + (i >> 1)] = (hi * 67108864 + (r >>> 6)) / TWO_POW_53;
+    }
+    this.s0 = s0;
+    this.s1 = s1;
+    this.s2 = s2;
+    this.s3 = s3;
+  }
+
   /** Uniform double in [low, high). */
   uniformRange(low: number, high: number): number {
     return low + (high - low) * this.uniform();
@@ -167,11 +200,12 @@ export class Rng {
     let u = this.uniform();
     while (u === 0) u = this.uniform();
     const v = this.uniform();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const theta = 2 * Math.PI * v;
-    this.spare = r * Math.sin(theta);
+    const r = Math.sqrt(-2 * math.log(u));
+    math.SIN_COS[0] = 2 * Math.PI * v;
+    math.sinCos();
+    this.spare = r * math.SIN_COS[1];
     this.hasSpare = true;
-    return r * Math.cos(theta);
+    return r * math.SIN_COS[2];
   }
 
   /** Fills `out` with standard normal deviates and returns it. */

@@ -12,6 +12,7 @@
  * (the rollout hot path: no tape, no allocation).
  */
 import { exp, logSoftmax, logSoftmaxGather, mul, neg, sum, Tensor, where } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import type { Rng } from "../core/rng.ts";
 
 /**
@@ -59,10 +60,14 @@ export function categoricalEntropy(logits: Tensor, mask?: ArrayLike<number> | nu
   return neg(sum(mul(exp(logp), logp), -1));
 }
 
+let EXPS = new Float64Array(64);
+const UNIFORM = new Float64Array(1);
+
 /**
  * One draw from the row `logits[offset .. offset + k)`, by inverting the CDF of the softmax.
- * Shifting by the row max keeps every exp in (0, 1]; the exps are recomputed in the second pass
- * instead of being stored, so no scratch buffer is needed.
+ * Shifting by the row max keeps every exp in (0, 1]. The exps are computed in place in a scratch
+ * row (math.expInPlace: no double crosses a call, so nothing is allocated whatever V8 inlines) and
+ * kept for the second pass.
  */
 export function categoricalSampleRow(
   logits: ArrayLike<number>,
@@ -72,17 +77,21 @@ export function categoricalSampleRow(
 ): number {
   let m = logits[offset];
   for (let j = 1; j < k; j++) if (logits[offset + j] > m) m = logits[offset + j];
+  if (EXPS.length < k) EXPS = new Float64Array(Math.max(k, 2 * EXPS.length));
+  for (let j = 0; j < k; j++) EXPS[j] = logits[offset + j] - m;
+  math.expInPlace(EXPS, 0, k);
   let total = 0;
-  for (let j = 0; j < k; j++) total += Math.exp(logits[offset + j] - m);
+  for (let j = 0; j < k; j++) total += EXPS[j];
   if (!(total >= 1 && total <= k)) {
     // total >= 1 (the max contributes exp(0)); anything else means a NaN or infinite logit.
     throw new RangeError(
       `categoricalSample: logits[${offset}..${offset + k}) must be finite, got max ${m}, sum of exps ${total}`,
     );
   }
-  let u = rng.uniform() * total;
+  rng.fillUniform(UNIFORM, 0, 1); // rng.uniform(), without a double crossing a call
+  let u = UNIFORM[0] * total;
   for (let j = 0; j < k - 1; j++) {
-    u -= Math.exp(logits[offset + j] - m);
+    u -= EXPS[j];
     if (u < 0) return j;
   }
   return k - 1;
@@ -112,18 +121,25 @@ export function categoricalSampleRowMasked(
     throw new RangeError(
       `categoricalSample: every class of the row at ${offset} is masked; at least one action must be valid`,
     );
+  // As categoricalSampleRow: exps in place in the scratch row, masked classes 0.
+  if (EXPS.length < k) EXPS = new Float64Array(Math.max(k, 2 * EXPS.length));
+  for (let j = 0; j < k; j++) EXPS[j] = logits[offset + j] - m;
+  math.expInPlace(EXPS, 0, k);
   let total = 0;
-  for (let j = 0; j < k; j++)
-    if (mask[maskOffset + j] !== 0) total += Math.exp(logits[offset + j] - m);
+  for (let j = 0; j < k; j++) {
+    if (mask[maskOffset + j] === 0) EXPS[j] = 0;
+    total += EXPS[j];
+  }
   if (!(total >= 1 && total <= k)) {
     throw new RangeError(
       `categoricalSample: logits[${offset}..${offset + k}) must be finite, got max ${m}, sum of exps ${total}`,
     );
   }
-  let u = rng.uniform() * total;
+  rng.fillUniform(UNIFORM, 0, 1);
+  let u = UNIFORM[0] * total;
   for (let j = 0; j < last; j++) {
     if (mask[maskOffset + j] === 0) continue;
-    u -= Math.exp(logits[offset + j] - m);
+    u -= EXPS[j];
     if (u < 0) return j;
   }
   return last;

@@ -17,9 +17,10 @@
  * non-taped rollout versions writing into caller buffers.
  */
 import { abs, add, exp, log, mul, neg, sub, sum, type Tensor, zeros } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import type { Rng } from "../core/rng.ts";
 
-const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+const HALF_LOG_2PI = 0.5 * math.log(2 * Math.PI);
 const LOG2 = Math.LN2;
 
 /**
@@ -64,7 +65,7 @@ export function logTanhJacobian(u: Tensor): Tensor {
 /** sum_d log((high_d - low_d) / 2): the log-Jacobian of mapping [-1, 1]^D onto the box. */
 export function logHalfRange(low: ArrayLike<number>, high: ArrayLike<number>): number {
   let s = 0;
-  for (let d = 0; d < low.length; d++) s += Math.log((high[d] - low[d]) / 2);
+  for (let d = 0; d < low.length; d++) s += math.log((high[d] - low[d]) / 2);
   return s;
 }
 
@@ -112,27 +113,27 @@ export function diagGaussianRsample(mean: Tensor, logStd: Tensor, eps: Tensor): 
  * so each call consumes exactly 2 ceil(n / 2) uniforms).
  *
  * Why not `rng.normal()`: a double returned from a method V8 does not inline is boxed, and
- * `normal` (too big to inline) produced 16 bytes of garbage per draw in Node 20. Here `uniform` is
- * called from a single call site, so the optimizer inlines it (with two sites, one was sometimes
- * left out of line, boxing one number per pair); the rollout hot path then allocates nothing.
+ * `normal` (too big to inline) produced 16 bytes of garbage per draw in Node 20. Here the uniforms
+ * come from `rng.fillUniform` and sin and cos through `math.sinCos`, so no double crosses a call,
+ * whatever V8 inlines; the rollout hot path then allocates nothing.
  */
 export function fillStandardNormal(rng: Rng, out: Float64Array, offset: number, n: number): void {
   const draws = n + (n & 1);
-  let u1 = 0;
-  for (let j = 0; j < draws; j++) {
-    const v = rng.uniform();
-    if ((j & 1) === 0) {
-      u1 = v;
-      continue;
-    }
-    // 1 - u1 lies in (0, 1], so the log is finite without redrawing zeros.
-    const r = Math.sqrt(-2 * Math.log(1 - u1));
-    const theta = 2 * Math.PI * v;
-    const i = offset + j - 1;
-    out[i] = r * Math.cos(theta);
-    if (j < n) out[i + 1] = r * Math.sin(theta);
+  if (UNIFORMS.length < draws) UNIFORMS = new Float64Array(Math.max(draws, 2 * UNIFORMS.length));
+  rng.fillUniform(UNIFORMS, 0, draws);
+  // 1 - u1 lies in (0, 1], so the log is finite without redrawing zeros.
+  for (let j = 0; j < draws; j += 2) UNIFORMS[j] = 1 - UNIFORMS[j];
+  math.logInPlace(UNIFORMS, 0, draws, 2);
+  for (let j = 0; j < draws; j += 2) {
+    const r = Math.sqrt(-2 * UNIFORMS[j]);
+    math.SIN_COS[0] = 2 * Math.PI * UNIFORMS[j + 1]; // sin and cos through memory: no boxed doubles
+    math.sinCos();
+    out[offset + j] = r * math.SIN_COS[2];
+    if (j + 1 < n) out[offset + j + 1] = r * math.SIN_COS[1];
   }
 }
+
+let UNIFORMS = new Float64Array(64);
 
 /**
  * Non-taped draws u = mean + exp(logStd) * eps, eps from {@link fillStandardNormal}: mean
@@ -158,7 +159,7 @@ export function diagGaussianSample(
     const o = i * dim;
     for (let d = 0; d < dim; d++) {
       const ls = shared ? logStd[d] : logStd[o + d];
-      out[o + d] = mean[o + d] + Math.exp(ls) * out[o + d];
+      out[o + d] = mean[o + d] + math.exp(ls) * out[o + d];
     }
   }
 }
@@ -204,12 +205,14 @@ export function squashToBox(
   out: Float64Array,
 ): void {
   const dim = low.length;
+  for (let k = 0; k < batch * dim; k++) out[k] = u[k];
+  math.tanhInPlace(out, 0, batch * dim); // no double crosses a call (see core/math.ts's IO)
   for (let i = 0; i < batch; i++) {
     const o = i * dim;
     for (let d = 0; d < dim; d++) {
       const lo = low[d];
       const hi = high[d];
-      const a = lo + (Math.tanh(u[o + d]) + 1) * 0.5 * (hi - lo);
+      const a = lo + (out[o + d] + 1) * 0.5 * (hi - lo);
       out[o + d] = a < lo ? lo : Math.min(a, hi);
     }
   }

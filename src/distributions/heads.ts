@@ -10,6 +10,7 @@
  */
 
 import { slice, Tensor } from "../core/index.ts";
+import * as math from "../core/math.ts";
 import type { Rng } from "../core/rng.ts";
 import {
   categoricalEntropy,
@@ -172,13 +173,20 @@ function gaussianHead(spec: Extract<HeadSpec, { kind: "gaussian" }>): ActionHead
           noise = new Float64Array(Math.max(batch * D, 2 * noise.length));
         fillStandardNormal(rng, noise, 0, batch * D);
       }
+      if (!deterministic) {
+        // raw = std first, through math.expInPlace (no double crosses a call; see core/math.ts)
+        for (let i = 0; i < batch; i++) {
+          for (let d = 0; d < D; d++) {
+            raw[i * D + d] = shared ? logStd![d] : out[i * outputs + D + d];
+          }
+        }
+        math.expInPlace(raw, 0, batch * D);
+      }
       for (let i = 0; i < batch; i++) {
         const o = i * outputs;
         for (let d = 0; d < D; d++) {
           const mu = out[o + d];
-          const u = deterministic
-            ? mu
-            : mu + Math.exp(shared ? logStd![d] : out[o + D + d]) * noise[i * D + d];
+          const u = deterministic ? mu : mu + raw[i * D + d] * noise[i * D + d];
           if (!Number.isFinite(u)) {
             throw new Error(
               `policy.act: non-finite Gaussian action ${u} at row ${i}, dim ${d} (mean ${mu}); check the observations and parameters for NaN/Infinity`,

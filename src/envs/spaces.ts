@@ -3,6 +3,8 @@
  * A space is a discriminated union on `kind`; each can test membership (`contains`), draw a sample
  * from a seeded {@link Rng}, and describe itself for error messages.
  */
+
+import { log } from "../core/math.ts";
 import type { Rng } from "../core/rng.ts";
 
 /** `n` integer actions `start, start + 1, ..., start + n - 1`. Actions are plain numbers. */
@@ -193,8 +195,8 @@ export function sample(space: Space, rng: Rng): number | Float64Array {
         const loFinite = Number.isFinite(lo);
         const hiFinite = Number.isFinite(hi);
         if (loFinite && hiFinite) out[i] = lo + (hi - lo) * rng.uniform();
-        else if (loFinite) out[i] = lo - Math.log(1 - rng.uniform());
-        else if (hiFinite) out[i] = hi + Math.log(1 - rng.uniform());
+        else if (loFinite) out[i] = lo - log(1 - rng.uniform());
+        else if (hiFinite) out[i] = hi + log(1 - rng.uniform());
         else out[i] = rng.normal();
       }
       return out;

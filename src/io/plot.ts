@@ -154,7 +154,7 @@ export function aggregate(
       hi[i] = mx;
     } else {
       let v = 0;
-      for (const y of ys) v += (y[i] - m) ** 2;
+      for (const y of ys) v += (y[i] - m) * (y[i] - m);
       const sd = Math.sqrt(v / ys.length);
       // Clipped to the values seen: mean + std of returns [500, 500, 20] would pass 500, which no
       // CartPole return can; every value inside the observed range is a return some run had.
@@ -179,7 +179,9 @@ export function niceTicks(lo: number, hi: number, target = 6): number[] {
     hi += d;
   }
   const raw = (hi - lo) / Math.max(1, target - 1);
-  const mag = 10 ** Math.floor(Math.log10(raw));
+  // The power of ten from the decimal exponent, which ECMAScript specifies exactly (Math.log10
+  // may differ in the last bit between engines, issue #17).
+  const mag = Number(`1e${raw.toExponential().split("e")[1]}`);
   const f = raw / mag;
   const step = (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * mag;
   const first = Math.floor(lo / step + 1e-9) * step;

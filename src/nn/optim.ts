@@ -3,6 +3,8 @@
  * `step(params, grads, state)` updates the parameters' data and the state in place. Saving a
  * checkpoint is `JSON.stringify(state)`; a restored state continues bit-identically.
  */
+
+import { pow } from "../core/math.ts";
 import type { Params } from "../core/tensor.ts";
 
 export interface SgdState {
@@ -124,8 +126,8 @@ export function adam(options: {
       positive("lr", lr, "adam.step");
       checkStep("adam", params, grads, [state.m, state.v]);
       const t = ++state.step;
-      const c1 = 1 - b1 ** t;
-      const c2 = 1 - b2 ** t;
+      const c1 = 1 - pow(b1, t);
+      const c2 = 1 - pow(b2, t);
       for (const name of Object.keys(params)) {
         const p = params[name].data;
         const g = grads[name];

@@ -75,3 +75,14 @@ test("bad arguments name themselves", () => {
     /Rng.fromState/,
   );
 });
+
+test("fillUniform writes the values successive uniform() calls give, and leaves the stream where they would", () => {
+  const a = new Rng(123);
+  const b = new Rng(123);
+  const out = new Float64Array(1003);
+  a.fillUniform(out, 2, 1000);
+  assert.equal(out[0], 0);
+  assert.equal(out[1002], 0);
+  for (let i = 0; i < 1000; i++) assert.equal(out[2 + i], b.uniform(), `draw ${i}`);
+  assert.equal(a.uniform(), b.uniform());
+});

@@ -14,6 +14,7 @@
  * separately (see rowDotsAdd), and the JS and SIMD kernels agree on that order too.
  */
 
+import { expm1 } from "../math.ts";
 import { simd } from "./simd.ts";
 import { tanhFast } from "./tanh.ts";
 
@@ -681,7 +682,7 @@ export function activateInPlace(y: Float64Array, n: number, act: DenseActivation
     for (let i = 0; i < n; i++) if (y[i] < 0) y[i] = 0;
   } else if (act === "elu") {
     // ELU with alpha = 1 (Clevert et al., 2016); expm1 keeps precision near 0.
-    for (let i = 0; i < n; i++) if (y[i] < 0) y[i] = Math.expm1(y[i]);
+    for (let i = 0; i < n; i++) if (y[i] < 0) y[i] = expm1(y[i]);
   }
 }
 

@@ -13,6 +13,7 @@ import type { Physics, PhysicsSpec } from "../physics.ts";
 import { readOptions } from "../physics.ts";
 import type { Potential } from "../shaping.ts";
 import { box, discrete } from "../spaces.ts";
+import * as trig from "../trig.ts";
 
 export interface MountainCarParams {
   readonly minPosition: number;
@@ -194,13 +195,13 @@ export const mountainCarContinuousPhysics: Physics<MountainCarParams> = columnPh
  * this task, where the env's own reward is the same -1 on every step until the goal is first found.
  */
 export function mountainCarPotential(goalPosition: number): Potential {
-  const eGoal = (GRAVITY / 3) * Math.sin(3 * goalPosition);
+  const eGoal = (GRAVITY / 3) * trig.sin(3 * goalPosition);
   const eValley = -GRAVITY / 3;
   const scale = 1 / (eGoal - eValley);
   return (obs, offset) => {
     const x = obs[offset];
     const v = obs[offset + 1];
-    return (0.5 * v * v + (GRAVITY / 3) * Math.sin(3 * x) - eGoal) * scale;
+    return (0.5 * v * v + (GRAVITY / 3) * trig.sin(3 * x) - eGoal) * scale;
   };
 }
 

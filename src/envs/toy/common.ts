@@ -4,6 +4,8 @@
  * (`PhysicsEnv`): an env never seeded starts from seed 0, `reset()` without a seed continues the
  * current stream, and stepping before `reset()` or after the episode ended is an error.
  */
+
+import { exp } from "../../core/math.ts";
 import { Rng } from "../../core/rng.ts";
 import { type DiscreteSpace, describe, describeValue, type Space } from "../spaces.ts";
 import type { ResetOptions } from "../types.ts";
@@ -62,7 +64,7 @@ export function softmaxInto(
   for (let i = 0; i < n; i++) max = Math.max(max, theta[offset + i]);
   let total = 0;
   for (let i = 0; i < n; i++) {
-    const e = Math.exp(theta[offset + i] - max);
+    const e = exp(theta[offset + i] - max);
     out[outOffset + i] = e;
     total += e;
   }
