@@ -3,7 +3,7 @@
  * its config schema (the same one the CLI's flags come from, so the controls show the same
  * ranges and docs), its per-env presets, and the fields shown as controls.
  */
-import { type AnyAlgorithm, reinforceAlgorithm } from "policygrad";
+import { type AnyAlgorithm, apgAlgorithm, ppoAlgorithm, reinforceAlgorithm } from "policygrad";
 
 export interface PageAlgorithm {
   readonly label: string;
@@ -30,6 +30,27 @@ export const ALGORITHMS: Readonly<Record<string, PageAlgorithm>> = {
       "normalizeAdvantages",
       "entropyCoef",
     ],
+  },
+  ppo: {
+    label: "PPO",
+    algorithm: ppoAlgorithm,
+    main: [
+      ...RUN_FIELDS,
+      "lr",
+      "gamma",
+      "numEnvs",
+      "rolloutSteps",
+      "updateEpochs",
+      "numMinibatches",
+      "clipCoef",
+      "entropyCoef",
+      "hiddenSizes",
+    ],
+  },
+  apg: {
+    label: "APG (differentiable envs)",
+    algorithm: apgAlgorithm,
+    main: [...RUN_FIELDS, "lr", "gamma", "numEnvs", "window", "stateGrad", "hiddenSizes"],
   },
 };
 

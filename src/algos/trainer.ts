@@ -599,10 +599,10 @@ export function createTrainer<C extends RunConfig, S, M extends object>(
     },
     async stepAsync() {
       const ctx = begin("stepAsync");
-      if (learner.updateAsync === undefined) {
-        throw new Error(`${algorithm.name}: this algorithm has no async update (updateAsync)`);
-      }
-      const r = await learner.updateAsync(ctx);
+      // An algorithm without an async update trains sync envs only (its init refuses async
+      // ones), so its sync update serves here: callers drive every run through stepAsync.
+      const r =
+        learner.updateAsync === undefined ? learner.update(ctx) : await learner.updateAsync(ctx);
       const { run, due, modes } = record(r, ctx);
       if (due) {
         for (const d of modes) {

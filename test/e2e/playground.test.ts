@@ -228,6 +228,23 @@ test("the async example env (CartPole on the page's main thread) trains through 
   assert.ok((await chartPoints()) >= 2);
 });
 
+test("PPO (CartPole-v1) and APG (Pendulum-v1) train in the page too", {
+  timeout: 90_000,
+}, async () => {
+  for (const [algo, env, steps] of [
+    ["ppo", "CartPole-v1", "3000"],
+    ["apg", "Pendulum-v1", "2000"],
+  ] as const) {
+    await page.selectOption("#algo", algo);
+    await page.selectOption("#env", env);
+    await page.fill("#cfg-totalSteps", steps);
+    await page.click("#start");
+    const s = await waitFor(`the ${algo} run's budget`, 40_000, (x) => x.status === "done");
+    assert.ok(s.envSteps >= Number(steps) && s.updates >= 2, `${algo}: ${JSON.stringify(s)}`);
+    assert.ok((await chartPoints()) >= 2, `${algo}: no points on the chart`);
+  }
+});
+
 test("no page errors and no console errors", async () => {
   assert.deepEqual(pageErrors, []);
   assert.deepEqual((await state()).errors, []);
