@@ -12,22 +12,11 @@ import { join, resolve } from "node:path";
 import { test } from "node:test";
 import { isDeepStrictEqual, promisify } from "node:util";
 import { build } from "esbuild";
-import { chromium } from "playwright-core";
+import { launchChromium } from "./support/chromium.ts";
 
 const run = promisify(execFile);
 const CACHE = resolve("node_modules/.cache/policygrad-runtimes");
 const NODE_MAJORS = [22, 24];
-const CHROMIUM = "/usr/bin/chromium";
-const CHROMIUM_FLAGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 const GLOBAL = "policygradWorkload";
 
 /** The workload and the library as one script that defines globalThis.policygradWorkload. */
@@ -61,33 +50,15 @@ async function nodeBinary(major: number): Promise<string> {
   return bin;
 }
 
-async function ensureChromium(): Promise<void> {
-  if (existsSync(CHROMIUM)) return;
-  if (process.getuid?.() !== 0) {
-    throw new Error(`${CHROMIUM} is missing; install Debian's chromium (apt-get install chromium)`);
-  }
-  await run("apt-get", ["update"], { maxBuffer: 1 << 26 });
-  await run("apt-get", ["install", "-y", "--no-install-recommends", "chromium"], {
-    maxBuffer: 1 << 26,
-    env: { ...process.env, DEBIAN_FRONTEND: "noninteractive" },
-  });
-}
-
 async function inNode(bin: string, script: string): Promise<unknown> {
   const { stdout } = await run(bin, [script], { maxBuffer: 1 << 24 });
   return JSON.parse(stdout);
 }
 
 async function inChromium(code: string): Promise<unknown> {
-  await ensureChromium();
-  const profile = mkdtempSync(join(tmpdir(), "policygrad-chromium-"));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: CHROMIUM_FLAGS,
-  });
+  const browser = await launchChromium();
   try {
-    const page = await context.newPage();
+    const page = await browser.context.newPage();
     await page.addScriptTag({ content: code });
     const json = await page.evaluate(
       (name) =>
@@ -98,8 +69,7 @@ async function inChromium(code: string): Promise<unknown> {
     );
     return JSON.parse(json);
   } finally {
-    await context.close();
-    rmSync(profile, { recursive: true, force: true });
+    await browser.close();
   }
 }
 
