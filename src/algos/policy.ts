@@ -21,6 +21,7 @@
  * and `policy.<i>.bias` [out] for layer i of the MLP, and `policy.logStd` [D] for a
  * state-independent log-std.
  */
+import { enumField, numberField } from "../config/schema.ts";
 import type { Params } from "../core/index.ts";
 import { full, Tensor } from "../core/index.ts";
 import type { Rng } from "../core/rng.ts";
@@ -390,3 +391,22 @@ function buildPolicy(spec: PolicySpec, mlpSpec: MlpSpec, head: PolicyHead, param
     logProbAndEntropy,
   };
 }
+
+/**
+ * The config fields of a policy's hidden activation and Gaussian head, shared by the algorithms
+ * whose policies are sampled (REINFORCE, PPO): spread into their schemas, so they are flags too.
+ */
+export const policyHeadSchema = {
+  activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation of the MLPs."),
+  logStd: enumField(
+    "state-independent",
+    ["state-independent", "state-dependent"] as const,
+    "Box actions: a learned log-std per action dimension, or one output by the MLP per state.",
+  ),
+  squash: enumField(
+    "clip",
+    ["clip", "tanh"] as const,
+    "Box actions: clip Gaussian samples to the bounds, or squash them with tanh (with the log-prob correction).",
+  ),
+  initLogStd: numberField(0, "Box actions: initial log standard deviation of the Gaussian policy."),
+} as const;

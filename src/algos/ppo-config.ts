@@ -14,6 +14,7 @@ import {
   numberField,
   resolveConfig,
 } from "../config/schema.ts";
+import { policyHeadSchema } from "./policy.ts";
 import { type Preset, runSchema } from "./trainer.ts";
 
 export const ppoSchema = {
@@ -100,18 +101,7 @@ export const ppoSchema = {
   valueHiddenSizes: intListField([64, 64], "Hidden layer widths of the separate V(s) MLP.", {
     min: 1,
   }),
-  activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation of the MLPs."),
-  logStd: enumField(
-    "state-independent",
-    ["state-independent", "state-dependent"] as const,
-    "Box actions: a learned log-std per action dimension, or one output by the MLP per state.",
-  ),
-  squash: enumField(
-    "clip",
-    ["clip", "tanh"] as const,
-    "Box actions: clip Gaussian samples to the bounds, or squash them with tanh.",
-  ),
-  initLogStd: numberField(0, "Box actions: initial log standard deviation of the Gaussian policy."),
+  ...policyHeadSchema,
   evalEvery: runSchema.evalEvery,
   evalEpisodes: runSchema.evalEpisodes,
   evalMode: runSchema.evalMode,

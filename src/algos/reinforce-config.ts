@@ -14,6 +14,7 @@ import {
   numberField,
   resolveConfig,
 } from "../config/schema.ts";
+import { policyHeadSchema } from "./policy.ts";
 import { runSchema } from "./trainer.ts";
 
 export const reinforceSchema = {
@@ -96,18 +97,7 @@ export const reinforceSchema = {
     false,
     "Rescale every observation element whose space bounds are finite to [-1, 1] before the policy and V(s) see it (a fixed map of the env's space, kept by the checkpoint's config; elements with infinite bounds pass unchanged).",
   ),
-  activation: enumField("tanh", ["tanh", "relu", "elu"] as const, "Hidden activation of the MLPs."),
-  logStd: enumField(
-    "state-independent",
-    ["state-independent", "state-dependent"] as const,
-    "Box actions: a learned log-std per action dimension, or one output by the MLP per state.",
-  ),
-  squash: enumField(
-    "clip",
-    ["clip", "tanh"] as const,
-    "Box actions: clip Gaussian samples to the bounds, or squash them with tanh (with the log-prob correction).",
-  ),
-  initLogStd: numberField(0, "Box actions: initial log standard deviation of the Gaussian policy."),
+  ...policyHeadSchema,
   valueHiddenSizes: intListField([64], 'Hidden layer widths of V(s) (baseline "value").', {
     min: 1,
   }),
