@@ -52,6 +52,8 @@ function literal(x: number): string {
 class Tracer implements Num<Sym> {
   readonly lines: string[] = [];
   private count = 0;
+  /** The sinCos calls emitted, by argument expression: where, and the sine and cosine read. */
+  private readonly trig = new Map<string, { line: number; results: [Sym | null, Sym | null] }>();
 
   constructor(private readonly float32: boolean) {}
 
@@ -132,10 +134,32 @@ class Tracer implements Num<Sym> {
     return this.op((x) => `Math.sqrt(${x})`, Math.sqrt, a);
   }
   sin(a: Val<Sym>): Sym {
-    return this.op((x) => `sin(${x})`, trig.sin, a);
+    return typeof a === "number" ? new Sym(literal(trig.sin(a))) : this.sinCos(a, 1);
   }
   cos(a: Val<Sym>): Sym {
-    return this.op((x) => `cos(${x})`, trig.cos, a);
+    return typeof a === "number" ? new Sym(literal(trig.cos(a))) : this.sinCos(a, 2);
+  }
+
+  /**
+   * `SIN_COS[slot]` after one `sinCos` call per traced value: the first request emits the call
+   * and, at the next two lines, room for reading each result; a request names the result it
+   * reads (CartPole, Pendulum and Acrobot take both of an angle, for the price of one call).
+   */
+  private sinCos(a: Sym, slot: 1 | 2): Sym {
+    const arg = code(a);
+    let call = this.trig.get(arg);
+    if (call === undefined) {
+      call = { line: this.lines.length, results: [null, null] };
+      this.trig.set(arg, call);
+      this.lines.push(`SIN_COS[0] = ${arg};`, "sinCos();", "", "");
+    }
+    let result = call.results[slot - 1];
+    if (result === null) {
+      result = new Sym(`v${this.count++}`);
+      call.results[slot - 1] = result;
+      this.lines[call.line + 1 + slot] = `const ${result.code} = SIN_COS[${slot}];`;
+    }
+    return result;
   }
   min(a: Val<Sym>, b: Val<Sym>): Sym {
     return this.op((x, y) => `Math.min(${x}, ${y})`, Math.min, a, b);
@@ -280,7 +304,7 @@ export function compileRows<P>(
   const a = reads("a", dyn.actDim, body);
   const tr = dyn.step(t, p, s, a);
   check(dyn, "step().next", tr.next.length, dyn.stateDim);
-  body.push(...t.lines);
+  body.push(...t.lines.filter((line) => line !== ""));
   writes("ns", tr.next, body);
   body.push(`rewards[i] = ${code(tr.reward)};`, `terminated[i] = ${code(tr.terminated)};`);
   // The observations of the next states in a second pass over ns, as the hand-written loops did:
@@ -301,14 +325,14 @@ export function compileRows<P>(
   };
   let make: (...args: unknown[]) => CompiledRows<P>;
   try {
-    make = new Function("P", "other", "sin", "cos", src) as typeof make;
+    make = new Function("P", "other", "sinCos", "SIN_COS", src) as typeof make;
   } catch (err) {
     // A page whose Content-Security-Policy forbids eval: run the definition row by row instead
     // (same operations in the same order, so the same bits; slower).
     if (err instanceof EvalError) return interpretRows(dyn, float32);
     throw err;
   }
-  return make(p, elsewhere, trig.sin, trig.cos);
+  return make(p, elsewhere, trig.sinCos, trig.SIN_COS);
 }
 
 /**
@@ -392,7 +416,7 @@ function observeBody<P>(dyn: Dynamics<P>, p: P, float32: boolean, input: string)
   const body: string[] = [];
   const obs = dyn.observe(t, p, reads(input, dyn.stateDim, body));
   check(dyn, "observe()", obs.length, dyn.obsDim);
-  body.push(...t.lines);
+  body.push(...t.lines.filter((line) => line !== ""));
   writes("obs", obs, body);
   return body;
 }
