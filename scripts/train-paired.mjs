@@ -12,7 +12,7 @@ const option = (name, fallback) => {
   return i >= 0 ? args.splice(i, 2)[1] : fallback;
 };
 const rounds = Number(option("--rounds", "9"));
-const steps = Number(option("--steps", "30000"));
+const steps = Number(option("--steps", "200000"));
 const [dirA, dirB] = args;
 if (!dirA || !dirB) {
   console.error(

@@ -12,6 +12,7 @@ import { pendulumDynamics, pendulumPhysics } from "../../src/envs/classic/pendul
 import { compileRows, interpretRows } from "../../src/envs/columns.ts";
 import type { Physics } from "../../src/envs/physics.ts";
 import { point1dPhysics } from "../../src/envs/toy/point.ts";
+import { sin as pendulumSin } from "../../src/envs/trig.ts";
 import * as legacyAcrobot from "./legacy/acrobot.ts";
 import * as legacyCartPole from "./legacy/cartpole.ts";
 import * as legacyMountainCar from "./legacy/mountain_car.ts";
@@ -187,4 +188,19 @@ test("an angle's sine and cosine come from one sinCos call in the compiled loops
   assert.equal(calls(pendulum.stepRows), 2);
   assert.equal(calls(acrobot.observe), 2);
   assert.equal(calls(acrobot.stepRows), 4 * 3 + 2 + 2);
+});
+
+test("a sine kept from the last call is used only for the same angle: -0 after +0 gives -0", () => {
+  // Pendulum keeps the sine and cosine of its angle per row (its step and observation both take
+  // them); === does not tell -0 from +0, whose sines differ.
+  const p = pendulumDynamics.params();
+  const rows = compileRows(pendulumDynamics, p);
+  const obs = new Float64Array(3);
+  rows.observe(p, Float64Array.of(0, 0), obs, 0, 1);
+  assert.ok(Object.is(obs[1], 0));
+  rows.observe(p, Float64Array.of(-0, 0), obs, 0, 1);
+  assert.ok(Object.is(obs[1], -0), `sin(-0) observed as ${Object.is(obs[1], 0) ? "+0" : obs[1]}`);
+  rows.observe(p, Float64Array.of(1, 0), obs, 0, 1);
+  rows.observe(p, Float64Array.of(2, 0), obs, 0, 1);
+  assert.ok(Object.is(obs[1], pendulumSin(2)));
 });
