@@ -350,13 +350,19 @@ export function compileRows<P>(
   const step = loop(
     "stepRows",
     "s, a, ns, obs, rewards, terminated, start, end",
+    keep.size > 0,
     body,
     observeBody(dyn, p, float32, "ns", keep),
   );
-  const observe = loop("observe", "s, obs, start, end", observeBody(dyn, p, float32, "s", keep));
+  const observe = loop(
+    "observe",
+    "s, obs, start, end",
+    keep.size > 0,
+    observeBody(dyn, p, float32, "s", keep),
+  );
   const src = [
     `"use strict";`,
-    `const TRIG_WIDTH = ${keep.size > 0 ? 3 * dyn.stateDim : 0};`,
+    `const TRIG_WIDTH = ${3 * dyn.stateDim};`,
     "let TRIG_ROWS = new Float64Array(0);",
     `return { stepRows: ${step}, observe: ${observe} };`,
   ].join("\n");
@@ -473,12 +479,17 @@ function observeBody<P>(
  * A function running one loop over the rows per body; with another parameter record than `P` it
  * calls `other`'s.
  */
-function loop(name: string, args: string, ...bodies: string[][]): string {
+function loop(name: string, args: string, keepsTrig: boolean, ...bodies: string[][]): string {
   return [
     `function (p, ${args}) {`,
     `  if (p !== P) return other.${name}(p, ${args});`,
-    // room for the kept sines and cosines of rows up to `end` (new rows are unknown: NaN)
-    "  if (TRIG_ROWS.length < end * TRIG_WIDTH) TRIG_ROWS = new Float64Array(2 * end * TRIG_WIDTH).fill(Number.NaN);",
+    // room for the kept sines and cosines of rows up to `end` (new rows are unknown: NaN); only
+    // where something is kept, so the other envs' loops are as before (V8 inlines by size)
+    ...(keepsTrig
+      ? [
+          "  if (TRIG_ROWS.length < end * TRIG_WIDTH) TRIG_ROWS = new Float64Array(2 * end * TRIG_WIDTH).fill(Number.NaN);",
+        ]
+      : []),
     ...bodies.flatMap((body) => [
       "  for (let i = start; i < end; i++) {",
       `    ${body.join("\n    ")}`,
