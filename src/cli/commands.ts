@@ -39,7 +39,7 @@ import {
 import { loadAgent } from "../io/checkpoint-file.ts";
 import { readMetrics, writeMetrics } from "../io/metrics.ts";
 import { type Series, writePlot } from "../io/plot.ts";
-import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
+import { ALGORITHMS, getAlgorithm, trainingYoungGenerationMb } from "./algorithms.ts";
 import { checkMemory } from "./bounds.ts";
 import {
   checkSameEnv,
@@ -499,19 +499,10 @@ function finished(runDir: string, update: number): boolean {
   }
 }
 
-/**
- * The training thread's young generation, fixed (V8's semi-spaces of 4 MB, its new space 8 MB).
- * V8 doubles a new space each time the bytes that survived its scavenges add up to its size, up
- * to 32 MB: training made it 8 MB in its first second and 16 MB at a time that depended on the
- * run, and the step of about 10 MB in RSS halfway through a 5M-step run was that growth (with the
- * live heap flat). Capped, the new space stays at what training reaches in warm-up; see
- * docs/performance.md, "Memory of a long run", for the RSS and CPU time measured.
- */
-const TRAINING_YOUNG_GENERATION_MB = 12;
-
 /** Starts the worker thread (through tsx when running from the TypeScript sources). */
 function startWorker(input: WorkerInput): Worker {
-  const resourceLimits = { maxYoungGenerationSizeMb: TRAINING_YOUNG_GENERATION_MB };
+  const young = trainingYoungGenerationMb(input.algo);
+  const resourceLimits = young === undefined ? {} : { maxYoungGenerationSizeMb: young };
   const here = import.meta.url;
   if (here.endsWith(".ts")) {
     // Node 20 does not apply the parent's --import loader to a worker's entry module: register
