@@ -1,5 +1,6 @@
 // The playground end to end, in real headless Chromium: build the page, serve it on 127.0.0.1,
-// train REINFORCE on CartPole-v1 in the page's worker, and check what a user sees and gets.
+// train REINFORCE on CartPole-v1 in the page's worker, and check what a user sees and gets; then
+// PPO and APG, whose downloaded checkpoints must equal Node's runs bit for bit.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
