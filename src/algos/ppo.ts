@@ -496,9 +496,11 @@ export function initPpo(
         const mb = gather(batch, from, to, advantages, valueTargets);
         const g = gradient(params, mb, cfg);
         if (!Number.isFinite(g.loss)) throw new Error(`${where}: non-finite PPO loss ${g.loss}`);
-        checkFiniteGrads(where, g.grads);
         const gradNorm =
           cfg.maxGradNorm === null ? globalNorm(g.grads) : clipGradNorm(g.grads, cfg.maxGradNorm);
+        // A finite norm means every entry is finite: only a non-finite one needs the scan that
+        // names the parameter (clipGradNorm leaves non-finite gradients untouched).
+        if (!Number.isFinite(gradNorm)) checkFiniteGrads(where, g.grads);
         optimizer.step(params, g.grads, optState, lr);
         last = ratioStats(g.logRatio, mb.size, cfg.clipCoef);
         sums = {
