@@ -316,6 +316,7 @@ function runChild(
     const child = spawn(process.execPath, [...pre, main, "train", ...trainArgs], {
       stdio: ["ignore", "pipe", "pipe"],
       detached: true,
+      windowsHide: true,
     });
     running.add(child);
     let output = "";
