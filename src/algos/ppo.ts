@@ -27,6 +27,7 @@ import {
   globalNorm,
   type MlpSpec,
   mlp,
+  snapshotParams,
 } from "../nn/index.ts";
 import { normalizeObservations, normalizingPolicy, observationStats } from "./obs-norm.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
@@ -587,8 +588,8 @@ export function initPpo(
         // A custom Env's state cannot be captured; resume then restarts its episodes.
       }
       return {
-        params: cloneParams(inner.params),
-        valueParams: cloneParams(valueParams),
+        params: snapshotParams(inner.params),
+        valueParams: snapshotParams(valueParams),
         state: {
           optimizer: structuredClone(optState),
           rng: rng.getState(),
