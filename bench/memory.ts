@@ -6,6 +6,10 @@
  * the first checkpoints and evaluations) RSS must stay within 10% of its post-warm-up minimum: a
  * leak of even 100 bytes per update would show over 5M steps.
  *
+ * Beside RSS, the table gives the training thread's JavaScript heap after its latest GC, live and
+ * committed, read from the child's `--trace-gc` lines (only printed, so the run is the same): a
+ * flat live heap under a stepping committed size is V8 growing a space, not a leak.
+ *
  * Peer: the same run's RSS at the end of warm-up (a leak-free run stays near it). Linux only.
  * Usage: npm run bench:memory [-- <total steps>]
  */
@@ -32,6 +36,7 @@ const t0 = performance.now();
 const child = spawn(
   process.execPath,
   [
+    "--trace-gc",
     MAIN,
     "train",
     "CartPole-v1",
@@ -46,12 +51,27 @@ const child = spawn(
 const samples: { t: number; rss: number }[] = [];
 /** Seconds at which each tenth of the budget was reported (plain progress lines). */
 const tenths = new Map<number, number>();
-let text = "";
+/** Each isolate's GCs (by its address in --trace-gc lines): when seen, MB live and committed after. */
+const gcs = new Map<string, { t: number; live: number; committed: number }[]>();
+// e.g. "[123:0x7f01c8000f00]   5590 ms: Scavenge 13.4 (18.2) -> 9.9 (26.7) MB, ..."
+const GC_LINE =
+  /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: [^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \(([\d.]+)\) MB/;
+let pending = "";
 child.stdout.on("data", (d) => {
-  text += d;
-  for (const m of text.matchAll(/^\s*(\d+)% /gm)) {
-    const pct = Number(m[1]);
-    if (pct % 10 === 0 && !tenths.has(pct)) tenths.set(pct, (performance.now() - t0) / 1000);
+  const t = (performance.now() - t0) / 1000;
+  const lines = (pending + d).split("\n");
+  pending = lines.pop()!;
+  for (const line of lines) {
+    const gc = GC_LINE.exec(line);
+    if (gc) {
+      const list = gcs.get(gc[1]) ?? [];
+      list.push({ t, live: Number(gc[2]), committed: Number(gc[3]) });
+      gcs.set(gc[1], list);
+      continue;
+    }
+    const m = /^\s*(\d+)% /.exec(line);
+    const pct = m ? Number(m[1]) : -1;
+    if (pct % 10 === 0 && !tenths.has(pct)) tenths.set(pct, t);
   }
 });
 const timer = setInterval(() => {
@@ -69,12 +89,24 @@ const end = tenths.get(100) ?? samples[samples.length - 1].t;
 const after = samples.filter((s) => s.t >= warm && s.t <= end);
 const min = Math.min(...after.map((s) => s.rss));
 const max = Math.max(...after.map((s) => s.rss));
-const at = (t: number) => samples.reduce((a, s) => (Math.abs(s.t - t) < Math.abs(a.t - t) ? s : a));
+/** The latest sample at or before `t` (the one after the last update would be the final evaluation's). */
+const at = (t: number) => samples.filter((s) => s.t <= t).at(-1) ?? samples[0];
+// The training thread: the isolate that collected most often while training.
+const during = (list: { t: number }[]) => list.filter((g) => g.t >= warm && g.t <= end).length;
+const training = [...gcs.values()].reduce((a, b) => (during(b) > during(a) ? b : a), []);
+const heapAt = (t: number) => {
+  const last = training.filter((g) => g.t <= t).at(-1);
+  return last
+    ? `${last.live.toFixed(1).padStart(5)} / ${last.committed.toFixed(1).padStart(5)}`
+    : "    - /     -";
+};
 console.log(`CartPole-v1, ${STEPS} env steps, --no-stop; RSS of the CLI process (MB)`);
-console.log("progress  seconds  RSS MB");
+console.log(
+  "progress  seconds  RSS MB  training thread's JS heap after its last GC: live / committed MB",
+);
 for (const [pct, t] of [...tenths].sort((a, b) => a[0] - b[0])) {
   console.log(
-    `${String(pct).padStart(7)}%  ${t.toFixed(1).padStart(7)}  ${at(t).rss.toFixed(1).padStart(6)}`,
+    `${String(pct).padStart(7)}%  ${t.toFixed(1).padStart(7)}  ${at(t).rss.toFixed(1).padStart(6)}  ${heapAt(t)}`,
   );
 }
 const growth = max / min - 1;

@@ -3,8 +3,9 @@
  * MountainCarContinuous-v0, 5 seeds each (not the seeds the presets were tuned on), one core.
  * Per seed: env steps and training seconds until a deterministic evaluation (the policy `eval`
  * uses: 5 episodes, every EVAL_EVERY_UPDATES updates, timed apart from training) reaches the
- * threshold, the deterministic return at the end of the budget (10 episodes), and training
- * steps/s. In the same run: our REINFORCE on CartPole-v1 (its preset, same criterion), and a
+ * threshold, the deterministic return at the end of the budget (10 episodes), the same for the
+ * best policy of the in-training evaluations (what `policygrad eval` loads: checkpoints/best), and
+ * training steps/s. In the same run: our REINFORCE on CartPole-v1 (its preset, same criterion), and a
  * PyTorch PPO with the same hyperparameters on the same CartPole
  * equations in numpy (bench/peers/ppo_torch.py, Debian's python3-torch), alternated seed by seed
  * with ours so the speed ratio is paired. Prints a table per env and, last, one JSON line.
@@ -22,7 +23,8 @@ import { ppoAlgorithm, resolvePpoConfig } from "../src/algos/ppo.ts";
 import { PPO_ENV_CONFIGS } from "../src/algos/ppo-config.ts";
 import { REINFORCE_ENV_PRESETS } from "../src/algos/presets.ts";
 import { reinforceAlgorithm } from "../src/algos/reinforce.ts";
-import { type AnyAlgorithm, lrScale } from "../src/algos/trainer.ts";
+import { type AlgorithmCheckpoint, type AnyAlgorithm, lrScale } from "../src/algos/trainer.ts";
+import { make } from "../src/envs/registry.ts";
 
 const SEEDS = [10, 11, 12, 13, 14];
 const EVAL_EVERY_UPDATES = 10;
@@ -44,6 +46,8 @@ interface Row {
   stepsToThreshold: number | null;
   sToThreshold: number | null;
   finalReturn: number;
+  /** The best in-training evaluation's policy, evaluated as the final one. */
+  bestReturn: number;
   sps: number;
   trainS: number;
 }
@@ -70,6 +74,7 @@ function runAlgorithm(
   let steps = 0;
   let trainS = 0;
   let hit: [number, number] | null = null;
+  let best: { score: number; checkpoint: AlgorithmCheckpoint<unknown> } | null = null;
   for (let update = 1; steps < cfg.totalSteps; update++) {
     const t0 = performance.now();
     steps += learner.update({
@@ -80,18 +85,28 @@ function runAlgorithm(
       warn: () => {},
     }).envSteps;
     trainS += (performance.now() - t0) / 1000;
-    if (hit === null && update % EVAL_EVERY_UPDATES === 0) {
+    if (update % EVAL_EVERY_UPDATES === 0) {
       const e = evaluate(learner.policy, id, { episodes: 5, seed: 99, deterministic: true });
-      if (e.returnMean >= threshold) hit = [steps, trainS];
+      if (hit === null && e.returnMean >= threshold) hit = [steps, trainS];
+      // As the trainer keeps checkpoints/best: the first evaluation that beats every earlier one.
+      if (best === null || e.returnMean > best.score) {
+        best = { score: e.returnMean, checkpoint: learner.save() };
+      }
     }
   }
   const final = evaluate(learner.policy, id, { episodes: 10, seed: 123, deterministic: true });
   learner.close();
+  const bestPolicy = best === null ? learner.policy : algo.policy(best.checkpoint, cfg, make(id));
+  const bestEval =
+    best === null
+      ? final
+      : evaluate(bestPolicy, id, { episodes: 10, seed: 123, deterministic: true });
   return {
     seed,
     stepsToThreshold: hit?.[0] ?? null,
     sToThreshold: hit?.[1] ?? null,
     finalReturn: final.returnMean,
+    bestReturn: bestEval.returnMean,
     sps: steps / trainS,
     trainS,
   };
@@ -128,6 +143,7 @@ function runTorch(seed: number): Row | null {
     stepsToThreshold: j.steps_to_threshold,
     sToThreshold: j.s_to_threshold,
     finalReturn: j.final_eval,
+    bestReturn: Number.NaN,
     sps: j.sps,
     trainS: j.train_s,
   };
@@ -136,14 +152,14 @@ function runTorch(seed: number): Row | null {
 function table(title: string, rows: Row[]): void {
   console.log(`\n${title}`);
   console.log(
-    "seed | steps to threshold | train s to threshold | final det. return | train steps/s",
+    "seed | steps to threshold | train s to threshold | final det. return | best det. return | train steps/s",
   );
   console.log(
-    "-----|--------------------|----------------------|-------------------|--------------",
+    "-----|--------------------|----------------------|-------------------|------------------|--------------",
   );
   for (const r of rows) {
     console.log(
-      `${String(r.seed).padStart(4)} | ${String(r.stepsToThreshold ?? "not reached").padStart(18)} | ${(r.sToThreshold?.toFixed(2) ?? "-").padStart(20)} | ${r.finalReturn.toFixed(1).padStart(17)} | ${r.sps.toFixed(0).padStart(13)}`,
+      `${String(r.seed).padStart(4)} | ${String(r.stepsToThreshold ?? "not reached").padStart(18)} | ${(r.sToThreshold?.toFixed(2) ?? "-").padStart(20)} | ${r.finalReturn.toFixed(1).padStart(17)} | ${(Number.isNaN(r.bestReturn) ? "-" : r.bestReturn.toFixed(1)).padStart(16)} | ${r.sps.toFixed(0).padStart(13)}`,
     );
   }
 }
@@ -172,6 +188,8 @@ for (const { id, threshold } of ENVS) {
     median_wall_s: Number(median(sTo).toFixed(3)),
     solved_fraction: ours.filter((r) => r.stepsToThreshold !== null).length / ours.length,
     median_final_return: Number(median(ours.map((r) => r.finalReturn)).toFixed(1)),
+    median_best_return: Number(median(ours.map((r) => r.bestReturn)).toFixed(1)),
+    worst_best_return: Number(Math.min(...ours.map((r) => r.bestReturn)).toFixed(1)),
     sps: Math.round(sps),
   };
   if (peer.length > 0) {

@@ -51,6 +51,7 @@ import {
   globalNorm,
   type MlpSpec,
   mlp,
+  snapshotParams,
 } from "../nn/index.ts";
 import { type ApgConfig, apgSchema, resolveApgConfig } from "./apg-config.ts";
 import {
@@ -490,7 +491,7 @@ function initApg(
     policy,
     update,
     save: () => ({
-      params: cloneParams(params),
+      params: snapshotParams(params),
       state: {
         optimizer: structuredClone(optState),
         noiseRng: noiseRng.getState(),

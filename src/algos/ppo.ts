@@ -27,6 +27,7 @@ import {
   globalNorm,
   type MlpSpec,
   mlp,
+  snapshotParams,
 } from "../nn/index.ts";
 import { normalizeObservations, normalizingPolicy, observationStats } from "./obs-norm.ts";
 import { createPolicy, type Policy, type PolicySpec, policyFromParams } from "./policy.ts";
@@ -495,9 +496,11 @@ export function initPpo(
         const mb = gather(batch, from, to, advantages, valueTargets);
         const g = gradient(params, mb, cfg);
         if (!Number.isFinite(g.loss)) throw new Error(`${where}: non-finite PPO loss ${g.loss}`);
-        checkFiniteGrads(where, g.grads);
         const gradNorm =
           cfg.maxGradNorm === null ? globalNorm(g.grads) : clipGradNorm(g.grads, cfg.maxGradNorm);
+        // A finite norm means every entry is finite: only a non-finite one needs the scan that
+        // names the parameter (clipGradNorm leaves non-finite gradients untouched).
+        if (!Number.isFinite(gradNorm)) checkFiniteGrads(where, g.grads);
         optimizer.step(params, g.grads, optState, lr);
         last = ratioStats(g.logRatio, mb.size, cfg.clipCoef);
         sums = {
@@ -585,8 +588,8 @@ export function initPpo(
         // A custom Env's state cannot be captured; resume then restarts its episodes.
       }
       return {
-        params: cloneParams(inner.params),
-        valueParams: cloneParams(valueParams),
+        params: snapshotParams(inner.params),
+        valueParams: snapshotParams(valueParams),
         state: {
           optimizer: structuredClone(optState),
           rng: rng.getState(),

@@ -37,6 +37,7 @@ import {
   type Optimizer,
   type OptState,
   sgd,
+  snapshotParams,
 } from "../nn/index.ts";
 import { reinforceMemoryNeeds } from "./memory.ts";
 import { normalizeObservations, normalizingPolicy, observationStats } from "./obs-norm.ts";
@@ -488,8 +489,8 @@ function initReinforce(
         // A custom Env's state cannot be captured; resume then restarts its episodes.
       }
       return {
-        params: cloneParams(policy.params),
-        ...(value ? { valueParams: cloneParams(value.params) } : {}),
+        params: snapshotParams(policy.params),
+        ...(value ? { valueParams: snapshotParams(value.params) } : {}),
         state: {
           optimizer: structuredClone(optState),
           valueOptimizer: value ? structuredClone(value.optimizerState()) : null,

@@ -4,9 +4,9 @@
  * when stopped by a signal, 141 when stdout was closed). Usage mistakes throw {@link UsageError}
  * (exit code 2).
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, realpathSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { availableParallelism, constants as osConstants } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -39,7 +39,7 @@ import {
 import { loadAgent } from "../io/checkpoint-file.ts";
 import { readMetrics, writeMetrics } from "../io/metrics.ts";
 import { type Series, writePlot } from "../io/plot.ts";
-import { ALGORITHMS, getAlgorithm } from "./algorithms.ts";
+import { ALGORITHMS, getAlgorithm, trainingYoungGenerationMb } from "./algorithms.ts";
 import { checkMemory } from "./bounds.ts";
 import {
   checkSameEnv,
@@ -207,48 +207,88 @@ export async function trainSeedsCommand(
   io.stdout.write(
     `Training ${args.algo.name} on ${args.envId} with ${args.seeds.length} seeds (${args.seeds.join(", ")}), ${parallel} at a time, ${config.totalSteps} env steps each\nRun directories: ${display(out)}/s<seed>\n`,
   );
-  // Ctrl-C reaches the children too (one process group): each saves and exits; wait for them.
-  const onSigint = () => io.stdout.write("Stopping every seed after its current update...\n");
-  process.on("SIGINT", onSigint);
+  const childArgs = (i: number) => [
+    ...forwarded,
+    "--seed",
+    String(args.seeds[i]),
+    "--out",
+    dirs[i],
+    "--force",
+  ];
+  // A stop signal (Ctrl-C, SIGTERM, SIGHUP) is passed on to every running child, which saves
+  // and exits as a lone run does; no further seed starts, and this process exits with the
+  // signal's code once they are done. The children have process groups of their own, so that a
+  // terminal's Ctrl-C reaches each of them once, from here (a second one quits at once).
+  const running = new Set<ChildProcess>();
+  let stop: "SIGINT" | "SIGTERM" | "SIGHUP" | null = null;
+  let plotting = false;
+  const offSignals = onStopSignals((reason, count) => {
+    if (reason === "stdout closed") return; // (not a signal; never reported here)
+    if (count === 1) {
+      stop = reason;
+      const again = reason === "SIGINT" ? "Ctrl-C" : reason;
+      io.stdout.write(
+        `Stopping every seed after its current update and saving its checkpoint (${again} again to quit at once)...\n`,
+      );
+    } else if (plotting) {
+      process.exit(STOP_EXIT_CODE[reason]);
+    }
+    for (const child of running) child.kill(reason);
+  });
   const codes = new Map<number, number>();
   try {
     let next = 0;
     const worker = async () => {
-      while (next < args.seeds.length) {
+      while (next < args.seeds.length && stop === null) {
         const i = next++;
-        const seed = args.seeds[i];
-        const r = await runChild([
-          ...forwarded,
-          "--seed",
-          String(seed),
-          "--out",
-          dirs[i],
-          "--force",
-        ]);
+        const r = await runChild(childArgs(i), running);
         writeFileAtomic(join(dirs[i], "train.log"), r.output);
-        codes.set(seed, r.code);
-        io.stdout.write(`  seed ${seed}: ${seedSummary(dirs[i], r.code)}\n`);
+        codes.set(args.seeds[i], r.code);
+        io.stdout.write(`  seed ${args.seeds[i]}: ${seedSummary(dirs[i], r.code)}\n`);
       }
     };
     await Promise.all(Array.from({ length: parallel }, worker));
+    const done = dirs.filter((d) => existsSync(join(d, RUN_FILES.metrics)));
+    if (done.length > 0) {
+      plotting = true;
+      await plotRuns(done, join(out, RUN_FILES.plotSvg), { png: join(out, RUN_FILES.plotPng) });
+      io.stdout.write(
+        `Plot: ${display(join(out, RUN_FILES.plotPng))} (and .svg), every seed with its mean and band\n`,
+      );
+    }
   } finally {
-    process.off("SIGINT", onSigint);
+    offSignals();
   }
-  const done = dirs.filter((d) => existsSync(join(d, RUN_FILES.metrics)));
-  if (done.length > 0) {
-    await plotRuns(done, join(out, RUN_FILES.plotSvg), { png: join(out, RUN_FILES.plotPng) });
+  const notStarted = args.seeds.filter((s) => !codes.has(s));
+  for (const s of notStarted) {
+    const i = args.seeds.indexOf(s);
     io.stdout.write(
-      `Plot: ${display(join(out, RUN_FILES.plotPng))} (and .svg), every seed with its mean and band\n`,
+      `  seed ${s}: not started; train it with: ${shellCommand(["policygrad", "train", ...childArgs(i)])}\n`,
     );
   }
-  const failed = args.seeds.filter((s) => codes.get(s) !== 0);
+  const failed = args.seeds.filter((s) => codes.has(s) && codes.get(s) !== 0);
   if (failed.length > 0) {
     io.stdout.write(
       `Seeds ${failed.join(", ")} did not finish; their output is in <run>/train.log (resume an interrupted one with policygrad resume <run>)\n`,
     );
-    return failed.every((s) => codes.get(s) === INTERRUPTED) ? INTERRUPTED : 1;
   }
+  // (Set by the signal handler: the compiler cannot see that assignment.)
+  const stopped = stop as "SIGINT" | "SIGTERM" | "SIGHUP" | null;
+  if (stopped !== null) return STOP_EXIT_CODE[stopped];
+  if (failed.length > 0) return failed.every((s) => isStopCode(codes.get(s)!)) ? INTERRUPTED : 1;
   return 0;
+}
+
+/** True for the exit code of a run that was stopped and saved (Ctrl-C, SIGTERM, SIGHUP, a closed pipe). */
+function isStopCode(code: number): boolean {
+  return Object.values(STOP_EXIT_CODE).includes(code);
+}
+
+/** `args` as one line a POSIX shell reads back as the same words. */
+function shellCommand(args: readonly string[]): string {
+  return args
+    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
+    .join(" ");
 }
 
 /** `argv` without the named options and their values (`--x v` or `--x=v`). */
@@ -261,15 +301,24 @@ function withoutOptions(argv: readonly string[], names: readonly string[]): stri
   return out;
 }
 
-/** Runs `policygrad train <args>` in a child process; resolves to its exit code and output. */
-function runChild(trainArgs: readonly string[]): Promise<{ code: number; output: string }> {
+/**
+ * Runs `policygrad train <args>` in a child process of its own process group, listed in `running`
+ * while it runs; resolves to its exit code and output.
+ */
+function runChild(
+  trainArgs: readonly string[],
+  running: Set<ChildProcess>,
+): Promise<{ code: number; output: string }> {
   const here = import.meta.url;
   const main = fileURLToPath(new URL(here.endsWith(".ts") ? "./main.ts" : "./main.js", here));
   const pre = here.endsWith(".ts") ? ["--import", import.meta.resolve("tsx")] : [];
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, [...pre, main, "train", ...trainArgs], {
       stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+      windowsHide: true,
     });
+    running.add(child);
     let output = "";
     child.stdout.on("data", (d) => {
       output += d;
@@ -277,14 +326,22 @@ function runChild(trainArgs: readonly string[]): Promise<{ code: number; output:
     child.stderr.on("data", (d) => {
       output += d;
     });
-    child.on("error", reject);
-    child.on("close", (code) => resolvePromise({ code: code ?? 1, output }));
+    child.on("error", (e) => {
+      running.delete(child);
+      reject(e);
+    });
+    child.on("close", (code, signal) => {
+      running.delete(child);
+      // Killed by a signal before it could handle it (still starting): the shell's 128 + n.
+      const bySignal = signal === null ? 1 : 128 + (osConstants.signals[signal] ?? 0);
+      resolvePromise({ code: code ?? bySignal, output });
+    });
   });
 }
 
 /** One line about a finished seed: its evaluation (eval.json) or why it has none. */
 function seedSummary(dir: string, code: number): string {
-  if (code === INTERRUPTED) return `interrupted (${display(dir)})`;
+  if (isStopCode(code)) return `interrupted (${display(dir)})`;
   const path = join(dir, RUN_FILES.eval);
   if (code !== 0 || !existsSync(path))
     return `failed with exit code ${code} (see ${display(join(dir, "train.log"))})`;
@@ -425,9 +482,7 @@ function startOverCommand(runDir: string, rc: RunConfig): string {
   const cmd = [...rc.command];
   if (!cmd.some((a) => a === "--out" || a.startsWith("--out="))) cmd.push("--out", runDir);
   if (!cmd.includes("--force")) cmd.push("--force");
-  return cmd
-    .map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : `'${a.replace(/'/g, "'\\''")}'`))
-    .join(" ");
+  return shellCommand(cmd);
 }
 
 /** True when eval.json was written after the run's last update `update`, and both plots exist. */
@@ -447,6 +502,8 @@ function finished(runDir: string, update: number): boolean {
 
 /** Starts the worker thread (through tsx when running from the TypeScript sources). */
 function startWorker(input: WorkerInput): Worker {
+  const young = trainingYoungGenerationMb(input.algo);
+  const resourceLimits = young === undefined ? {} : { maxYoungGenerationSizeMb: young };
   const here = import.meta.url;
   if (here.endsWith(".ts")) {
     // Node 20 does not apply the parent's --import loader to a worker's entry module: register
@@ -454,9 +511,9 @@ function startWorker(input: WorkerInput): Worker {
     const tsx = import.meta.resolve("tsx/esm/api");
     const entry = new URL("./train-worker.ts", here).href;
     const code = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); })`;
-    return new Worker(code, { eval: true, workerData: input, execArgv: [] });
+    return new Worker(code, { eval: true, workerData: input, execArgv: [], resourceLimits });
   }
-  return new Worker(new URL("./train-worker.js", here), { workerData: input });
+  return new Worker(new URL("./train-worker.js", here), { workerData: input, resourceLimits });
 }
 
 async function runTraining(

@@ -83,11 +83,17 @@ export function lockRunDir(dir: string, what: string): FileLock {
     return acquireLock(join(dir, RUN_LOCK), `policygrad ${what}`);
   } catch (e) {
     if (!(e instanceof LockHeldError)) throw e;
-    throw new RunDirBusyError(
-      `${dir} is in use: ${e.message}; wait for it to finish${e.owner && e.owner.pid > 0 ? ` or stop it (kill ${e.owner.pid})` : ""}, or use another directory` +
-        (e.owner?.host && e.owner.host !== hostname()
+    const o = e.owner;
+    // "kill <pid>" only when the pid is known to be the owner: a reused pid is someone else's.
+    const hint = e.verified && o !== null ? ` or stop it (kill ${o.pid})` : "";
+    const stale =
+      e.verified || !o?.host
+        ? ""
+        : o.host !== hostname()
           ? ` (if that process is gone, remove ${e.lockPath})`
-          : ""),
+          : ` (if pid ${o.pid} is not that policygrad process, the lock is stale: remove ${e.lockPath})`;
+    throw new RunDirBusyError(
+      `${dir} is in use: ${e.message}; wait for it to finish${hint}, or use another directory${stale}`,
     );
   }
 }

@@ -26,4 +26,5 @@ export {
   type ParamsJson,
   paramsFromJson,
   paramsToJson,
+  snapshotParams,
 } from "./params.ts";

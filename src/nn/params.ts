@@ -1,7 +1,7 @@
 /**
  * Named-parameter helpers: copy, and a JSON-safe form for checkpoints.
  */
-import { fmt, type Params, parameter, shapeSize } from "../core/tensor.ts";
+import { fmt, type Params, parameter, shapeSize, Tensor } from "../core/tensor.ts";
 
 /** JSON-safe parameters: shape and row-major values per name. */
 export type ParamsJson = Record<string, { shape: number[]; data: number[] }>;
@@ -11,6 +11,21 @@ export function cloneParams(params: Params): Params {
   const out: Params = {};
   for (const name of Object.keys(params))
     out[name] = parameter(params[name].data, params[name].shape.slice());
+  return out;
+}
+
+/**
+ * A deep copy in plain arrays, for a record that is not trained (a checkpoint). Unlike
+ * {@link cloneParams} it takes no block of the SIMD kernels' memory: a run checkpoints every few
+ * updates, and such a block is freed only by a FinalizationRegistry callback, which never runs
+ * while the synchronous training loop holds its thread, so every checkpoint's copy stayed
+ * (docs/performance.md, "Memory of a long run").
+ */
+export function snapshotParams(params: Params): Params {
+  const out: Params = {};
+  for (const name of Object.keys(params)) {
+    out[name] = new Tensor(params[name].data.slice(), params[name].shape.slice());
+  }
   return out;
 }
 

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { apgAlgorithm } from "../../src/algos/apg.ts";
 import { createPolicy } from "../../src/algos/policy.ts";
+import { ppoAlgorithm } from "../../src/algos/ppo.ts";
 import {
   type ReinforceCheckpoint,
   reinforce,
@@ -218,4 +220,25 @@ test("0.1.0 checkpoints: their policy loads, resuming them fails naming the vers
     () => reinforce("CartPole-v1", {}, { resume: v3 as never }),
     /state is version 3; this build reads version 2/,
   );
+});
+
+test("a checkpoint's parameters are plain arrays, not blocks of the SIMD kernels' memory", () => {
+  // A training thread never returns to its event loop, so a block held by a checkpoint's copy
+  // would never be freed (docs/performance.md, "Memory of a long run").
+  const runs: [Algorithm<never, unknown, object>, string, object][] = [
+    [reinforceAlgorithm as never, "CartPole-v1", { baseline: "value" }],
+    [ppoAlgorithm as never, "CartPole-v1", { rolloutSteps: 16 }],
+    [apgAlgorithm as never, "Pendulum-v1", {}],
+  ];
+  for (const [algo, env, config] of runs) {
+    const t = createTrainer(algo, env, { seed: 0, totalSteps: 10_000, evalEvery: 0, ...config });
+    t.step();
+    const c = t.checkpoint();
+    const all = { ...c.params, ...(c.valueParams ?? {}) };
+    assert.ok(Object.keys(all).length >= 4, algo.name);
+    for (const [name, p] of Object.entries(all)) {
+      assert.equal(p.data.buffer.byteLength, p.data.byteLength, `${algo.name} ${name}`);
+    }
+    t.close();
+  }
 });

@@ -1,5 +1,6 @@
 // The playground end to end, in real headless Chromium: build the page, serve it on 127.0.0.1,
-// train REINFORCE on CartPole-v1 in the page's worker, and check what a user sees and gets.
+// train REINFORCE on CartPole-v1 in the page's worker, and check what a user sees and gets; then
+// PPO and APG, whose downloaded checkpoints must equal Node's runs bit for bit.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync } from "node:fs";
@@ -9,6 +10,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import type { Page } from "playwright-core";
 import { evaluate } from "../../src/algos/evaluate.ts";
+import { checkTrainerState, runTrainer } from "../../src/algos/trainer.ts";
+import { getAlgorithm } from "../../src/cli/algorithms.ts";
+import type { Params } from "../../src/core/tensor.ts";
 import { readCheckpointFile } from "../../src/io/checkpoint.ts";
 import { loadAgent } from "../../src/io/checkpoint-file.ts";
 import { MAIN, ROOT, TSX } from "../cli/run-cli.ts";
@@ -228,7 +232,19 @@ test("the async example env (CartPole on the page's main thread) trains through 
   assert.ok((await chartPoints()) >= 2);
 });
 
-test("PPO (CartPole-v1) and APG (Pendulum-v1) train in the page too", {
+/** Parameters as plain arrays (deepEqual then compares every bit, -0 and NaN too). */
+function paramsJson(params: Params): Record<string, number[]> {
+  return Object.fromEntries(Object.entries(params).map(([k, t]) => [k, Array.from(t.data)]));
+}
+
+/** A checkpoint's state as JSON without the wall clock: what two runs of one seed share. */
+function stateJson(state: unknown): string {
+  return JSON.stringify(state, (k, v) =>
+    k === "wallTimeS" ? undefined : ArrayBuffer.isView(v) ? Array.from(v as Float64Array) : v,
+  );
+}
+
+test("PPO (CartPole-v1) and APG (Pendulum-v1) train in the page to the same bits as in Node", {
   timeout: 90_000,
 }, async () => {
   for (const [algo, env, steps] of [
@@ -242,6 +258,24 @@ test("PPO (CartPole-v1) and APG (Pendulum-v1) train in the page too", {
     const s = await waitFor(`the ${algo} run's budget`, 40_000, (x) => x.status === "done");
     assert.ok(s.envSteps >= Number(steps) && s.updates >= 2, `${algo}: ${JSON.stringify(s)}`);
     assert.ok((await chartPoints()) >= 2, `${algo}: no points on the chart`);
+
+    // The page's run (its worker, stepAsync, the controls' config) replayed in Node from the
+    // config its checkpoint records: the same parameters and state, bit for bit (issue #17).
+    const [download] = await Promise.all([page.waitForEvent("download"), page.click("#download")]);
+    const path = join(downloads, download.suggestedFilename());
+    await download.saveAs(path);
+    const file = readCheckpointFile(path);
+    assert.equal(file.info.algo, algo);
+    const inPage = checkTrainerState(file.state, algo);
+    const inNode = runTrainer(getAlgorithm(algo), env, inPage.config as Record<string, unknown>);
+    assert.equal(inNode.checkpoint.state.envSteps, s.envSteps, `${algo}: env steps`);
+    const node = inNode.checkpoint;
+    assert.deepEqual(paramsJson(file.params), paramsJson(node.params), `${algo}: the parameters`);
+    assert.equal(file.valueParams === undefined, node.valueParams === undefined);
+    if (node.valueParams) {
+      assert.deepEqual(paramsJson(file.valueParams!), paramsJson(node.valueParams), `${algo}: V`);
+    }
+    assert.equal(stateJson(file.state), stateJson(node.state), `${algo}: the state`);
   }
 });
 

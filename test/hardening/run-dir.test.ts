@@ -14,8 +14,8 @@ import {
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
-import { RUN_LOCK } from "../../src/cli/run-dir.ts";
-import { acquireLock, LockHeldError } from "../../src/io/lock.ts";
+import { lockRunDir, RUN_LOCK } from "../../src/cli/run-dir.ts";
+import { acquireLock, LockHeldError, processStart } from "../../src/io/lock.ts";
 import { assertRefused, cli, snapshot } from "./helpers.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "pg-hard-rundir-"));
@@ -93,6 +93,51 @@ test("a lock left by a dead process is recovered; the lock is gone after the run
   assert.equal(r.code, 0, r.stderr);
   assert.ok(!existsSync(join(dir, RUN_LOCK)), "released at the end");
   assert.ok(existsSync(join(dir, "eval.json")));
+});
+
+const PROC = processStart(process.pid) !== null;
+
+test("processStart: this process's boot id and start tick, stable; null for a pid that is gone", {
+  skip: !PROC && "no /proc here",
+}, () => {
+  const me = processStart(process.pid)!;
+  assert.match(me, /^[0-9a-f-]*\/\d+$/);
+  assert.equal(processStart(process.pid), me);
+  assert.equal(processStart(deadPid()), null);
+});
+
+test("a lock whose pid now runs another process (the pid was reused) is stale and recovered", {
+  skip: !PROC && "no /proc here",
+}, () => {
+  const dir = join(tmp, "reused");
+  // This test's own pid is alive, but it is not the process that took this lock.
+  const owner = { pid: process.pid, host: hostname(), since: "t0", what: "policygrad train" };
+  lockFile(dir, { ...owner, token: "r", started: `${processStart(process.pid)}0` });
+  const lock = lockRunDir(dir, "train");
+  assert.match(readFileSync(join(dir, RUN_LOCK), "utf8"), /"what":"policygrad train".*"started"/);
+  lock.release();
+  // The same pid with the owner's start time is the owner: held, and `kill` is named.
+  lockFile(dir, { ...owner, token: "s", started: processStart(process.pid) });
+  assert.throws(
+    () => lockRunDir(dir, "train"),
+    new RegExp(
+      `in use: held by policygrad train \\(pid ${process.pid} .*or stop it \\(kill ${process.pid}\\)`,
+    ),
+  );
+  // A record without a start time (no /proc where it was taken) cannot be checked: held, and
+  // the message says how to recover instead of naming a pid to kill that may be someone else's.
+  lockFile(dir, { ...owner, token: "t" });
+  assert.throws(
+    () => lockRunDir(dir, "train"),
+    (e: Error) => {
+      assert.doesNotMatch(e.message, /kill/);
+      assert.match(
+        e.message,
+        /if pid \d+ is not that policygrad process, the lock is stale: remove \S+\.policygrad\.lock\)$/,
+      );
+      return true;
+    },
+  );
 });
 
 test("a lock from another host counts as held; the message names the file to remove by hand", async () => {

@@ -4,7 +4,7 @@
 // resume; a run killed before its first checkpoint says how to start over.
 import assert from "node:assert/strict";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { loadCheckpoint } from "../../src/io/checkpoint.ts";
@@ -67,6 +67,39 @@ for (const [signal, code] of [
     else assert.ok(loadCheckpoint(dir).info.update > 0);
   });
 }
+
+test("SIGTERM to train --seeds reaches every running seed: each saves, the parent exits 143, and a seed resumes to its end", async () => {
+  const dir = join(tmp, "seeds");
+  // Long enough that both seeds (when there are 2 cores) are mid-run at once.
+  const argv = ["train", "CartPole-v1", "--total-steps", "300000", "--no-stop", "--seeds", "11-12"];
+  const { child, exited } = spawnCli([...argv, "--checkpoint-every", "1000", "--out", dir], tmp);
+  const both = availableParallelism() >= 2;
+  const s11 = join(dir, "s11");
+  const s12 = join(dir, "s12");
+  await waitFor(() => metricRows(s11) > 2 && (!both || metricRows(s12) > 2));
+  child.kill("SIGTERM");
+  const r = await exited;
+  assert.equal(r.code, 143, `stdout: ${r.stdout}\nstderr: ${r.stderr}`);
+  assert.equal(r.stderr, "");
+  assert.match(r.stdout, /Stopping every seed after its current update and saving its checkpoint/);
+  // Each running seed saved at the update it stopped after: its checkpoint is its last row's.
+  for (const d of both ? [s11, s12] : [s11]) {
+    assert.match(r.stdout, new RegExp(`seed ${d.endsWith("11") ? 11 : 12}: interrupted`));
+    const rows = rowsOf(d);
+    assert.ok(rows.at(-1)!.envSteps! < 300_000, "the stop came too late to test anything");
+    assert.equal(loadCheckpoint(d).info.update, rows.at(-1)!.update);
+    assert.match(readFileSync(join(d, "train.log"), "utf8"), /Interrupted at update \d+/);
+  }
+  if (!both) {
+    assert.match(
+      r.stdout,
+      /seed 12: not started; train it with: policygrad train CartPole-v1 .*--seed 12 --out \S+s12 --force\n/,
+    );
+  }
+  const resumed = await cli(["resume", s11]);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.match(resumed.stdout, /Done: \d+ updates, 30\d{4} env steps/);
+});
 
 test("train | head -1: output stops quietly, the run saves and exits 141, resume completes it", async () => {
   const dir = join(tmp, "head");
