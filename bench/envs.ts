@@ -39,51 +39,12 @@ import {
 } from "../test/envs/legacy/mountain_car.ts";
 import { pendulumPhysics as legacyPendulum } from "../test/envs/legacy/pendulum.ts";
 import { point1dPhysics as legacyPoint1D } from "../test/envs/legacy/point.ts";
+import { POLICIES } from "./env-policies.ts";
 
 const GYMNASIUM_CARTPOLE_STEPS_PER_S = 0.44e6;
 const N = 64;
 const SECONDS = 2; // per measurement; 5 envs x 2 modes x (warm-up + measure) is about half a minute
 const WINDOWS = 9;
-
-/**
- * A cheap deterministic policy per env, batched like a real policy (`policy.act` fills the
- * actions of all sub-envs in one call): writes `actions[i]` from the observation `obs[i * od ..]`
- * for i < n.
- */
-type BatchPolicy = (obs: Float64Array, od: number, actions: Float64Array, n: number) => void;
-
-const POLICIES: Record<string, BatchPolicy> = {
-  // Push toward the side the pole falls to: keeps episodes long (often the full 500 steps).
-  "CartPole-v1": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = o[i * od + 2] + 0.5 * o[i * od + 3] > 0 ? 1 : 0;
-  },
-  // Damp the angular velocity.
-  "Pendulum-v1": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = -o[i * od + 2];
-  },
-  // Push along the velocity (pumps energy; reaches the flag in ~100 steps).
-  "MountainCar-v0": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = o[i * od + 1] >= 0 ? 2 : 0;
-  },
-  "MountainCarContinuous-v0": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = o[i * od + 1] >= 0 ? 1 : -1;
-  },
-  "Acrobot-v1": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = o[i * od + 4] >= 0 ? 2 : 0;
-  },
-  // Toward the target.
-  "Point1D-v0": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = 2 * (o[i * od + 1] - o[i * od]);
-  },
-  // Pump energy: push along the pole's angular velocity times cos(theta)'s sign.
-  "CartPoleSwingUp-v0": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = o[i * od + 3] * (o[i * od + 2] > 0 ? 1 : -1) >= 0 ? 1 : -1;
-  },
-  // A stabilizing linear gain.
-  "LinearQuadratic-v0": (o, od, act, n) => {
-    for (let i = 0; i < n; i++) act[i] = -(o[i * od] + 1.5 * o[i * od + 1]);
-  },
-};
 
 /**
  * The hand-written loops the compiled definitions replaced (main before issue #12; kept in

@@ -55,18 +55,27 @@ for (let r = 0; r < rounds; r++) {
 const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
 console.log(`bench:${bench} paired, ${rounds} rounds, node ${version}: A = ${dirA}, B = ${dirB}`);
 console.log(
-  `${"figure".padEnd(48)} ${"A median".padStart(12)} ${"B median".padStart(12)} ${"B/A".padStart(7)}`,
+  `${"figure".padEnd(48)} ${"A median".padStart(12)} ${"B median".padStart(12)} ${"B/A".padStart(7)}  pairs' B/A min-max`,
 );
 const ratios = {};
+const spreads = {};
 for (const key of Object.keys(a[0])) {
   if (!b.every((x) => key in x)) continue;
-  const ratio = median(a.map((x, i) => b[i][key] / x[key]));
+  const pairs = a.map((x, i) => b[i][key] / x[key]);
+  const ratio = median(pairs);
   ratios[key] = Number(ratio.toFixed(4));
+  spreads[key] = [Math.min(...pairs), Math.max(...pairs)].map((r) => Number(r.toFixed(4)));
   const fmt = (v) => (Math.abs(v) >= 1000 ? v.toExponential(3) : v.toPrecision(4)).padStart(12);
   console.log(
-    `${key.padEnd(48)} ${fmt(median(a.map((x) => x[key])))} ${fmt(median(b.map((x) => x[key])))} ${ratio.toFixed(3).padStart(7)}`,
+    `${key.padEnd(48)} ${fmt(median(a.map((x) => x[key])))} ${fmt(median(b.map((x) => x[key])))} ${ratio.toFixed(3).padStart(7)}  ${spreads[key].map((r) => r.toFixed(2)).join("-")}`,
   );
 }
 console.log(
-  JSON.stringify({ bench: `${bench}-paired`, node: version, rounds, ratio_b_over_a: ratios }),
+  JSON.stringify({
+    bench: `${bench}-paired`,
+    node: version,
+    rounds,
+    ratio_b_over_a: ratios,
+    ratio_min_max: spreads,
+  }),
 );

@@ -64,9 +64,9 @@ for (let k = 1; k <= 1074; k++) POW2[1074 - k] = POW2[1075 - k] / 2;
 // V8 boxes a double passed to or returned from a function it does not inline (an allocation per
 // call), and it inlines only within a bytecode budget that these bodies can exhaust in a hot caller
 // (test/algos/policy.test.ts "allocates nothing" caught it: exp, pow2 and even rng.uniform were
-// left out of line). So the bodies of the functions hot loops need (exp, expm1, log, sin, cos,
-// tanh) take their argument from IO[0] and leave their result there, and call nothing that
-// returns a double. The exported functions are a store, a call and a load; hot loops use the
+// left out of line). So the bodies of the functions hot loops need (exp, expm1, log, tanh) take
+// their argument from IO[0] and leave their result there (sin and cos: SIN_COS), and call
+// nothing that returns a double. The exported functions are a store, a call and a load; hot loops use the
 // in-place forms (expInPlace, logInPlace, tanhInPlace, sinCos), through which no double crosses
 // a call whatever V8 inlines. IO is a var: V8 checks a const for its temporal dead zone at every
 // read from a function, 2 bytes each, which put the wrappers past the 27 bytes it inlines always.
@@ -416,60 +416,21 @@ const TWO_21 = 2 ** 21;
 const TWO_22 = 2 ** 22;
 const TWO_M23 = 2 ** -23;
 const TWO_M24 = 2 ** -24;
+const TWO_M16 = 2 ** -16;
+/** remPio2 takes its medium-size path up to the high word 0x413921fb (~2^19 pi/2). */
+const MEDIUM = fromWords(0x413921fc, 0);
 
-// remPio2 reads x from REM[0] and writes y0 + y1 = x - n pi/2 into REM[0], REM[1]; the kernels
-// read y0, y1 from there (see IO).
+// remPio2 reads x from REM[0] and writes y0 + y1 = x - n pi/2 into REM[0], REM[1] (see IO).
 const REM = new Float64Array(2);
 
-/** sin(y0 + y1) for |y0 + y1| <= ~pi/4, y0, y1 in REM, into IO[0] (fdlibm's __kernel_sin). */
-function sinKernelIO(): void {
-  const x = REM[0];
-  const y = REM[1];
-  if (x > -TWO_M27 && x < TWO_M27) {
-    IO[0] = x;
-    return;
-  }
-  const z = x * x;
-  const v = z * x;
-  const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
-  IO[0] = x - (z * (0.5 * y - v * r) - y - v * S1);
-}
-
-/** cos(y0 + y1) for |y0 + y1| <= ~pi/4, y0, y1 in REM, into IO[0] (fdlibm's __kernel_cos). */
-function cosKernelIO(): void {
-  const x = REM[0];
-  const y = REM[1];
-  if (x > -TWO_M27 && x < TWO_M27) {
-    IO[0] = 1;
-    return;
-  }
-  const z = x * x;
-  const r = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))));
-  if (x > -COS_SPLIT && x < COS_SPLIT) {
-    IO[0] = 1 - (0.5 * z - (z * r - x * y));
-    return;
-  }
-  // 1 - qx and 0.5 z - qx are exact, so the subtraction loses less: qx is |x|/4 with its low
-  // word cleared (its top 21 bits: |x|/4 lies in [2^-4, 2^-3) or [2^-3, 2^-2)), or 0.28125 beyond
-  // the high word 0x3fe90000.
-  const ax = Math.abs(x);
-  const qx =
-    ax >= QX_CUT
-      ? 0.28125
-      : ax < 0.5
-        ? Math.floor(ax * TWO_22) * TWO_M24
-        : Math.floor(ax * TWO_21) * TWO_M23;
-  IO[0] = 1 - qx - (0.5 * z - qx - (z * r - x * y));
-}
-
-/** sin of IO[0] for |IO[0]| < ~pi/4, into IO[0]: fdlibm's kernel without a tail. */
-function sinSmallIO(): void {
-  const x = IO[0];
-  if (x > -TWO_M27 && x < TWO_M27) return;
-  const z = x * x;
-  const r = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
-  IO[0] = x + z * x * (S1 + z * r);
-}
+/**
+ * The argument and results of {@link sinCos}: write the angle to `SIN_COS[0]`, call `sinCos()`,
+ * read sin(angle) from `SIN_COS[1]` and cos(angle) from `SIN_COS[2]`.
+ */
+export const SIN_COS = new Float64Array(3);
+// The same array, read inside this module through a var (no TDZ check, see IO): sin and cos stay
+// under the size V8 inlines always.
+var TRIG = SIN_COS;
 
 /**
  * sin(x) within 1 ulp (fdlibm's s_sin.c), for every double: the kernel polynomial on
@@ -477,95 +438,84 @@ function sinSmallIO(): void {
  * Payne-Hanek for huge x).
  */
 export function sin(x: number): number {
-  IO[0] = x;
-  sinIO();
-  return IO[0];
+  TRIG[0] = x;
+  sinCos();
+  return TRIG[1];
 }
 
 /** cos(x) within 1 ulp (fdlibm's s_cos.c); see {@link sin}. */
 export function cos(x: number): number {
-  IO[0] = x;
-  cosIO();
-  return IO[0];
-}
-
-function sinIO(): void {
-  const x = IO[0];
-  if (x > -PIO4_CUT && x < PIO4_CUT) sinSmallIO();
-  else sinReducedIO();
-}
-
-function cosIO(): void {
-  const x = IO[0];
-  if (x > -PIO4_CUT && x < PIO4_CUT) {
-    REM[0] = x;
-    REM[1] = 0;
-    cosKernelIO();
-  } else {
-    cosReducedIO();
-  }
-}
-
-/** sin of IO[0], |IO[0]| >= ~pi/4, into IO[0]: sin(n pi/2 + y) is +-sin y or +-cos y. */
-function sinReducedIO(): void {
-  const x = IO[0];
-  if (!(x - x === 0)) {
-    IO[0] = Number.NaN; // +-Infinity, NaN
-    return;
-  }
-  REM[0] = x;
-  const n = remPio2();
-  if (n & 1) cosKernelIO();
-  else sinKernelIO();
-  if (n & 2) IO[0] = -IO[0];
-}
-
-/** cos of IO[0], |IO[0]| >= ~pi/4, into IO[0]. */
-function cosReducedIO(): void {
-  const x = IO[0];
-  if (!(x - x === 0)) {
-    IO[0] = Number.NaN;
-    return;
-  }
-  REM[0] = x;
-  const n = remPio2();
-  if (n & 1) sinKernelIO();
-  else cosKernelIO();
-  if ((n + 1) & 2) IO[0] = -IO[0];
+  TRIG[0] = x;
+  sinCos();
+  return TRIG[2];
 }
 
 /**
- * sin and cos of one angle at once, through memory: write the angle to `SIN_COS[0]`, call
- * `sinCos()`, read sin(angle) from `SIN_COS[1]` and cos(angle) from `SIN_COS[2]`, the same bits as
- * {@link sin} and {@link cos}, with one argument reduction (Box-Muller needs both).
+ * sin and cos of `SIN_COS[0]` into `SIN_COS[1]` and `SIN_COS[2]`, with the bits of fdlibm's sin
+ * and cos. One argument reduction serves both (Box-Muller and the environments need both), and
+ * no double crosses a call (see IO). The common reduction and both kernels are written out here,
+ * in locals, and computed whatever the caller needs: this is the body every sine and cosine runs,
+ * and passing its parts through memory, more calls or a mispredicted branch on the quadrant each
+ * cost more than a polynomial (docs/performance.md).
  */
-export const SIN_COS = new Float64Array(3);
-
 export function sinCos(): void {
-  const x = SIN_COS[0];
-  if (x > -PIO4_CUT && x < PIO4_CUT) {
-    IO[0] = x;
-    sinSmallIO();
-    SIN_COS[1] = IO[0];
-    REM[0] = x;
-    REM[1] = 0;
-    cosKernelIO();
-    SIN_COS[2] = IO[0];
-    return;
+  const io = TRIG;
+  const x = io[0];
+  const t = Math.abs(x);
+  let y0 = x; // x - n pi/2 = y0 + y1, |y0 + y1| <= ~pi/4
+  let y1 = 0;
+  let n = 0;
+  const reduced = t >= PIO4_CUT;
+  if (reduced) {
+    // remPio2's common case, inline: one step of pi/2 in two pieces (33 + 53 bits). When y0 is
+    // below 2^-16 |x| (fdlibm's test for a second piece can only pass then), or x is large or not
+    // finite, the whole of remPio2 instead.
+    n = (t * INV_PIO2 + 0.5) | 0;
+    const r = t - n * PIO2_1;
+    const w = n * PIO2_1T;
+    y0 = r - w;
+    if (t < MEDIUM && Math.abs(y0) >= t * TWO_M16) {
+      // the reduction of |x|, negated for x < 0 (by a factor, exact: fewer branches to mispredict)
+      const sign = x < 0 ? -1 : 1;
+      y1 = sign * (r - y0 - w);
+      y0 *= sign;
+      n *= sign;
+    } else {
+      REM[0] = x;
+      n = remPio2();
+      y0 = REM[0];
+      y1 = REM[1];
+    }
   }
-  if (!(x - x === 0)) {
-    SIN_COS[1] = Number.NaN;
-    SIN_COS[2] = Number.NaN;
-    return;
+  // fdlibm's __kernel_sin and __kernel_cos of y0 + y1.
+  const odd = n & 1;
+  const z = y0 * y0;
+  const v = z * y0;
+  const rs = S2 + z * (S3 + z * (S4 + z * (S5 + z * S6)));
+  // Unreduced, y1 is 0 and fdlibm drops its terms: x + x^3 (S1 + x^2 r).
+  let ks = reduced ? y0 - (z * (0.5 * y1 - v * rs) - y1 - v * S1) : y0 + v * (S1 + z * rs);
+  const rc = z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * C6)))));
+  // Beyond 0.3, 1 - qx and 0.5 z - qx are exact, so the subtraction loses less: qx is |y0|/4
+  // with its low word cleared (its top 21 bits: |y0|/4 lies in [2^-4, 2^-3) or [2^-3, 2^-2)),
+  // or 0.28125 beyond the high word 0x3fe90000.
+  const ay = Math.abs(y0);
+  const qx =
+    ay < COS_SPLIT
+      ? 0
+      : ay >= QX_CUT
+        ? 0.28125
+        : ay < 0.5
+          ? Math.floor(ay * TWO_22) * TWO_M24
+          : Math.floor(ay * TWO_21) * TWO_M23;
+  let kc = 1 - qx - (0.5 * z - qx - (z * rc - y0 * y1));
+  if (ay < TWO_M27) {
+    // sin rounds to y0, cos to 1
+    ks = y0;
+    kc = 1;
   }
-  REM[0] = x;
-  const n = remPio2() & 3;
-  sinKernelIO();
-  const s = IO[0];
-  cosKernelIO();
-  const c = IO[0];
-  SIN_COS[1] = n === 0 ? s : n === 1 ? c : n === 2 ? -s : -c;
-  SIN_COS[2] = n === 0 ? c : n === 1 ? -s : n === 2 ? -c : s;
+  // sin(n pi/2 + y) and cos(n pi/2 + y) are +-sin y or +-cos y.
+  io[1] = n & 2 ? -(odd ? kc : ks) : odd ? kc : ks;
+  io[2] = (n + 1) & 2 ? -(odd ? ks : kc) : odd ? ks : kc;
 }
 
 // tan's Remez coefficients of (tan(x)/x - 1) in x^2 on [0, 0.67434], error < 2^-59.2.
@@ -650,10 +600,16 @@ for (let n = 1; n <= 32; n++) NPIO2_HIGH[n - 1] = highWord(n * (PIO2_1 + PIO2_1T
 /**
  * Reads x from REM[0], writes y0 + y1 = x - n pi/2 with |y0 + y1| <= ~pi/4 into REM and returns n (fdlibm's
  * __ieee754_rem_pio2): pi/2 split into 33-bit pieces for |x| <= 2^19 pi/2 (a second and third
- * piece only when the first cancels), Payne-Hanek beyond. x must be finite.
+ * piece only when the first cancels), Payne-Hanek beyond; NaN for +-Infinity and NaN.
  */
 function remPio2(): number {
   const x = REM[0];
+  if (!(x - x === 0)) {
+    // +-Infinity, NaN: NaN through the kernels
+    REM[0] = Number.NaN;
+    REM[1] = Number.NaN;
+    return 0;
+  }
   F64[0] = x; // highWord(x), inline: see IO
   const hx = I32[HI];
   const ix = hx & 0x7fffffff;

@@ -36,6 +36,8 @@ class Sym {
   constructor(
     readonly code: string,
     readonly bool = false,
+    /** The state component this value is, when it was read as one (see {@link Tracer.sinCos}). */
+    readonly component = -1,
   ) {}
 }
 
@@ -52,8 +54,19 @@ function literal(x: number): string {
 class Tracer implements Num<Sym> {
   readonly lines: string[] = [];
   private count = 0;
+  /** The sinCos calls emitted, by argument expression: where, and the sine and cosine read. */
+  private readonly trig = new Map<
+    string,
+    { line: number; results: [Sym | null, Sym | null]; kept: boolean; at?: string }
+  >();
 
-  constructor(private readonly float32: boolean) {}
+  /** The state components whose sine and cosine are kept per row (see {@link sinCos}). */
+  readonly trigOf = new Set<number>();
+
+  constructor(
+    private readonly float32: boolean,
+    private readonly keep: ReadonlySet<number> = new Set(),
+  ) {}
 
   private emit(expr: string, bool = false): Sym {
     const name = `v${this.count++}`;
@@ -132,10 +145,52 @@ class Tracer implements Num<Sym> {
     return this.op((x) => `Math.sqrt(${x})`, Math.sqrt, a);
   }
   sin(a: Val<Sym>): Sym {
-    return this.op((x) => `sin(${x})`, trig.sin, a);
+    return typeof a === "number" ? new Sym(literal(trig.sin(a))) : this.sinCos(a, 1);
   }
   cos(a: Val<Sym>): Sym {
-    return this.op((x) => `cos(${x})`, trig.cos, a);
+    return typeof a === "number" ? new Sym(literal(trig.cos(a))) : this.sinCos(a, 2);
+  }
+
+  /**
+   * `SIN_COS[slot]` after one `sinCos` call per traced value: the first request emits the call
+   * and, at the next two lines, room for reading each result; a request names the result it
+   * reads (CartPole, Pendulum and Acrobot take both of an angle, for the price of one call).
+   *
+   * The sine and cosine of a state component that both the step and the observation take are
+   * also kept per row in `TRIG_ROWS` (argument, sine, cosine): Pendulum observes cos and sin of
+   * the next angle, and its next step takes the sine of that same angle. A kept value is used
+   * only for the same double (not for zero, whose sign `===` ignores), so the bits are those of
+   * the call.
+   */
+  private sinCos(a: Sym, slot: 1 | 2): Sym {
+    const arg = code(a);
+    let call = this.trig.get(arg);
+    if (call === undefined) {
+      if (a.component >= 0) this.trigOf.add(a.component);
+      call = { line: this.lines.length, results: [null, null], kept: this.keep.has(a.component) };
+      this.trig.set(arg, call);
+      if (call.kept) {
+        const t = `t${this.count++}`;
+        this.lines.push(
+          `const ${t} = i * TRIG_WIDTH + ${3 * a.component};`,
+          `if (TRIG_ROWS[${t}] !== ${arg} || ${arg} === 0) { SIN_COS[0] = ${arg}; sinCos(); TRIG_ROWS[${t}] = ${arg}; TRIG_ROWS[${t} + 1] = SIN_COS[1]; TRIG_ROWS[${t} + 2] = SIN_COS[2]; }`,
+          "",
+          "",
+        );
+        call.at = t;
+      } else {
+        this.lines.push(`SIN_COS[0] = ${arg};`, "sinCos();", "", "");
+      }
+    }
+    let result = call.results[slot - 1];
+    if (result === null) {
+      result = new Sym(`v${this.count++}`);
+      call.results[slot - 1] = result;
+      this.lines[call.line + 1 + slot] = call.kept
+        ? `const ${result.code} = TRIG_ROWS[${call.at} + ${slot}];`
+        : `const ${result.code} = SIN_COS[${slot}];`;
+    }
+    return result;
   }
   min(a: Val<Sym>, b: Val<Sym>): Sym {
     return this.op((x, y) => `Math.min(${x}, ${y})`, Math.min, a, b);
@@ -247,11 +302,11 @@ function cond(x: Val<Sym>): string {
 export type CompiledRows<P = unknown> = Pick<Physics<P>, "stepRows" | "observe">;
 
 /** The reads of row i's columns from the row-major `name` `[N, dim]`, as traced inputs. */
-function reads(name: string, dim: number, lines: string[]): Sym[] {
+function reads(name: string, dim: number, lines: string[], state = true): Sym[] {
   lines.push(`const ${name}o = i * ${dim};`);
   return Array.from({ length: dim }, (_, k) => {
     lines.push(`const ${name}${k} = ${name}[${name}o + ${k}];`);
-    return new Sym(`${name}${k}`);
+    return new Sym(`${name}${k}`, false, state ? k : -1);
   });
 }
 
@@ -273,14 +328,20 @@ export function compileRows<P>(
   float32 = true,
   other: CompiledRows<P> | null = null,
 ): CompiledRows<P> {
+  // The state components both the step and the observation take sines or cosines of.
+  const observed = new Tracer(float32);
+  dyn.observe(observed, p, reads("s", dyn.stateDim, []));
+  const stepped = new Tracer(float32);
+  dyn.step(stepped, p, reads("s", dyn.stateDim, []), reads("a", dyn.actDim, [], false));
+  const keep = new Set([...observed.trigOf].filter((k) => stepped.trigOf.has(k)));
   // step: read the whole row first, so ns may alias s (in-place stepping).
-  const t = new Tracer(float32);
+  const t = new Tracer(float32, keep);
   const body: string[] = [];
   const s = reads("s", dyn.stateDim, body);
-  const a = reads("a", dyn.actDim, body);
+  const a = reads("a", dyn.actDim, body, false);
   const tr = dyn.step(t, p, s, a);
   check(dyn, "step().next", tr.next.length, dyn.stateDim);
-  body.push(...t.lines);
+  body.push(...t.lines.filter((line) => line !== ""));
   writes("ns", tr.next, body);
   body.push(`rewards[i] = ${code(tr.reward)};`, `terminated[i] = ${code(tr.terminated)};`);
   // The observations of the next states in a second pass over ns, as the hand-written loops did:
@@ -289,11 +350,22 @@ export function compileRows<P>(
   const step = loop(
     "stepRows",
     "s, a, ns, obs, rewards, terminated, start, end",
+    keep.size > 0,
     body,
-    observeBody(dyn, p, float32, "ns"),
+    observeBody(dyn, p, float32, "ns", keep),
   );
-  const observe = loop("observe", "s, obs, start, end", observeBody(dyn, p, float32, "s"));
-  const src = `"use strict";\nreturn { stepRows: ${step}, observe: ${observe} };`;
+  const observe = loop(
+    "observe",
+    "s, obs, start, end",
+    keep.size > 0,
+    observeBody(dyn, p, float32, "s", keep),
+  );
+  const src = [
+    `"use strict";`,
+    `const TRIG_WIDTH = ${3 * dyn.stateDim};`,
+    "let TRIG_ROWS = new Float64Array(0);",
+    `return { stepRows: ${step}, observe: ${observe} };`,
+  ].join("\n");
   // Without `other`, another record is an error rather than a silent use of `p`'s constants.
   const elsewhere = other ?? {
     stepRows: () => wrongParams(dyn),
@@ -301,14 +373,14 @@ export function compileRows<P>(
   };
   let make: (...args: unknown[]) => CompiledRows<P>;
   try {
-    make = new Function("P", "other", "sin", "cos", src) as typeof make;
+    make = new Function("P", "other", "sinCos", "SIN_COS", src) as typeof make;
   } catch (err) {
     // A page whose Content-Security-Policy forbids eval: run the definition row by row instead
     // (same operations in the same order, so the same bits; slower).
     if (err instanceof EvalError) return interpretRows(dyn, float32);
     throw err;
   }
-  return make(p, elsewhere, trig.sin, trig.cos);
+  return make(p, elsewhere, trig.sinCos, trig.SIN_COS);
 }
 
 /**
@@ -387,12 +459,18 @@ function wrongParams(dyn: Dynamics): never {
 }
 
 /** The body of the loop writing row i's observation of the states in `input` into `obs`. */
-function observeBody<P>(dyn: Dynamics<P>, p: P, float32: boolean, input: string): string[] {
-  const t = new Tracer(float32);
+function observeBody<P>(
+  dyn: Dynamics<P>,
+  p: P,
+  float32: boolean,
+  input: string,
+  keep: ReadonlySet<number>,
+): string[] {
+  const t = new Tracer(float32, keep);
   const body: string[] = [];
   const obs = dyn.observe(t, p, reads(input, dyn.stateDim, body));
   check(dyn, "observe()", obs.length, dyn.obsDim);
-  body.push(...t.lines);
+  body.push(...t.lines.filter((line) => line !== ""));
   writes("obs", obs, body);
   return body;
 }
@@ -401,10 +479,17 @@ function observeBody<P>(dyn: Dynamics<P>, p: P, float32: boolean, input: string)
  * A function running one loop over the rows per body; with another parameter record than `P` it
  * calls `other`'s.
  */
-function loop(name: string, args: string, ...bodies: string[][]): string {
+function loop(name: string, args: string, keepsTrig: boolean, ...bodies: string[][]): string {
   return [
     `function (p, ${args}) {`,
     `  if (p !== P) return other.${name}(p, ${args});`,
+    // room for the kept sines and cosines of rows up to `end` (new rows are unknown: NaN); only
+    // where something is kept, so the other envs' loops are as before (V8 inlines by size)
+    ...(keepsTrig
+      ? [
+          "  if (TRIG_ROWS.length < end * TRIG_WIDTH) TRIG_ROWS = new Float64Array(2 * end * TRIG_WIDTH).fill(Number.NaN);",
+        ]
+      : []),
     ...bodies.flatMap((body) => [
       "  for (let i = start; i < end; i++) {",
       `    ${body.join("\n    ")}`,

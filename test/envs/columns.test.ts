@@ -2,16 +2,17 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { Rng } from "../../src/core/rng.ts";
-import { acrobotPhysics } from "../../src/envs/classic/acrobot.ts";
-import { cartPolePhysics } from "../../src/envs/classic/cartpole.ts";
+import { acrobotDynamics, acrobotPhysics } from "../../src/envs/classic/acrobot.ts";
+import { cartPoleDynamics, cartPolePhysics } from "../../src/envs/classic/cartpole.ts";
 import {
   mountainCarContinuousPhysics,
   mountainCarPhysics,
 } from "../../src/envs/classic/mountain_car.ts";
-import { pendulumPhysics } from "../../src/envs/classic/pendulum.ts";
+import { pendulumDynamics, pendulumPhysics } from "../../src/envs/classic/pendulum.ts";
 import { compileRows, interpretRows } from "../../src/envs/columns.ts";
 import type { Physics } from "../../src/envs/physics.ts";
 import { point1dPhysics } from "../../src/envs/toy/point.ts";
+import { sin as pendulumSin } from "../../src/envs/trig.ts";
 import * as legacyAcrobot from "./legacy/acrobot.ts";
 import * as legacyCartPole from "./legacy/cartpole.ts";
 import * as legacyMountainCar from "./legacy/mountain_car.ts";
@@ -171,4 +172,35 @@ test("compiled loops refuse a parameter record they were not compiled for; colum
   assert.ok(ns2[1] > 0); // gravity pulls the pendulum away from upright
   // Equal options give the very same record (so the same compiled loops, no lookup).
   assert.equal(pendulumPhysics.params({ g: 10 }), pendulumPhysics.params());
+});
+
+test("an angle's sine and cosine come from one sinCos call in the compiled loops", () => {
+  const calls = (f: unknown) => String(f).split("sinCos()").length - 1;
+  // CartPole's step takes sin and cos of theta; Pendulum's observation cos and sin of theta, its
+  // step sin of theta; Acrobot's step cosines of three angles in each of four RK4 stages plus two
+  // for the height, its observation both of two angles. stepRows holds the observation pass too.
+  const cartPole = compileRows(cartPoleDynamics, cartPoleDynamics.params());
+  const pendulum = compileRows(pendulumDynamics, pendulumDynamics.params());
+  const acrobot = compileRows(acrobotDynamics, acrobotDynamics.params());
+  assert.equal(calls(cartPole.observe), 0);
+  assert.equal(calls(cartPole.stepRows), 1);
+  assert.equal(calls(pendulum.observe), 1);
+  assert.equal(calls(pendulum.stepRows), 2);
+  assert.equal(calls(acrobot.observe), 2);
+  assert.equal(calls(acrobot.stepRows), 4 * 3 + 2 + 2);
+});
+
+test("a sine kept from the last call is used only for the same angle: -0 after +0 gives -0", () => {
+  // Pendulum keeps the sine and cosine of its angle per row (its step and observation both take
+  // them); === does not tell -0 from +0, whose sines differ.
+  const p = pendulumDynamics.params();
+  const rows = compileRows(pendulumDynamics, p);
+  const obs = new Float64Array(3);
+  rows.observe(p, Float64Array.of(0, 0), obs, 0, 1);
+  assert.ok(Object.is(obs[1], 0));
+  rows.observe(p, Float64Array.of(-0, 0), obs, 0, 1);
+  assert.ok(Object.is(obs[1], -0), `sin(-0) observed as ${Object.is(obs[1], 0) ? "+0" : obs[1]}`);
+  rows.observe(p, Float64Array.of(1, 0), obs, 0, 1);
+  rows.observe(p, Float64Array.of(2, 0), obs, 0, 1);
+  assert.ok(Object.is(obs[1], pendulumSin(2)));
 });
