@@ -9,11 +9,11 @@
  * halves. They follow fdlibm 5.3 (Sun, 1993) operation for operation, as V8 did up to Node 22, so
  * on Node 20 each equals its `Math` counterpart bit for bit (test/core/math.test.ts checks that on
  * millions of arguments and measures every function against correctly rounded values: all are
- * within 1 ulp). fdlibm's method and error analysis is in its comments; each function here says
+ * within 1 ulp except atan2 and tanh, held to 2 and 2.5 ulp). fdlibm's method and error analysis is in its comments; each function here says
  * the one line of method a reader needs.
  *
  * Call these, never `Math.exp` and friends, on any path whose numbers reach a result
- * (test/lint/determinism.test.ts fails when a source file does). `Math.sqrt`, `Math.abs`,
+ * (test/determinism-lint.test.ts fails when a source file does). `Math.sqrt`, `Math.abs`,
  * `Math.floor`, `Math.min/max`, `Math.round` and `Math.fround` are exact and stay.
  */
 
