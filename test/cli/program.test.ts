@@ -6,30 +6,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { VANILLA } from "../../src/algos/reinforce-config.ts";
-import { main } from "../../src/cli/program.ts";
+import { cliInProcess } from "./in-process.ts";
 
 const tmp = mkdtempSync(join(tmpdir(), "pg-program-"));
 
-async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: {
-      isTTY: false,
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-    },
-  });
-  return { code, stdout, stderr };
-}
+const run = cliInProcess;
 
 async function usageError(
   argv: string[],

@@ -1,4 +1,5 @@
-// Runs the CLI from its TypeScript sources in a child process, as a user runs the binary.
+// Runs the CLI from its TypeScript sources in a child process, as a user runs the binary
+// (in-process.ts runs it in this process).
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 

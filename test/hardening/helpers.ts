@@ -4,36 +4,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { main } from "../../src/cli/program.ts";
-import { MAIN, TSX } from "../cli/run-cli.ts";
+import { cliInProcess } from "../cli/in-process.ts";
+import { type CliResult, MAIN, TSX } from "../cli/run-cli.ts";
 
-export interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+export type Result = CliResult;
 
 /** Runs the CLI in this process (no child: fast) with captured, non-TTY output. */
-export async function cli(argv: string[]): Promise<Result> {
-  let stdout = "";
-  let stderr = "";
-  const code = await main(argv, {
-    stdout: {
-      isTTY: false,
-      write: (s: string) => {
-        stdout += s;
-        return true;
-      },
-    },
-    stderr: {
-      write: (s: string) => {
-        stderr += s;
-        return true;
-      },
-    },
-  });
-  return { code, stdout, stderr };
-}
+export const cli = cliInProcess;
 
 /** A child process running the CLI from its sources; `exited` resolves with its result. */
 export function spawnCli(
