@@ -96,11 +96,14 @@ function runAlgorithm(
   }
   const final = evaluate(learner.policy, id, { episodes: 10, seed: 123, deterministic: true });
   learner.close();
-  const bestPolicy = best === null ? learner.policy : algo.policy(best.checkpoint, cfg, make(id));
   const bestEval =
     best === null
       ? final
-      : evaluate(bestPolicy, id, { episodes: 10, seed: 123, deterministic: true });
+      : evaluate(algo.policy(best.checkpoint, cfg, make(id)), id, {
+          episodes: 10,
+          seed: 123,
+          deterministic: true,
+        });
   return {
     seed,
     stepsToThreshold: hit?.[0] ?? null,
